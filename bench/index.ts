@@ -1,0 +1,29 @@
+/**
+ * `npm run bench [-- <name …>] [--json]`: runs the named benchmarks (all by default) in one process and prints
+ * a table per benchmark plus the ratios; `--json` prints one object keyed by benchmark name.
+ */
+import type { BenchResult } from "./util.ts";
+import { benchBackend } from "./backend.ts";
+
+const BENCHES: Record<string, () => Promise<BenchResult>> = {
+  backend: benchBackend,
+};
+
+const args = process.argv.slice(2);
+const json = args.includes("--json");
+const names = args.filter((a) => !a.startsWith("--"));
+for (const n of names) if (!BENCHES[n]) {
+  process.stderr.write(`bench: unknown benchmark "${n}"; available: ${Object.keys(BENCHES).join(", ")}\n`);
+  process.exit(2);
+}
+const results: Record<string, unknown> = {};
+for (const n of names.length ? names : Object.keys(BENCHES)) {
+  if (!json) process.stderr.write(`running ${n}…\n`);
+  const r = await BENCHES[n]();
+  results[n] = r.json;
+  if (!json) {
+    const w = r.rows[0].map((_, j) => Math.max(...r.rows.map((row) => row[j].length)));
+    process.stdout.write(`\n## ${r.name}: ${r.title}\n` + r.rows.map((row) => "  " + row.map((c, j) => c.padEnd(w[j])).join("  ")).join("\n") + `\n  → ${r.summary}\n`);
+  }
+}
+if (json) process.stdout.write(JSON.stringify(results, null, 2) + "\n");

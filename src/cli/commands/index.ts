@@ -1,0 +1,7 @@
+/** Every CLI command, in help order. */
+import type { Command } from "../command.ts";
+import { info } from "./info.ts";
+import { datasetImport, datasetInspect } from "./dataset.ts";
+import { start } from "./start.ts";
+
+export const COMMANDS: Command[] = [start, info, datasetInspect, datasetImport];

@@ -1,0 +1,96 @@
+/**
+ * Normalizers fitted from data, stored as plain serialisable objects. min-max maps each dimension to [-1, 1]
+ * (Diffusion Policy); mean-std standardises. Constant dimensions get a unit range so nothing divides by zero.
+ */
+import { z } from "zod";
+import { ScdError } from "../errors.ts";
+
+export const NormStatsSchema = z.discriminatedUnion("mode", [
+  z.object({ mode: z.literal("minmax"), min: z.array(z.number()), max: z.array(z.number()) }),
+  z.object({ mode: z.literal("meanstd"), mean: z.array(z.number()), std: z.array(z.number()) }),
+  z.object({ mode: z.literal("identity"), dim: z.number().int().positive() }),
+]);
+export type NormStats = z.infer<typeof NormStatsSchema>;
+export type NormMode = NormStats["mode"];
+export const NormSetSchema = z.record(z.string(), NormStatsSchema);
+export type NormSet = z.infer<typeof NormSetSchema>;
+
+export interface FeatureStats {
+  min: number[];
+  max: number[];
+  mean: number[];
+  std: number[];
+}
+
+/** Per-dimension min / max / mean / std of a flat [N * dim] array (float64 accumulation). */
+export function computeStats(flat: ArrayLike<number>, dim: number): FeatureStats {
+  const n = flat.length / dim;
+  const min = new Array(dim).fill(Infinity), max = new Array(dim).fill(-Infinity);
+  const sum = new Float64Array(dim), sq = new Float64Array(dim);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < dim; j++) {
+      const x = flat[i * dim + j];
+      if (x < min[j]) min[j] = x;
+      if (x > max[j]) max[j] = x;
+      sum[j] += x;
+    }
+  const mean = Array.from(sum, (s) => s / n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) sq[j] += (flat[i * dim + j] - mean[j]) ** 2;
+  const std = Array.from(sq, (s) => Math.sqrt(s / n));
+  return { min, max, mean, std };
+}
+
+export function fitNormalizer(flat: Float32Array, dim: number, mode: NormMode): NormStats {
+  if (flat.length === 0 || flat.length % dim !== 0) throw new ScdError(`cannot fit a normalizer on ${flat.length} values of dimension ${dim}`);
+  for (let i = 0; i < flat.length; i++) if (!Number.isFinite(flat[i])) throw new ScdError(`cannot fit a normalizer: value ${flat[i]} at index ${i} is not finite`);
+  if (mode === "identity") return { mode, dim };
+  const s = computeStats(flat, dim);
+  return mode === "minmax" ? { mode, min: s.min, max: s.max } : { mode, mean: s.mean, std: s.std };
+}
+
+export function normDim(s: NormStats): number {
+  return s.mode === "minmax" ? s.min.length : s.mode === "meanstd" ? s.mean.length : s.dim;
+}
+
+/** Per-dimension affine map x -> x * scale + shift. */
+export function affine(s: NormStats): { scale: Float32Array; shift: Float32Array } {
+  const d = normDim(s);
+  const scale = new Float32Array(d).fill(1), shift = new Float32Array(d);
+  for (let j = 0; j < d; j++) {
+    if (s.mode === "minmax") {
+      const range = s.max[j] - s.min[j];
+      const r = range > 1e-8 ? range : 2; // constant dimension: maps to about 0
+      scale[j] = 2 / r;
+      shift[j] = range > 1e-8 ? -1 - s.min[j] * scale[j] : -s.min[j] * scale[j];
+    } else if (s.mode === "meanstd") {
+      const sd = s.std[j] > 1e-8 ? s.std[j] : 1;
+      scale[j] = 1 / sd;
+      shift[j] = -s.mean[j] / sd;
+    }
+  }
+  return { scale, shift };
+}
+
+function check(s: NormStats, x: Float32Array): number {
+  const d = normDim(s);
+  if (x.length % d !== 0) throw new ScdError(`normalizer of dimension ${d} applied to ${x.length} values`);
+  return d;
+}
+
+export function normalize(s: NormStats, x: Float32Array): Float32Array {
+  const d = check(s, x);
+  const { scale, shift } = affine(s);
+  return x.map((v, i) => v * scale[i % d] + shift[i % d]);
+}
+
+export function unnormalize(s: NormStats, y: Float32Array): Float32Array {
+  const d = check(s, y);
+  const { scale, shift } = affine(s);
+  return y.map((v, i) => (v - shift[i % d]) / scale[i % d]);
+}
+
+export function parseNormSet(raw: unknown, where: string): NormSet {
+  const r = NormSetSchema.safeParse(raw);
+  if (!r.success) throw new ScdError(`${where}: invalid normalizer stats: ${r.error.issues[0].path.join(".")}: ${r.error.issues[0].message}`);
+  return r.data;
+}

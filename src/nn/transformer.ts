@@ -1,0 +1,96 @@
+/**
+ * Pre-LN transformer pieces shared by every policy: multi-head attention with an optional KV cache and an
+ * additive mask, an MLP, and a block. Reads top to bottom; shapes in the comments.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { Rng } from "../util/rng.ts";
+import { Module, Linear, LayerNorm, gelu } from "./module.ts";
+
+export interface KV {
+  k: tf.Tensor; // [B, H, S, dh]
+  v: tf.Tensor; // [B, H, S, dh]
+}
+
+export class Attention extends Module {
+  readonly qkv: Linear;
+  readonly proj: Linear;
+  readonly dh: number;
+  constructor(rng: Rng, readonly d: number, readonly heads: number, residualScale = 1) {
+    super();
+    if (d % heads !== 0) throw new Error(`Attention: d=${d} is not divisible by heads=${heads}`);
+    this.dh = d / heads;
+    this.qkv = this.child("qkv", new Linear(rng, d, 3 * d));
+    this.proj = this.child("proj", new Linear(rng, d, d, { scale: residualScale }));
+  }
+
+  private split(x: tf.Tensor, B: number, T: number): tf.Tensor {
+    return x.reshape([B, T, this.heads, this.dh]).transpose([0, 2, 1, 3]); // [B, H, T, dh]
+  }
+
+  /**
+   * x: [B, T, D]; mask: additive [T, S] (0 or -1e9) where S = past + T, or null for full attention;
+   * past: cached keys/values of earlier positions. Returns the output and this call's keys/values (past included).
+   */
+  forward(x: tf.Tensor, mask: tf.Tensor | null, past: KV | null = null): { y: tf.Tensor; kv: KV } {
+    const [B, T] = x.shape;
+    const qkv = this.qkv.forward(x); // [B, T, 3D]
+    const [q0, k0, v0] = tf.split(qkv, 3, -1); // 3 x [B, T, D]
+    const q = this.split(q0, B, T);
+    let k = this.split(k0, B, T);
+    let v = this.split(v0, B, T);
+    if (past) {
+      k = tf.concat([past.k, k], 2); // [B, H, S, dh]
+      v = tf.concat([past.v, v], 2);
+    }
+    let att = tf.matMul(q, k, false, true).mul(1 / Math.sqrt(this.dh)); // [B, H, T, S]
+    if (mask) att = att.add(mask);
+    const y = tf.matMul(tf.softmax(att, -1), v) // [B, H, T, dh]
+      .transpose([0, 2, 1, 3]).reshape([B, T, this.d]); // [B, T, D]
+    return { y: this.proj.forward(y), kv: { k, v } };
+  }
+}
+
+export class MLP extends Module {
+  readonly fc: Linear;
+  readonly out: Linear;
+  constructor(rng: Rng, d: number, hidden: number, residualScale = 1) {
+    super();
+    this.fc = this.child("fc", new Linear(rng, d, hidden));
+    this.out = this.child("out", new Linear(rng, hidden, d, { scale: residualScale }));
+  }
+  forward(x: tf.Tensor): tf.Tensor {
+    return this.out.forward(gelu(this.fc.forward(x)));
+  }
+}
+
+/** Pre-LN block: x + attn(ln(x)), then x + mlp(ln(x)). */
+export class Block extends Module {
+  readonly ln1: LayerNorm;
+  readonly attn: Attention;
+  readonly ln2: LayerNorm;
+  readonly mlp: MLP;
+  constructor(rng: Rng, d: number, heads: number, mlpRatio = 4, nLayers = 1) {
+    super();
+    const rs = 1 / Math.sqrt(2 * nLayers); // GPT-2 style residual scaling keeps deep stacks stable
+    this.ln1 = this.child("ln1", new LayerNorm(d));
+    this.attn = this.child("attn", new Attention(rng, d, heads, rs));
+    this.ln2 = this.child("ln2", new LayerNorm(d));
+    this.mlp = this.child("mlp", new MLP(rng, d, d * mlpRatio, rs));
+  }
+  forward(x: tf.Tensor, mask: tf.Tensor | null, past: KV | null = null): { y: tf.Tensor; kv: KV } {
+    const a = this.attn.forward(this.ln1.forward(x), mask, past);
+    const h = x.add(a.y); // [B, T, D]
+    return { y: h.add(this.mlp.forward(this.ln2.forward(h))), kv: a.kv };
+  }
+}
+
+/** Additive causal mask [T, past+T]: position i sees every past position and positions <= i of this call. */
+export function causalMask(T: number, past = 0, blockSize = 1): tf.Tensor {
+  const S = past + T;
+  const m = new Float32Array(T * S);
+  for (let i = 0; i < T; i++) {
+    const frameI = Math.floor((past + i) / blockSize);
+    for (let j = 0; j < S; j++) if (Math.floor(j / blockSize) > frameI) m[i * S + j] = -1e9;
+  }
+  return tf.tensor(m, [T, S]);
+}

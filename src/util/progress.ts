@@ -1,0 +1,30 @@
+/** A progress bar on stderr: redrawn in place on a TTY, a line every few seconds otherwise (CI logs). */
+export class Progress {
+  private readonly t0 = performance.now();
+  private lastDraw = 0;
+  private readonly tty = !!process.stderr.isTTY;
+  constructor(readonly label: string, readonly total: number, readonly enabled = process.env.SCD_QUIET !== "1") {}
+
+  update(done: number, extra = ""): void {
+    if (!this.enabled) return;
+    const now = performance.now();
+    const final = done >= this.total;
+    if (!final && now - this.lastDraw < (this.tty ? 100 : 5000)) return;
+    this.lastDraw = now;
+    const frac = this.total > 0 ? Math.min(1, done / this.total) : 1;
+    const el = (now - this.t0) / 1000;
+    const rate = done / Math.max(el, 1e-9);
+    const eta = rate > 0 ? (this.total - done) / rate : 0;
+    const w = 24, fill = Math.round(frac * w);
+    const line = `${this.label} [${"#".repeat(fill)}${".".repeat(w - fill)}] ${done}/${this.total} ${fmtTime(el)} elapsed, ETA ${fmtTime(eta)}${extra ? "  " + extra : ""}`;
+    if (this.tty) process.stderr.write(`\r\x1b[2K${line}${final ? "\n" : ""}`);
+    else process.stderr.write(line + "\n");
+  }
+}
+
+export function fmtTime(s: number): string {
+  if (!Number.isFinite(s)) return "?";
+  if (s < 60) return `${s.toFixed(1)}s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m}m${String(Math.round(s % 60)).padStart(2, "0")}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
+}

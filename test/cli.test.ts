@@ -1,0 +1,81 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { scd, PUSHT_NATIVE, PUSHT_ZARR } from "./helpers.ts";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scd-cli-"));
+
+/** A user error: exit 2, exactly one line on stderr naming `needle`, no stack trace. */
+function userError(args: string[], needle: RegExp): void {
+  const r = scd(args);
+  assert.is(r.code, 2, `exit code for ${args.join(" ")}: ${r.stderr}`);
+  const lines = r.stderr.trim().split("\n");
+  assert.is(lines.length, 1, `one line: ${r.stderr}`);
+  assert.match(lines[0], /^scd: error: /);
+  assert.match(lines[0], needle);
+  assert.not.match(r.stderr, /\n\s+at /);
+}
+
+test("inspect --json of the shipped native Push-T demonstrations", () => {
+  const r = scd(["dataset", "inspect", PUSHT_NATIVE, "--json"]);
+  assert.is(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.is(j.episodes, 206);
+  assert.is(j.steps, 25650);
+  assert.equal(j.features["observation.keypoints"].shape, [9, 2]);
+  assert.is(j.features["observation.state"].mean.length, 5);
+});
+
+test("Zarr inspect, import, and native inspect give identical statistics", () => {
+  if (!fs.existsSync(PUSHT_ZARR)) {
+    console.log("  skipped: ../shared/datasets/pusht_cchi_v7_replay.zarr is absent");
+    return;
+  }
+  const z = scd(["dataset", "inspect", PUSHT_ZARR, "--json"]);
+  assert.is(z.code, 0, z.stderr);
+  const out = path.join(dir, "pusht.scdd");
+  const imp = scd(["dataset", "import", PUSHT_ZARR, out]);
+  assert.is(imp.code, 0, imp.stderr);
+  const n = scd(["dataset", "inspect", out, "--json"]);
+  const a = JSON.parse(z.stdout), b = JSON.parse(n.stdout);
+  assert.is(a.episodes, 206);
+  assert.is(a.steps, 25650);
+  for (const k of ["episodes", "steps", "episodeLength", "features"]) assert.equal(b[k], a[k], k);
+  userError(["dataset", "import", PUSHT_ZARR, out], /exists; pass --force/);
+});
+
+test("bad input gives one clear line and exit 2", () => {
+  const trunc = path.join(dir, "trunc.scdd");
+  fs.writeFileSync(trunc, fs.readFileSync(PUSHT_NATIVE).subarray(0, 5000));
+  userError(["dataset", "inspect", trunc], /trunc\.scdd: truncated/);
+  const junk = path.join(dir, "junk.scdd");
+  fs.writeFileSync(junk, "garbage");
+  userError(["dataset", "inspect", junk], /not an scd dataset/);
+  userError(["dataset", "inspect", path.join(dir, "nope.scdd")], /nope\.scdd: no such file/);
+  userError(["dataset", "inspect", PUSHT_NATIVE, "--jsno"], /unknown flag --jsno.*did you mean --json/);
+  userError(["datset", "inspect"], /unknown command "datset inspect"/);
+  userError(["dataset", "inspect"], /needs 1 argument/);
+  userError(["info", "--backend", "quantum"], /unknown backend "quantum"/);
+  // a Zarr store with a missing array
+  const z = path.join(dir, "broken.zarr");
+  fs.mkdirSync(path.join(z, "data/state"), { recursive: true });
+  fs.mkdirSync(path.join(z, "meta"), { recursive: true });
+  fs.writeFileSync(path.join(z, ".zgroup"), '{"zarr_format":2}');
+  userError(["dataset", "inspect", z], /missing or unreadable array "meta\/episode_ends"/);
+});
+
+test("info names the backend, and --backend cpu is honoured", () => {
+  const r = scd(["info", "--json"]);
+  assert.is(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.is(j.backend, "wasm");
+  assert.is(j.wasmSimd, true);
+  assert.is(j.wasmPatches, true);
+  assert.is(j.skipped.length, 2);
+  const c = JSON.parse(scd(["info", "--json"], { SCD_BACKEND: "cpu" }).stdout);
+  assert.is(c.backend, "cpu");
+});
+
+test.run();

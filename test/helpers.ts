@@ -1,0 +1,14 @@
+/** Shared test helpers: run the real CLI in a child process. */
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const SHARED = path.resolve(ROOT, "../shared");
+export const PUSHT_NATIVE = path.join(ROOT, "datasets/pusht/pusht_human.scdd");
+export const PUSHT_ZARR = path.join(SHARED, "datasets/pusht_cchi_v7_replay.zarr");
+
+export function scd(args: string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [path.join(ROOT, "bin/scd.js"), ...args], { encoding: "utf8", env: { ...process.env, SCD_QUIET: "1", ...env }, cwd: ROOT, timeout: 300_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
