@@ -1,0 +1,5 @@
+/** Env registrations: one line each, loaded lazily on first use. */
+import { registerEnv } from "../src/env/registry.ts";
+
+registerEnv({ id: "pusht-v1", description: "Push-T (Diffusion Policy), 10 Hz, keypoint or state observations", load: async () => (await import("./pusht/index.ts")).make, maxEpisodeSteps: 300, clipActions: true });
+registerEnv({ id: "reach-obstacle-v1", description: "multimodal reaching around an obstacle (left or right)", load: async () => (await import("./reach-obstacle/index.ts")).make, expert: async () => (await import("./reach-obstacle/index.ts")).makeExpert, maxEpisodeSteps: 100, clipActions: true });

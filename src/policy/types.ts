@@ -1,0 +1,22 @@
+/**
+ * The policy interface the control loop uses: a pure chunk predictor. `observe` is called once per control frame
+ * (the SCD encoder step); `sampleChunk` returns H actions [H * A]. No action queues inside policies: execution
+ * (receding horizon, ensembling, async) belongs to the control loop.
+ */
+import type { Obs } from "../env/types.ts";
+
+export interface Frame {
+  obs: Obs;
+  /** The action executed at the previous tick (null at the first frame). */
+  prevAction: Float32Array | null;
+}
+
+export interface ChunkPolicy {
+  readonly name: string;
+  readonly horizon: number;
+  readonly actionDim: number;
+  reset(seed?: number): void;
+  observe(frame: Frame): void;
+  sampleChunk(opts?: { steps?: number; seed?: number }): Float32Array | Promise<Float32Array>;
+  dispose?(): void;
+}
