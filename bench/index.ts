@@ -4,9 +4,11 @@
  */
 import type { BenchResult } from "./util.ts";
 import { benchBackend } from "./backend.ts";
+import { benchEnvs } from "./envs.ts";
 
 const BENCHES: Record<string, () => Promise<BenchResult>> = {
   backend: benchBackend,
+  envs: benchEnvs,
 };
 
 const args = process.argv.slice(2);
