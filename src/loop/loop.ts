@@ -1,0 +1,179 @@
+/**
+ * The control loop: observations → policy (one observe() per new frame; a chunk is sampled when the queue asks)
+ * → action queue → one action per tick → actuator. Every tick emits an action: a missed deadline, a stale or
+ * invalid observation, or a failing policy yields the fallback. The clock is injected: a real-time clock for
+ * robots and demos, a virtual one for evaluation (inference latency is then modelled in virtual time, measured
+ * or fixed), with the same code path.
+ */
+import { Observable, type SchedulerLike, type Subscription } from "rxjs";
+import type { Box, Obs } from "../env/types.ts";
+import type { ChunkPolicy } from "../policy/types.ts";
+import { ActionQueue, type Strategy } from "./queue.ts";
+import { type TimedObs, type Fallback, checkObservation, clampAction, fallbackAction } from "./safety.ts";
+import { ticks } from "./ticks.ts";
+
+export interface LoopConfig {
+  periodMs: number;
+  /** How long after its tick an action may wait for a chunk in flight before the fallback goes out. */
+  deadlineMs?: number;
+  strategy: Strategy;
+  fallback: Fallback;
+  /** For "hold" before any action was sent: a safe target from the observation (e.g. the current position). */
+  holdFrom?: (obs: Obs) => Float32Array | null;
+  maxObsAgeMs?: number;
+  steps?: number;
+  seed?: number;
+  /** virtual: chunks arrive after a latency in virtual time ("measured" = the call's wall time); realtime: as computed. */
+  mode: "virtual" | "realtime";
+  latencyMs?: "measured" | number;
+  /** The loop's clock in ms (defaults to scheduler.now()); real time wants performance.now for sub-ms ticks. */
+  clock?: () => number;
+}
+
+export type ActionSource = "policy" | "fallback" | "final";
+export type LoopEvent =
+  | { type: "action"; tick: number; t: number; scheduledT: number; action: Float32Array; source: ActionSource; queueDepth: number }
+  | { type: "inference"; tick: number; t: number; ms: number }
+  | { type: "miss"; tick: number; t: number; reason: string }
+  | { type: "error"; tick: number; t: number; reason: string };
+
+export interface LoopIO {
+  observationSpace: Record<string, Box>;
+  actionSpace: Box;
+  /** Receives every action, including the final safe action on teardown. */
+  actuator: (action: Float32Array, source: ActionSource, tick: number) => void;
+}
+
+export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io: LoopIO, cfg: LoopConfig, scheduler: SchedulerLike): Observable<LoopEvent> {
+  return new Observable<LoopEvent>((sub) => {
+    const clock = cfg.clock ?? (() => scheduler.now());
+    const deadline = cfg.deadlineMs ?? cfg.periodMs / 2;
+    const maxAge = cfg.maxObsAgeMs ?? 2 * cfg.periodMs;
+    const queue = new ActionQueue(cfg.strategy, policy.horizon, policy.actionDim);
+    let latest: TimedObs | null = null;
+    let lastFramed: TimedObs | null = null;
+    let last: Float32Array | null = null; // last action sent
+    let inFlight = false;
+    let openTick = 0; // smallest tick whose action has not been sent
+    let waiting: { tick: number; scheduledT: number; timer: Subscription } | null = null;
+    let start = NaN;
+    let closed = false;
+    const subs: Subscription[] = [];
+
+    const send = (tick: number, scheduledT: number, a: Float32Array, source: ActionSource) => {
+      const action = clampAction(a, io.actionSpace);
+      if (source !== "final") {
+        last = action;
+        openTick = tick + 1;
+      }
+      const t = clock();
+      sub.next({ type: "action", tick, t, scheduledT, action, source, queueDepth: queue.depth(tick + 1) });
+      io.actuator(action, source, tick);
+    };
+    const fallback = () => fallbackAction(cfg.fallback, last, io.actionSpace, latest && cfg.holdFrom ? cfg.holdFrom(latest.obs) : null);
+    const miss = (tick: number, scheduledT: number, reason: string) => {
+      sub.next({ type: "miss", tick, t: clock(), reason });
+      send(tick, scheduledT, fallback(), "fallback");
+    };
+
+    const onChunk = (chunk: Float32Array, requestTick: number) => {
+      inFlight = false;
+      if (closed) return;
+      let bad = chunk.length !== policy.horizon * policy.actionDim;
+      for (let i = 0; !bad && i < chunk.length; i++) if (!Number.isFinite(chunk[i])) bad = true;
+      if (bad) {
+        sub.next({ type: "error", tick: requestTick, t: clock(), reason: `policy returned an invalid chunk (${chunk.length} values or non-finite)` });
+        return;
+      }
+      queue.insert(chunk, requestTick, openTick);
+      if (waiting) {
+        const a = queue.pop(waiting.tick);
+        if (a) {
+          const w = waiting;
+          waiting = null;
+          w.timer.unsubscribe();
+          send(w.tick, w.scheduledT, a, "policy");
+        }
+      }
+    };
+
+    const infer = (tick: number) => {
+      inFlight = true;
+      const t0 = performance.now();
+      const opts = { steps: cfg.steps, seed: (cfg.seed ?? 0) * 1_000_003 + tick };
+      const done = (chunk: Float32Array) => {
+        const ms = performance.now() - t0;
+        sub.next({ type: "inference", tick, t: clock(), ms });
+        if (cfg.mode === "realtime") return onChunk(chunk, tick);
+        const lat = cfg.latencyMs === "measured" || cfg.latencyMs === undefined ? ms : cfg.latencyMs;
+        if (lat <= 0) onChunk(chunk, tick);
+        else subs.push(scheduler.schedule(() => onChunk(chunk, tick), lat));
+      };
+      const fail = (e: unknown) => {
+        inFlight = false;
+        sub.next({ type: "error", tick, t: clock(), reason: `policy failed: ${(e as Error)?.message ?? e}` });
+      };
+      try {
+        const r = policy.sampleChunk(opts);
+        if (r instanceof Promise) {
+          if (cfg.mode === "virtual") throw new Error(`policy "${policy.name}" returned a Promise; the virtual clock needs a synchronous sampleChunk`);
+          r.then(done, fail);
+        } else done(r);
+      } catch (e) {
+        fail(e);
+      }
+    };
+
+    const onTick = (tick: number) => {
+      const now = clock();
+      if (Number.isNaN(start)) start = now;
+      const scheduledT = start + tick * cfg.periodMs;
+      if (waiting) {
+        // the previous tick is still waiting (deadline ≥ period): it has missed
+        const w = waiting;
+        waiting = null;
+        w.timer.unsubscribe();
+        miss(w.tick, w.scheduledT, "deadline");
+      }
+      const problem = checkObservation(latest, io.observationSpace, now, maxAge);
+      if (problem) {
+        sub.next({ type: "error", tick, t: now, reason: problem });
+        queue.clear(); // never execute a plan made from observations we no longer trust
+        send(tick, scheduledT, fallback(), "fallback");
+        return;
+      }
+      if (latest !== lastFramed) {
+        lastFramed = latest;
+        try {
+          policy.observe({ obs: latest!.obs, prevAction: last });
+        } catch (e) {
+          sub.next({ type: "error", tick, t: now, reason: `policy.observe failed: ${(e as Error).message}` });
+        }
+      }
+      if (!inFlight && queue.needsInference(tick)) infer(tick);
+      if (closed) return;
+      const a = queue.pop(tick);
+      if (a) return send(tick, scheduledT, a, "policy");
+      if (!inFlight) return miss(tick, scheduledT, "empty queue");
+      const timer = scheduler.schedule(() => {
+        if (waiting && waiting.tick === tick) {
+          waiting = null;
+          miss(tick, scheduledT, "deadline");
+        }
+      }, deadline);
+      waiting = { tick, scheduledT, timer };
+    };
+
+    subs.push(obs$.subscribe({ next: (o) => (latest = o), error: (e) => sub.error(e) }));
+    policy.reset(cfg.seed);
+    subs.push(ticks(cfg.periodMs, scheduler, clock).subscribe(onTick));
+    return () => {
+      closed = true;
+      for (const s of subs) s.unsubscribe();
+      waiting?.timer.unsubscribe();
+      // one final safe action, so no actuator is left with a stale command
+      const a = fallbackAction(cfg.fallback, last, io.actionSpace, latest && cfg.holdFrom ? cfg.holdFrom(latest.obs) : null);
+      io.actuator(clampAction(a, io.actionSpace), "final", openTick);
+    };
+  });
+}

@@ -1,0 +1,51 @@
+/** Loop metrics: tick jitter, inference time, queue depth, misses — as quantiles. Pure over the event list. */
+import type { LoopEvent } from "./loop.ts";
+
+export interface Quantiles {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+export interface LoopSummary {
+  ticks: number;
+  misses: number;
+  missRate: number;
+  fallbacks: number;
+  errors: number;
+  jitterMs: Quantiles;
+  inferenceMs: Quantiles & { count: number };
+  queueDepth: Quantiles;
+}
+
+export function quantiles(xs: number[]): Quantiles {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number) => (s.length ? s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)] : NaN);
+  return { p50: q(0.5), p95: q(0.95), p99: q(0.99), max: s.length ? s[s.length - 1] : NaN };
+}
+
+export function summarizeLoop(events: LoopEvent[]): LoopSummary {
+  const acts = events.filter((e): e is Extract<LoopEvent, { type: "action" }> => e.type === "action" && e.source !== "final");
+  const inf = events.filter((e): e is Extract<LoopEvent, { type: "inference" }> => e.type === "inference");
+  const misses = events.filter((e) => e.type === "miss").length;
+  return {
+    ticks: acts.length,
+    misses,
+    missRate: acts.length ? misses / acts.length : 0,
+    fallbacks: acts.filter((a) => a.source === "fallback").length,
+    errors: events.filter((e) => e.type === "error").length,
+    jitterMs: quantiles(acts.map((a) => Math.abs(a.t - a.scheduledT))),
+    inferenceMs: { ...quantiles(inf.map((e) => e.ms)), count: inf.length },
+    queueDepth: quantiles(acts.map((a) => a.queueDepth)),
+  };
+}
+
+export function formatSummary(s: LoopSummary): string {
+  const f = (q: Quantiles) => `p50 ${q.p50.toFixed(2)} / p95 ${q.p95.toFixed(2)} / p99 ${q.p99.toFixed(2)}`;
+  return [
+    `ticks ${s.ticks}, misses ${s.misses} (${(100 * s.missRate).toFixed(2)} %), fallbacks ${s.fallbacks}, errors ${s.errors}`,
+    `tick jitter ms: ${f(s.jitterMs)}`,
+    `inference ms (${s.inferenceMs.count} calls): ${f(s.inferenceMs)}`,
+    `queue depth: ${f(s.queueDepth)}`,
+  ].join("\n");
+}
