@@ -5,10 +5,12 @@
 import type { BenchResult } from "./util.ts";
 import { benchBackend } from "./backend.ts";
 import { benchEnvs } from "./envs.ts";
+import { benchLoop } from "./loop.ts";
 
 const BENCHES: Record<string, () => Promise<BenchResult>> = {
   backend: benchBackend,
   envs: benchEnvs,
+  loop: benchLoop,
 };
 
 const args = process.argv.slice(2);

@@ -4,7 +4,7 @@
  * coverage > 0.95. Observation modes: `state` (5-d) and `keypoints` (9 block keypoints + agent x, y).
  */
 import { ScdError } from "../../src/errors.ts";
-import { type Env, type Obs, type Info, type StepResult, type RgbFrame, type Box, box } from "../../src/env/types.ts";
+import { type Env, type EnvMetadata, type Obs, type Info, type StepResult, type RgbFrame, type Box, box } from "../../src/env/types.ts";
 import { T_PARTS, GOAL_POSE, coverage, transform } from "./geometry.ts";
 import { type World, newWorld, stepWorld, blockOrigin, setBlockPosition, setBlockAngle, blockParts, AGENT_RADIUS } from "./physics.ts";
 import { pushtResetState } from "./random-state.ts";
@@ -30,7 +30,7 @@ export interface PushTOptions {
 
 export class PushTEnv implements Env {
   readonly id = "pusht-v1";
-  readonly metadata = { controlHz: CONTROL_HZ };
+  readonly metadata: EnvMetadata;
   readonly actionSpace = box([2], 0, 512, ["target x", "target y"]);
   readonly observationSpace: Record<string, Box>;
   readonly obsMode: PushTObsMode;
@@ -42,6 +42,8 @@ export class PushTEnv implements Env {
     this.obsMode = opts.obsMode ?? "keypoints";
     if (this.obsMode !== "state" && this.obsMode !== "keypoints") throw new ScdError(`pusht-v1: obsMode must be "state" or "keypoints", got "${this.obsMode}"`);
     this.renderSize = opts.renderSize ?? 512;
+    // absolute position targets: the safe action holds the agent where it is
+    this.metadata = { controlHz: CONTROL_HZ, fallback: "hold" as const, holdFrom: this.obsMode === "state" ? { feature: "observation.state", offset: 0 } : { feature: "observation.agent_pos", offset: 0 } };
     this.observationSpace =
       this.obsMode === "state"
         ? { "observation.state": box([5], [0, 0, 0, 0, 0], [512, 512, 512, 512, 2 * Math.PI], ["agent x", "agent y", "block x", "block y", "block angle"]) }

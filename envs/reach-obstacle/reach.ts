@@ -16,7 +16,7 @@ export const MAX_SPEED = 0.06; // per step, at |action| = 1
 
 export class ReachObstacleEnv implements Env {
   readonly id = "reach-obstacle-v1";
-  readonly metadata = { controlHz: 10 };
+  readonly metadata = { controlHz: 10, fallback: "zero" as const };
   readonly actionSpace: Box = box([2], -1, 1, ["vx", "vy"]);
   readonly observationSpace: Record<string, Box> = { "observation.state": box([2], -1, 1, ["x", "y"]) };
   private p: [number, number] = [...START];

@@ -30,6 +30,10 @@ export interface RgbFrame {
 export interface EnvMetadata {
   controlHz: number;
   maxEpisodeSteps?: number;
+  /** What a safe action is: hold a position target, or zero a velocity command. */
+  fallback?: "hold" | "zero";
+  /** For "hold" before any action was sent: the observation feature (and offset) holding the current position. */
+  holdFrom?: { feature: string; offset: number };
 }
 
 export interface Env {

@@ -28,11 +28,13 @@ export interface LoopConfig {
   latencyMs?: "measured" | number;
   /** The loop's clock in ms (defaults to scheduler.now()); real time wants performance.now for sub-ms ticks. */
   clock?: () => number;
+  /** Real time: wake this many ms before each tick and spin to it (Node timers fire 1–2 ms late). Default 2. */
+  spinMs?: number;
 }
 
 export type ActionSource = "policy" | "fallback" | "final";
 export type LoopEvent =
-  | { type: "action"; tick: number; t: number; scheduledT: number; action: Float32Array; source: ActionSource; queueDepth: number }
+  | { type: "action"; tick: number; t: number; scheduledT: number; tickT: number; action: Float32Array; source: ActionSource; queueDepth: number }
   | { type: "inference"; tick: number; t: number; ms: number }
   | { type: "miss"; tick: number; t: number; reason: string }
   | { type: "error"; tick: number; t: number; reason: string };
@@ -60,6 +62,7 @@ export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io:
     let closed = false;
     const subs: Subscription[] = [];
 
+    const tickTimes = new Map<number, number>(); // when each tick actually started (for jitter)
     const send = (tick: number, scheduledT: number, a: Float32Array, source: ActionSource) => {
       const action = clampAction(a, io.actionSpace);
       if (source !== "final") {
@@ -67,7 +70,9 @@ export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io:
         openTick = tick + 1;
       }
       const t = clock();
-      sub.next({ type: "action", tick, t, scheduledT, action, source, queueDepth: queue.depth(tick + 1) });
+      const tickT = tickTimes.get(tick) ?? t;
+      tickTimes.delete(tick);
+      sub.next({ type: "action", tick, t, scheduledT, tickT, action, source, queueDepth: queue.depth(tick + 1) });
       io.actuator(action, source, tick);
     };
     const fallback = () => fallbackAction(cfg.fallback, last, io.actionSpace, latest && cfg.holdFrom ? cfg.holdFrom(latest.obs) : null);
@@ -126,8 +131,8 @@ export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io:
 
     const onTick = (tick: number) => {
       const now = clock();
-      if (Number.isNaN(start)) start = now;
       const scheduledT = start + tick * cfg.periodMs;
+      tickTimes.set(tick, now);
       if (waiting) {
         // the previous tick is still waiting (deadline ≥ period): it has missed
         const w = waiting;
@@ -166,7 +171,8 @@ export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io:
 
     subs.push(obs$.subscribe({ next: (o) => (latest = o), error: (e) => sub.error(e) }));
     policy.reset(cfg.seed);
-    subs.push(ticks(cfg.periodMs, scheduler, clock).subscribe(onTick));
+    start = clock(); // the tick source schedules tick k for start + k·period from this instant
+    subs.push(ticks(cfg.periodMs, scheduler, clock, cfg.mode === "realtime" ? (cfg.spinMs ?? 2) : 0).subscribe(onTick));
     return () => {
       closed = true;
       for (const s of subs) s.unsubscribe();

@@ -11,9 +11,15 @@ export interface LoopSummary {
   ticks: number;
   misses: number;
   missRate: number;
+  /** Misses before the first policy action (the first chunk is still being computed) and after it. */
+  startupMisses: number;
+  steadyMissRate: number;
   fallbacks: number;
   errors: number;
+  /** |tick start − its scheduled time| */
   jitterMs: Quantiles;
+  /** action sent − scheduled tick time (includes waiting for a chunk in flight, up to the deadline) */
+  actionDelayMs: Quantiles;
   inferenceMs: Quantiles & { count: number };
   queueDepth: Quantiles;
 }
@@ -28,13 +34,19 @@ export function summarizeLoop(events: LoopEvent[]): LoopSummary {
   const acts = events.filter((e): e is Extract<LoopEvent, { type: "action" }> => e.type === "action" && e.source !== "final");
   const inf = events.filter((e): e is Extract<LoopEvent, { type: "inference" }> => e.type === "inference");
   const misses = events.filter((e) => e.type === "miss").length;
+  const firstPolicy = acts.find((a) => a.source === "policy")?.tick ?? Infinity;
+  const startupMisses = events.filter((e) => e.type === "miss" && e.tick < firstPolicy).length;
+  const steadyTicks = acts.filter((a) => a.tick >= firstPolicy).length;
   return {
     ticks: acts.length,
     misses,
     missRate: acts.length ? misses / acts.length : 0,
+    startupMisses,
+    steadyMissRate: steadyTicks ? (misses - startupMisses) / steadyTicks : 0,
     fallbacks: acts.filter((a) => a.source === "fallback").length,
     errors: events.filter((e) => e.type === "error").length,
-    jitterMs: quantiles(acts.map((a) => Math.abs(a.t - a.scheduledT))),
+    jitterMs: quantiles(acts.map((a) => Math.abs(a.tickT - a.scheduledT))),
+    actionDelayMs: quantiles(acts.map((a) => a.t - a.scheduledT)),
     inferenceMs: { ...quantiles(inf.map((e) => e.ms)), count: inf.length },
     queueDepth: quantiles(acts.map((a) => a.queueDepth)),
   };
@@ -43,8 +55,8 @@ export function summarizeLoop(events: LoopEvent[]): LoopSummary {
 export function formatSummary(s: LoopSummary): string {
   const f = (q: Quantiles) => `p50 ${q.p50.toFixed(2)} / p95 ${q.p95.toFixed(2)} / p99 ${q.p99.toFixed(2)}`;
   return [
-    `ticks ${s.ticks}, misses ${s.misses} (${(100 * s.missRate).toFixed(2)} %), fallbacks ${s.fallbacks}, errors ${s.errors}`,
-    `tick jitter ms: ${f(s.jitterMs)}`,
+    `ticks ${s.ticks}, misses ${s.misses} (${(100 * s.missRate).toFixed(2)} %; ${s.startupMisses} before the first chunk, ${(100 * s.steadyMissRate).toFixed(2)} % after), fallbacks ${s.fallbacks}, errors ${s.errors}`,
+    `tick jitter ms: ${f(s.jitterMs)}; action delay ms: ${f(s.actionDelayMs)}`,
     `inference ms (${s.inferenceMs.count} calls): ${f(s.inferenceMs)}`,
     `queue depth: ${f(s.queueDepth)}`,
   ].join("\n");

@@ -1,16 +1,22 @@
 /**
  * A drift-free tick source: tick k is scheduled for start + k·period on the given clock, so a late tick does not
  * push back the ones after it (setInterval's drift). Works on any scheduler (real, virtual, TestScheduler).
+ * `spinMs` (real time only): wake up that much early and spin to the exact time, since Node's timers fire
+ * 1–2 ms late; it costs up to spinMs of CPU per tick.
  */
 import { Observable, type SchedulerLike } from "rxjs";
 
-export function ticks(periodMs: number, scheduler: SchedulerLike, clock: () => number = () => scheduler.now()): Observable<number> {
+export function ticks(periodMs: number, scheduler: SchedulerLike, clock: () => number = () => scheduler.now(), spinMs = 0): Observable<number> {
   return new Observable<number>((sub) => {
     const start = clock();
     return scheduler.schedule<number>(function (k = 0) {
+      if (spinMs > 0) {
+        const due = start + k * periodMs;
+        while (clock() < due);
+      }
       sub.next(k);
       const next = start + (k + 1) * periodMs;
-      this.schedule(k + 1, Math.max(0, next - clock()));
+      this.schedule(k + 1, Math.max(0, next - clock() - spinMs));
     }, 0, 0);
   });
 }

@@ -3,6 +3,7 @@ import type { Command } from "../command.ts";
 import { info } from "./info.ts";
 import { datasetImport, datasetInspect } from "./dataset.ts";
 import { start } from "./start.ts";
+import { evalCommand } from "./eval.ts";
 import { envList, envReset, envRender, envRollout, envReplay, collect } from "./env.ts";
 
-export const COMMANDS: Command[] = [start, info, datasetInspect, datasetImport, envList, envReset, envRender, envRollout, envReplay, collect];
+export const COMMANDS: Command[] = [start, info, datasetInspect, datasetImport, envList, envReset, envRender, envRollout, envReplay, collect, evalCommand];

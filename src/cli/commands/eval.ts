@@ -1,0 +1,125 @@
+import * as path from "node:path";
+import { ScdError } from "../../errors.ts";
+import { makeEnv } from "../../env/registry.ts";
+import { policyFactory } from "../../policy/resolve.ts";
+import { evaluate } from "../../eval/evaluate.ts";
+import { formatSummary } from "../../loop/metrics.ts";
+import type { Strategy } from "../../loop/queue.ts";
+import { Progress } from "../../util/progress.ts";
+import { writeFileAtomic } from "../../util/fsx.ts";
+import { initBackend } from "../../backend/index.ts";
+import { type Command, BACKEND_FLAG, out } from "../command.ts";
+import type { Flags } from "../args.ts";
+import "../../../envs/index.ts";
+
+export const LOOP_FLAGS = {
+  strategy: { type: "string", desc: "chunk execution: receding | ensemble | async", default: "receding" },
+  execute: { type: "int", desc: "receding horizon: actions executed per chunk (default min(8, H))" },
+  "ensemble-m": { type: "number", desc: "temporal ensembling weight exp(-m·i)", default: 0.01 },
+  "async-threshold": { type: "int", desc: "async: replan when this many actions remain (default H/2)" },
+  merge: { type: "string", desc: "async overlap merge: latest | average", default: "latest" },
+  latency: { type: "string", desc: "virtual-clock inference latency: measured | <ms>", default: "measured" },
+  "deadline-ms": { type: "number", desc: "how long a tick may wait for a chunk in flight (default period/2)" },
+  steps: { type: "int", desc: "denoising steps for diffusion policies" },
+} as const;
+
+export function strategyFromFlags(flags: Flags, horizon: number): Strategy {
+  const s = flags.strategy as string;
+  if (s === "receding") {
+    const n = (flags.execute as number | undefined) ?? Math.min(8, horizon);
+    if (!(n >= 1 && n <= horizon)) throw new ScdError(`--execute ${n} must be in 1..${horizon} (the policy's chunk length)`);
+    return { kind: "receding", execute: n };
+  }
+  if (s === "ensemble") return { kind: "ensemble", m: flags["ensemble-m"] as number };
+  if (s === "async") {
+    const t = (flags["async-threshold"] as number | undefined) ?? Math.floor(horizon / 2);
+    if (!(t >= 0 && t < horizon)) throw new ScdError(`--async-threshold ${t} must be in 0..${horizon - 1}`);
+    const merge = flags.merge as string;
+    if (merge !== "latest" && merge !== "average") throw new ScdError(`--merge must be latest or average, got "${merge}"`);
+    return { kind: "async", threshold: t, merge };
+  }
+  throw new ScdError(`--strategy must be receding, ensemble or async, got "${s}"`);
+}
+
+export function latencyFromFlag(v: string): "measured" | number {
+  if (v === "measured") return v;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new ScdError(`--latency must be "measured" or a number of ms ≥ 0, got "${v}"`);
+  return n;
+}
+
+export const evalCommand: Command = {
+  name: "eval",
+  summary: "evaluate a policy in a simulator through the control loop (Diffusion Policy protocol, LeRobot names)",
+  usage: "--policy <expert|random|replay|checkpoint dir> --env <id> [--episodes N] [--seed-start S] [--json out|-] [--gif dir]",
+  flags: {
+    policy: { type: "string", desc: "built-in policy or checkpoint directory" },
+    env: { type: "string", desc: "env id", default: "pusht-v1" },
+    episodes: { type: "int", desc: "number of episodes", default: 50 },
+    "seed-start": { type: "int", desc: "first seed (Push-T test seeds: 100000)", default: 100000 },
+    json: { type: "string", desc: "write the JSON report to a file, or - for stdout" },
+    gif: { type: "string", desc: "directory for GIFs of the first episodes" },
+    "gif-episodes": { type: "int", desc: "how many episodes get a GIF", default: 3 },
+    plot: { type: "string", desc: "PNG plot of per-episode scores (default: beside --json)" },
+    record: { type: "string", desc: "write the executed episodes as a native dataset" },
+    parallel: { type: "int", desc: "episodes run in lockstep on one virtual clock", default: 10 },
+    dataset: { type: "string", desc: "dataset for the replay policy" },
+    "obs-mode": { type: "string", desc: "Push-T observation mode (keypoints | state)" },
+    ...LOOP_FLAGS,
+    ...BACKEND_FLAG,
+  },
+  async run(_pos, flags) {
+    if (!flags.policy) throw new ScdError(`eval needs --policy (expert, random, replay, or a checkpoint directory)`);
+    await initBackend((flags.backend as string) ?? process.env.SCD_BACKEND ?? null);
+    const envId = flags.env as string;
+    const envOpts = flags["obs-mode"] ? { obsMode: flags["obs-mode"] } : {};
+    const probe = await makeEnv(envId, envOpts);
+    const make = await policyFactory(flags.policy as string, envId, probe.actionSpace, { dataset: flags.dataset as string | undefined });
+    const p0 = await make();
+    const horizon = p0.horizon;
+    p0.dispose?.();
+    const n = flags.episodes as number;
+    if (n < 1) throw new ScdError(`--episodes must be ≥ 1`);
+    const jsonOut = flags.json as string | undefined;
+    const plotPath = (flags.plot as string | undefined) ?? (jsonOut && jsonOut !== "-" ? path.join(path.dirname(jsonOut), path.basename(jsonOut, ".json") + "_scores.png") : undefined);
+    const bar = new Progress(`eval ${flags.policy} on ${envId}`, n);
+    let succ = 0, sumMax = 0;
+    const report = await evaluate({
+      makeEnv: () => makeEnv(envId, envOpts),
+      makePolicy: make,
+      episodes: n,
+      seedStart: flags["seed-start"] as number,
+      parallel: flags.parallel as number,
+      loop: {
+        strategy: strategyFromFlags(flags, horizon),
+        latencyMs: latencyFromFlag(flags.latency as string),
+        ...(flags["deadline-ms"] !== undefined ? { deadlineMs: flags["deadline-ms"] as number } : {}),
+        ...(flags.steps !== undefined ? { steps: flags.steps as number } : {}),
+      },
+      gifDir: flags.gif as string | undefined,
+      gifEpisodes: flags["gif-episodes"] as number,
+      plotPath,
+      recordPath: flags.record as string | undefined,
+      onEpisode: (done, r) => {
+        if (r.success) succ++;
+        sumMax += r.maxReward;
+        bar.update(done, `success ${succ}/${done}, mean score ${(sumMax / done).toFixed(3)}`);
+      },
+    });
+    const json = JSON.stringify({ env: envId, policy: flags.policy, seed_start: flags["seed-start"], ...report }, null, 2);
+    if (jsonOut === "-") return out(json);
+    if (jsonOut) writeFileAtomic(jsonOut, json + "\n");
+    const a = report.aggregated;
+    out(
+      [
+        `${flags.policy} on ${envId}, ${a.n_episodes} episodes from seed ${flags["seed-start"]}:`,
+        `  avg_max_reward (mean score) ${a.avg_max_reward.toFixed(4)}   pc_success ${a.pc_success.toFixed(1)} %   avg_sum_reward ${a.avg_sum_reward.toFixed(2)}   eval_s ${a.eval_s.toFixed(1)}`,
+        formatSummary(report.loop).replace(/^/gm, "  "),
+        ...(jsonOut ? [`  report: ${jsonOut}`] : []),
+        ...(report.files.plot ? [`  plot: ${report.files.plot}`] : []),
+        ...report.files.gifs.map((g) => `  gif: ${g}`),
+        ...(report.files.record ? [`  recording: ${report.files.record}`] : []),
+      ].join("\n"),
+    );
+  },
+};

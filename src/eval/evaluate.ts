@@ -1,0 +1,107 @@
+/**
+ * Evaluation through the control loop on a virtual clock: Diffusion Policy's protocol with LeRobot's names.
+ * `avg_max_reward` is Diffusion Policy's "mean score". Episodes run `parallel` at a time in lockstep on one
+ * virtual scheduler (each slot its own env and policy instance).
+ */
+import * as path from "node:path";
+import * as fs from "node:fs";
+import type { Env } from "../env/types.ts";
+import type { ChunkPolicy } from "../policy/types.ts";
+import { startEpisode, virtualScheduler, type EpisodeResult } from "../loop/runner.ts";
+import type { LoopConfig } from "../loop/loop.ts";
+import { summarizeLoop, type LoopSummary } from "../loop/metrics.ts";
+import { writeGif } from "../util/image.ts";
+import { plotScores } from "./plot.ts";
+import { DatasetWriter } from "../data/native.ts";
+
+export interface EvalOptions {
+  makeEnv: () => Promise<Env>;
+  makePolicy: () => Promise<ChunkPolicy>;
+  episodes: number;
+  seedStart: number;
+  loop: Omit<LoopConfig, "seed" | "mode" | "periodMs" | "fallback"> & Partial<Pick<LoopConfig, "fallback">>;
+  parallel?: number;
+  gifDir?: string;
+  gifEpisodes?: number;
+  plotPath?: string;
+  recordPath?: string;
+  onEpisode?: (done: number, r: EpisodeResult) => void;
+}
+
+export interface EvalReport {
+  aggregated: { avg_max_reward: number; avg_sum_reward: number; pc_success: number; eval_s: number; eval_ep_s: number; n_episodes: number };
+  per_episode: { episode_ix: number; seed: number; max_reward: number; sum_reward: number; success: boolean; steps: number; misses: number; fallbacks: number }[];
+  loop: LoopSummary;
+  files: { plot?: string; gifs: string[]; record?: string };
+}
+
+export async function evaluate(o: EvalOptions): Promise<EvalReport> {
+  const t0 = performance.now();
+  const parallel = Math.max(1, Math.min(o.parallel ?? 1, o.episodes));
+  const slots = await Promise.all(Array.from({ length: parallel }, async () => ({ env: await o.makeEnv(), policy: await o.makePolicy() })));
+  const env0 = slots[0].env;
+  const periodMs = 1000 / env0.metadata.controlHz;
+  const hold = env0.metadata.holdFrom;
+  const cfg: Omit<LoopConfig, "seed"> = {
+    periodMs,
+    fallback: env0.metadata.fallback ?? "zero",
+    holdFrom: hold ? (obs) => obs[hold.feature]?.slice(hold.offset, hold.offset + env0.actionSpace.low.length) ?? null : undefined,
+    ...o.loop,
+    mode: "virtual",
+  };
+  const gifN = o.gifDir ? (o.gifEpisodes ?? 3) : 0;
+  const per_episode: EvalReport["per_episode"] = [];
+  let rec: DatasetWriter | null = null;
+  const events: EpisodeResult["events"] = [];
+  const gifs: string[] = [];
+  for (let start = 0; start < o.episodes; start += parallel) {
+    const n = Math.min(parallel, o.episodes - start);
+    const maxSteps = env0.metadata.maxEpisodeSteps ?? 10_000;
+    const sched = virtualScheduler((maxSteps + 10) * periodMs);
+    const runs = slots.slice(0, n).map((s, i) => startEpisode(s.env, s.policy, o.seedStart + start + i, cfg, sched, { render: start + i < gifN, maxSteps }));
+    sched.flush();
+    for (const r of runs) r.stop();
+    for (const [i, run] of runs.entries()) {
+      const r = await run.result;
+      const fallbacks = Array.from(r.episode.action_is_fallback ?? []).filter((x) => x > 0).length;
+      const misses = r.events.filter((e) => e.type === "miss").length;
+      per_episode.push({ episode_ix: per_episode.length, seed: r.seed, max_reward: r.maxReward, sum_reward: r.sumReward, success: r.success, steps: r.steps, misses, fallbacks });
+      for (const e of r.events) events.push(e);
+      if (o.recordPath) {
+        rec ??= new DatasetWriter(o.recordPath, Object.fromEntries(Object.entries(r.episode).map(([k, v]) => [k, { shape: [v.length / Math.max(1, r.steps)] }])), { env: env0.id, seedStart: o.seedStart });
+        if (r.steps > 0) rec.appendEpisode(r.episode);
+      }
+      if (start + i < gifN && o.gifDir) {
+        fs.mkdirSync(o.gifDir, { recursive: true });
+        const g = path.join(o.gifDir, `episode_${String(start + i).padStart(3, "0")}_seed_${r.seed}.gif`);
+        writeGif(g, r.frames, env0.metadata.controlHz);
+        gifs.push(g);
+        r.frames.length = 0;
+      }
+      r.events.length = 0;
+      o.onEpisode?.(per_episode.length, r);
+    }
+  }
+  rec?.finalize();
+  const eval_s = (performance.now() - t0) / 1000;
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const report: EvalReport = {
+    aggregated: {
+      avg_max_reward: mean(per_episode.map((p) => p.max_reward)),
+      avg_sum_reward: mean(per_episode.map((p) => p.sum_reward)),
+      pc_success: 100 * mean(per_episode.map((p) => (p.success ? 1 : 0))),
+      eval_s,
+      eval_ep_s: eval_s / Math.max(1, per_episode.length),
+      n_episodes: per_episode.length,
+    },
+    per_episode,
+    loop: summarizeLoop(events),
+    files: { gifs, ...(o.recordPath ? { record: o.recordPath } : {}) },
+  };
+  if (o.plotPath) {
+    plotScores(o.plotPath, per_episode.map((p) => p.max_reward), per_episode.map((p) => p.success), env0.id);
+    report.files.plot = o.plotPath;
+  }
+  for (const s of slots) s.policy.dispose?.();
+  return report;
+}

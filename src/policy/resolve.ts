@@ -1,0 +1,27 @@
+/** Turn a `--policy` argument into a policy factory: built-in names, or a checkpoint directory. */
+import * as fs from "node:fs";
+import { ScdError } from "../errors.ts";
+import type { Box } from "../env/types.ts";
+import type { ChunkPolicy } from "./types.ts";
+import { builtinPolicy } from "./builtin.ts";
+import { ReplayPolicy } from "./replay.ts";
+import { loadDataset } from "../data/load.ts";
+
+export const BUILTIN_POLICIES = ["expert", "random", "replay"];
+
+export async function policyFactory(spec: string, envId: string, actionSpace: Box, opts: { dataset?: string } = {}): Promise<() => Promise<ChunkPolicy>> {
+  if (spec === "replay") {
+    if (!opts.dataset) throw new ScdError(`policy "replay" needs --dataset <zarr or .scdd> (demonstration k is replayed for seed k)`);
+    const { buffer } = await loadDataset(opts.dataset);
+    return async () => new ReplayPolicy(buffer);
+  }
+  if (BUILTIN_POLICIES.includes(spec)) {
+    await builtinPolicy(spec, envId, actionSpace); // fail early with a clear error
+    return () => builtinPolicy(spec, envId, actionSpace);
+  }
+  if (fs.existsSync(spec) && fs.statSync(spec).isDirectory()) {
+    const { loadCheckpointPolicy } = await import("./checkpoint-loader.ts");
+    return loadCheckpointPolicy(spec);
+  }
+  throw new ScdError(`--policy "${spec}" is neither a built-in policy (${BUILTIN_POLICIES.join(", ")}) nor a checkpoint directory`);
+}
