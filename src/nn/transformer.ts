@@ -94,3 +94,38 @@ export function causalMask(T: number, past = 0, blockSize = 1): tf.Tensor {
   }
   return tf.tensor(m, [T, S]);
 }
+
+/** ALiBi slopes 2^(−8h/H): a per-head linear distance penalty, translation invariant, so a sliding KV cache
+ * sees exactly the biases of training. */
+export function alibiSlopes(heads: number): number[] {
+  return Array.from({ length: heads }, (_, h) => 2 ** ((-8 * (h + 1)) / heads));
+}
+
+/**
+ * Additive attention bias [1, H, Tq, Tk] for queries at positions qPos over keys at kPos: −slope·(q − k) for
+ * keys with q − band < k ≤ q, −1e9 otherwise (future keys, or further back than the band).
+ */
+export function alibiMask(heads: number, qPos: number[], kPos: number[], band: number): tf.Tensor {
+  const slopes = alibiSlopes(heads);
+  const Tq = qPos.length, Tk = kPos.length;
+  const m = new Float32Array(heads * Tq * Tk);
+  for (let h = 0; h < heads; h++)
+    for (let i = 0; i < Tq; i++)
+      for (let j = 0; j < Tk; j++) {
+        const d = qPos[i] - kPos[j];
+        m[(h * Tq + i) * Tk + j] = d >= 0 && d < band ? -slopes[h] * d : -1e9;
+      }
+  return tf.tensor(m, [1, heads, Tq, Tk]);
+}
+
+/** Sinusoidal embedding of noise levels in [0, 1] (scaled by 1000 like diffusion timesteps): [N, dim]. */
+export function levelEmbedding(levels: ArrayLike<number>, dim: number): tf.Tensor {
+  const half = dim / 2, out = new Float32Array(levels.length * dim);
+  for (let n = 0; n < levels.length; n++)
+    for (let i = 0; i < half; i++) {
+      const f = Math.exp((-Math.log(10000) * i) / half) * levels[n] * 1000;
+      out[n * dim + i] = Math.sin(f);
+      out[n * dim + half + i] = Math.cos(f);
+    }
+  return tf.tensor(out, [levels.length, dim]);
+}

@@ -1,7 +1,10 @@
-/** Checkpoint directories → policy factories (filled by the learned-policy registry). */
-import { ScdError } from "../errors.ts";
+/** Checkpoint directories → policy factories for eval and run. */
 import type { ChunkPolicy } from "./types.ts";
+import { readCheckpointMeta } from "./checkpoint.ts";
+import { loadPolicy } from "./learned.ts";
+import "../../policies/index.ts";
 
 export async function loadCheckpointPolicy(dir: string): Promise<() => Promise<ChunkPolicy>> {
-  throw new ScdError(`${dir}: loading learned-policy checkpoints is not available in this build`);
+  readCheckpointMeta(dir); // fail early with a clear error
+  return async () => loadPolicy(dir);
 }

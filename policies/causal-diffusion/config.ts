@@ -1,0 +1,25 @@
+import { z } from "zod";
+
+/**
+ * The ENTANGLED causal diffusion baseline (Causal DiT / Diffusion Forcing style): one causal transformer in which
+ * the noisy chunk tokens attend to the frame history in every layer at every denoising step. Defaults give about
+ * the SCD default's parameter count (~0.9 M).
+ */
+export const CausalDiffusionConfig = z
+  .object({
+    horizon: z.number().int().min(1).max(64).default(16),
+    history: z.number().int().min(1).max(128).default(16),
+    window: z.number().int().min(1).max(128).optional(),
+    dModel: z.number().int().min(8).default(136),
+    layers: z.number().int().min(1).default(4),
+    heads: z.number().int().min(1).default(4),
+    mlpRatio: z.number().int().min(1).default(4),
+    objective: z.enum(["flow", "ddpm"]).default("flow"),
+    draws: z.number().int().min(1).default(2), // noise draws per window position, as extra token groups
+    positionsPerWindow: z.number().int().min(1).default(4),
+    defaultSteps: z.number().int().min(1).default(10),
+  })
+  .superRefine((c, ctx) => {
+    if (c.dModel % c.heads) ctx.addIssue({ code: "custom", path: ["dModel"], message: `dModel ${c.dModel} must be divisible by heads ${c.heads}` });
+  });
+export type CausalDiffusionConfig = z.infer<typeof CausalDiffusionConfig>;

@@ -1,0 +1,4 @@
+/** Learned-policy registrations: one line each. */
+import "./scd/index.ts";
+import "./causal-diffusion/index.ts";
+import "./mlp-bc/index.ts";

@@ -1,0 +1,12 @@
+import { z } from "zod";
+
+/** Deterministic chunk regression (MSE) from the last `history` frames; defaults give ~0.9 M parameters. */
+export const MlpBcConfig = z.object({
+  horizon: z.number().int().min(1).max(64).default(16),
+  history: z.number().int().min(1).max(32).default(2),
+  hidden: z.number().int().min(8).default(656),
+  layers: z.number().int().min(1).default(3),
+  window: z.number().int().min(1).max(128).default(16),
+  positionsPerWindow: z.number().int().min(1).default(4),
+});
+export type MlpBcConfig = z.infer<typeof MlpBcConfig>;

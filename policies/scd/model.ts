@@ -1,0 +1,122 @@
+/**
+ * Separable Causal Diffusion for action chunks.
+ *   ENCODER: pre-LN causal transformer over frames (one token per control step: observation + previous action),
+ *            ALiBi sliding-window attention over `history` frames, KV cache: one incremental pass per frame.
+ *   DECODER: small transformer over [context token ; H noisy action tokens], bidirectional, noise-level
+ *            conditioned; runs at every denoising step, sees only the current frame's encoder output.
+ * Training is teacher-forced: one encoder pass over a window gives contexts at every position; the decoder is
+ * trained at several positions and several noise draws per encoder pass.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { Module, Linear, LayerNorm } from "../../src/nn/module.ts";
+import { Block, levelEmbedding } from "../../src/nn/transformer.ts";
+import { CausalEncoder } from "../../src/nn/causal-encoder.ts";
+import { noisyTargets, sampleChunks } from "../../src/diffusion/objective.ts";
+import type { PolicyModel } from "../../src/policy/model.ts";
+import type { FrameLayout, WindowTensors } from "../../src/policy/frames.ts";
+import { Rng } from "../../src/util/rng.ts";
+import type { ScdConfig } from "./config.ts";
+
+const LEVEL_DIM = 64;
+
+/** The light denoiser: [ctx ; H noisy actions] → per-action prediction (velocity or ε). */
+export class ChunkDecoder extends Module {
+  readonly ctxProj: Linear;
+  readonly actIn: Linear;
+  readonly pos: tf.Variable;
+  readonly time1: Linear;
+  readonly time2: Linear;
+  readonly blocks: Block[];
+  readonly ln: LayerNorm;
+  readonly out: Linear;
+  constructor(rng: Rng, dCtx: number, readonly d: number, layers: number, heads: number, mlpRatio: number, readonly H: number, readonly A: number) {
+    super();
+    this.ctxProj = this.child("ctx", new Linear(rng, dCtx, d));
+    this.actIn = this.child("actIn", new Linear(rng, A, d));
+    this.pos = this.param("pos", [H + 1, d], rng.normals((H + 1) * d, 0.02));
+    this.time1 = this.child("time1", new Linear(rng, LEVEL_DIM, d));
+    this.time2 = this.child("time2", new Linear(rng, d, d));
+    this.blocks = Array.from({ length: layers }, (_, i) => this.child(`block${i}`, new Block(rng, d, heads, mlpRatio, layers)));
+    this.ln = this.child("ln", new LayerNorm(d));
+    this.out = this.child("out", new Linear(rng, d, A, { scale: 0.1 }));
+  }
+
+  /** ctx [N, dCtx], x [N, H, A], levels: N noise levels in [0, 1] → [N, H, A]. */
+  forward(ctx: tf.Tensor, x: tf.Tensor, levels: ArrayLike<number>): tf.Tensor {
+    const temb = this.time2.forward(this.time1.forward(levelEmbedding(levels, LEVEL_DIM), "relu")).expandDims(1); // [N, 1, d]
+    const c = this.ctxProj.forward(ctx).expandDims(1); // [N, 1, d]
+    let h = tf.concat([c, this.actIn.forward(x)], 1).add(this.pos).add(temb); // [N, H+1, d]
+    for (const b of this.blocks) h = b.forward(h, null).y;
+    return this.out.forward(this.ln.forward(h).slice([0, 1, 0], [-1, this.H, -1])); // [N, H, A]
+  }
+}
+
+export class ScdModel extends Module implements PolicyModel {
+  readonly encoder: CausalEncoder;
+  readonly decoder: ChunkDecoder;
+  readonly horizon: number;
+  readonly actionDim: number;
+  readonly window: number;
+  readonly positionsPerWindow: number;
+  readonly defaultSteps: number;
+  private ctx: tf.Tensor | null = null;
+
+  constructor(readonly cfg: ScdConfig, layout: FrameLayout, seed: number) {
+    super();
+    const rng = new Rng(seed);
+    this.horizon = cfg.horizon;
+    this.actionDim = layout.actionDim;
+    this.window = cfg.window ?? cfg.history;
+    this.positionsPerWindow = cfg.positionsPerWindow;
+    this.defaultSteps = cfg.defaultSteps;
+    this.encoder = this.child("encoder", new CausalEncoder(rng, layout.frameDim, cfg.dModel, cfg.encLayers, cfg.heads, cfg.mlpRatio, cfg.history));
+    this.decoder = this.child("decoder", new ChunkDecoder(rng, cfg.dModel, cfg.decDModel, cfg.decLayers, cfg.decHeads, cfg.mlpRatio, cfg.horizon, layout.actionDim));
+  }
+
+  lrMult(name: string): number {
+    return name.startsWith("decoder.") ? this.cfg.decoderLrMult : 1;
+  }
+
+  loss(b: WindowTensors, rng: Rng): tf.Scalar {
+    const { H, A } = { H: this.horizon, A: this.actionDim };
+    const P = b.posIdx.length / b.B, M = this.cfg.decoderDraws;
+    return tf.tidy(() => {
+      const frames = tf.tensor(b.frames, [b.B, b.L, b.frames.length / (b.B * b.L)]);
+      const enc = this.encoder.forward(frames, tf.tensor(b.keyPad, [b.B, b.L])); // [B, L, d]
+      let ctx = tf.gather(enc.reshape([b.B * b.L, -1]), tf.tensor(b.posIdx, undefined, "int32")); // [B·P, d]
+      ctx = tf.tile(ctx, [M, 1]); // [N, d]: M noise draws per encoder pass
+      if (this.cfg.contextNoise > 0) ctx = ctx.add(tf.tensor(rng.normals(ctx.size, this.cfg.contextNoise), ctx.shape));
+      const x0 = tf.tile(tf.tensor(b.targets, [b.B * P, H, A]), [M, 1, 1]); // [N, H, A]
+      const { xt, target, levels } = noisyTargets(x0, rng, this.cfg.objective);
+      return this.decoder.forward(ctx, xt, levels).sub(target).square().mean() as tf.Scalar;
+    });
+  }
+
+  reset(batch: number): void {
+    void batch;
+    this.encoder.resetCache();
+    this.ctx?.dispose();
+    this.ctx = null;
+  }
+
+  observe(frame: tf.Tensor): void {
+    const c = tf.tidy(() => this.encoder.step(frame));
+    this.ctx?.dispose();
+    this.ctx = c;
+  }
+
+  /** Euler (flow) or DDIM (ddpm) from pure noise; the encoder is not run here. */
+  sample(steps: number, rng: Rng): tf.Tensor {
+    if (!this.ctx) throw new Error("ScdModel.sample before observe()");
+    const ctx = this.ctx;
+    const N = ctx.shape[0]!, H = this.horizon, A = this.actionDim;
+    return tf.tidy(() => sampleChunks(this.cfg.objective, steps, [N, H, A], rng, (x, levels) => this.decoder.forward(ctx, x, levels)));
+  }
+
+  dispose(): void {
+    this.encoder.disposeCache();
+    this.ctx?.dispose();
+    this.ctx = null;
+    super.dispose();
+  }
+}

@@ -1,0 +1,93 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ScdError } from "../../errors.ts";
+import { TrainConfig } from "../../train/config.ts";
+import { train } from "../../train/train.ts";
+import { initBackend } from "../../backend/index.ts";
+import { makeEnv } from "../../env/registry.ts";
+import { evaluate } from "../../eval/evaluate.ts";
+import { readCheckpointMeta } from "../../policy/checkpoint.ts";
+import { type Command, BACKEND_FLAG, out } from "../command.ts";
+import type { Flags } from "../args.ts";
+import { PUSHT_DATASET } from "./start.ts";
+import "../../../envs/index.ts";
+
+function parseJsonFlag(v: string, flag: string): Record<string, unknown> {
+  try {
+    const o = JSON.parse(v);
+    if (!o || typeof o !== "object" || Array.isArray(o)) throw new Error("not an object");
+    return o;
+  } catch (e) {
+    throw new ScdError(`${flag} must be a JSON object, got ${JSON.stringify(v)} (${(e as Error).message})`);
+  }
+}
+
+/** Defaults < --config file < flags; validated by the TrainConfig schema. */
+export function trainConfigFromFlags(flags: Flags): TrainConfig {
+  let raw: Record<string, unknown> = {};
+  if (flags.config) {
+    const f = flags.config as string;
+    if (!fs.existsSync(f)) throw new ScdError(`--config ${f}: no such file`);
+    raw = parseJsonFlag(fs.readFileSync(f, "utf8"), `--config ${f}`);
+  }
+  const map: [string, string][] = [["policy", "policy"], ["dataset", "dataset"], ["steps", "steps"], ["batch", "batch"], ["lr", "lr"], ["seed", "seed"], ["out", "out"], ["episodes", "episodes"], ["eval-every", "evalEvery"], ["eval-env", "evalEnv"], ["eval-episodes", "evalEpisodes"], ["val-every", "valEvery"], ["ckpt-every", "ckptEvery"], ["warmup", "warmup"]];
+  for (const [flag, key] of map) if (flags[flag] !== undefined) raw[key] = flags[flag];
+  if (flags["policy-config"]) raw.policyConfig = { ...((raw.policyConfig as object) ?? {}), ...parseJsonFlag(flags["policy-config"] as string, "--policy-config") };
+  if (flags["obs-features"]) raw.obsFeatures = (flags["obs-features"] as string).split(",");
+  raw.dataset ??= PUSHT_DATASET;
+  raw.out ??= path.join("runs", `${raw.policy ?? "scd"}-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`);
+  const r = TrainConfig.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new ScdError(`invalid training config: ${i.path.join(".")}: ${i.message}`);
+  }
+  return r.data;
+}
+
+export const TRAIN_FLAGS = {
+  policy: { type: "string", desc: "policy name: scd | causal-diffusion | mlp-bc" },
+  dataset: { type: "string", desc: "demonstrations (.scdd or Zarr); default: the shipped Push-T demonstrations" },
+  config: { type: "string", desc: "JSON file with training config (flags override it)" },
+  "policy-config": { type: "string", desc: "JSON object of policy config overrides, e.g. '{\"history\":2}'" },
+  "obs-features": { type: "string", desc: "comma-separated observation features" },
+  steps: { type: "int", desc: "training steps" },
+  batch: { type: "int", desc: "windows per batch" },
+  lr: { type: "number", desc: "peak learning rate" },
+  warmup: { type: "int", desc: "warm-up steps" },
+  seed: { type: "int", desc: "seed (weights, batches, noise)" },
+  episodes: { type: "int", desc: "train on the first N demonstrations only" },
+  out: { type: "string", desc: "run directory (checkpoint/, metrics.jsonl, loss.png)" },
+  resume: { type: "boolean", desc: "continue the run in --out exactly where its checkpoint stopped" },
+  "val-every": { type: "int", desc: "validation every N steps" },
+  "ckpt-every": { type: "int", desc: "checkpoint every N steps" },
+  "eval-every": { type: "int", desc: "evaluate in the simulator every N steps (0 = off)" },
+  "eval-env": { type: "string", desc: "env for periodic evaluation" },
+  "eval-episodes": { type: "int", desc: "episodes per periodic evaluation" },
+} as const;
+
+export const trainCommand: Command = {
+  name: "train",
+  summary: "train a policy on demonstrations (progress, validation, checkpoints, --resume)",
+  usage: "--policy <name> [--dataset path] [--config file.json] [--steps N --batch N --lr X --seed S --out dir --resume]",
+  flags: { ...TRAIN_FLAGS, ...BACKEND_FLAG },
+  async run(_pos, flags) {
+    const rep = await initBackend((flags.backend as string) ?? process.env.SCD_BACKEND ?? null);
+    if (flags.resume && !flags.out) throw new ScdError(`--resume needs --out <run directory>`);
+    let cfg = trainConfigFromFlags(flags);
+    if (flags.resume) {
+      // the run's own config, with flags on top (e.g. more --steps)
+      const saved = readCheckpointMeta(path.join(cfg.out, "checkpoint")).info.trainConfig as Record<string, unknown> | undefined;
+      if (saved) cfg = TrainConfig.parse({ ...saved, ...Object.fromEntries(Object.entries(cfg).filter(([k]) => flags[k] !== undefined)), steps: flags.steps ?? saved.steps, out: cfg.out });
+    }
+    const evalEnv = cfg.evalEnv ?? (cfg.dataset.includes("pusht") ? "pusht-v1" : undefined);
+    const evalHook = cfg.evalEvery && evalEnv
+      ? async (p: import("../../policy/learned.ts").LearnedPolicy) => {
+          const r = await evaluate({ makeEnv: () => makeEnv(evalEnv), makePolicy: async () => p, episodes: cfg.evalEpisodes, seedStart: cfg.evalSeedStart, parallel: 1, loop: { strategy: { kind: "receding", execute: Math.min(8, p.horizon) }, latencyMs: 0 } });
+          return { evalAvgMaxReward: r.aggregated.avg_max_reward, evalPcSuccess: r.aggregated.pc_success };
+        }
+      : undefined;
+    process.stderr.write(`training ${cfg.policy} on ${cfg.dataset} (${rep.backend}) → ${cfg.out}\n`);
+    const r = await train(cfg, { resume: !!flags.resume, evalHook });
+    out(`trained ${cfg.policy} (${r.numParams.toLocaleString("en")} parameters) to step ${r.step} in ${r.seconds.toFixed(0)} s: loss ${r.trainLoss.toFixed(4)}${r.valLoss !== null ? `, val ${r.valLoss.toFixed(4)}` : ""}\n  checkpoint: ${r.dir}\n  metrics: ${path.join(cfg.out, "metrics.jsonl")}\n  loss curve: ${path.join(cfg.out, "loss.png")}`);
+  },
+};

@@ -1,0 +1,89 @@
+/**
+ * Checkpoints: a directory with checkpoint.json (format, version, policy name, config, frame layout, normalizer
+ * stats, step), weights.msgpack (the EMA weights used for inference) and, for --resume, train_state.msgpack
+ * (raw weights, optimizer moments, RNG, step). Written into a temp directory and renamed into place.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Packr } from "msgpackr";
+import { z } from "zod";
+import { ScdError } from "../errors.ts";
+import { NormSetSchema } from "../data/normalizer.ts";
+
+export const CKPT_FORMAT = "scd-checkpoint";
+export const CKPT_VERSION = 1;
+const packr = new Packr({ moreTypes: true, useRecords: false });
+
+export const CheckpointMeta = z.object({
+  format: z.literal(CKPT_FORMAT),
+  version: z.number().int(),
+  policy: z.string(),
+  config: z.record(z.string(), z.unknown()),
+  layout: z.object({ obsFeatures: z.array(z.object({ name: z.string(), dim: z.number().int().positive() })), actionDim: z.number().int().positive(), frameDim: z.number().int().positive() }),
+  normalizers: NormSetSchema,
+  step: z.number().int().nonnegative(),
+  numParams: z.number().int().nonnegative(),
+  seed: z.number().int(),
+  info: z.record(z.string(), z.unknown()).default({}),
+});
+export type CheckpointMeta = z.infer<typeof CheckpointMeta>;
+export type Weights = Record<string, Float32Array>;
+
+export function writeCheckpoint(dir: string, meta: CheckpointMeta, weights: Weights, trainState?: Record<string, unknown>): void {
+  const parent = path.dirname(path.resolve(dir));
+  fs.mkdirSync(parent, { recursive: true });
+  const tmp = path.join(parent, `.${path.basename(dir)}.tmp-${process.pid}-${Date.now().toString(36)}`);
+  fs.mkdirSync(tmp);
+  const put = (name: string, data: string | Uint8Array) => {
+    const fd = fs.openSync(path.join(tmp, name), "w");
+    fs.writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+  };
+  put("checkpoint.json", JSON.stringify(meta, null, 2) + "\n");
+  put("weights.msgpack", packr.pack(weights));
+  if (trainState) put("train_state.msgpack", packr.pack(trainState));
+  const old = path.join(parent, `.${path.basename(dir)}.old-${process.pid}`);
+  const had = fs.existsSync(dir);
+  if (had) fs.renameSync(dir, old);
+  fs.renameSync(tmp, dir);
+  if (had) fs.rmSync(old, { recursive: true, force: true });
+}
+
+export function readCheckpointMeta(dir: string): CheckpointMeta {
+  const f = path.join(dir, "checkpoint.json");
+  if (!fs.existsSync(f)) throw new ScdError(`${dir}: not a checkpoint (no checkpoint.json)`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(f, "utf8"));
+  } catch (e) {
+    throw new ScdError(`${f}: corrupt JSON (${(e as Error).message})`);
+  }
+  const fmt = (raw as { format?: unknown })?.format, ver = (raw as { version?: unknown })?.version;
+  if (fmt !== CKPT_FORMAT) throw new ScdError(`${f}: format "${String(fmt)}" is not "${CKPT_FORMAT}"`);
+  if (ver !== CKPT_VERSION) throw new ScdError(`${f}: unsupported checkpoint version ${String(ver)} (this scd reads version ${CKPT_VERSION})`);
+  const r = CheckpointMeta.safeParse(raw);
+  if (!r.success) throw new ScdError(`${f}: invalid checkpoint: ${r.error.issues[0].path.join(".")}: ${r.error.issues[0].message}`);
+  return r.data;
+}
+
+function readPacked(file: string, what: string): Record<string, unknown> {
+  if (!fs.existsSync(file)) throw new ScdError(`${file}: missing ${what}`);
+  try {
+    const v = packr.unpack(fs.readFileSync(file));
+    if (!v || typeof v !== "object") throw new Error("not a map");
+    return v as Record<string, unknown>;
+  } catch (e) {
+    throw new ScdError(`${file}: corrupt ${what} (${(e as Error).message})`);
+  }
+}
+
+export function readWeights(dir: string): Weights {
+  const w = readPacked(path.join(dir, "weights.msgpack"), "weights");
+  for (const [k, v] of Object.entries(w)) if (!(v instanceof Float32Array)) throw new ScdError(`${dir}/weights.msgpack: "${k}" is not a float32 array`);
+  return w as Weights;
+}
+
+export function readTrainState(dir: string): Record<string, unknown> {
+  return readPacked(path.join(dir, "train_state.msgpack"), "training state (was this checkpoint saved without it?)");
+}

@@ -1,0 +1,67 @@
+/**
+ * What a learned policy's model provides (policies/<name>/model.ts), and the registry that finds it by name.
+ * Models work in normalized units; LearnedPolicy (learned.ts) adds normalizers, frames and checkpoints.
+ */
+import type * as tf from "@tensorflow/tfjs";
+import type { z } from "zod";
+import type { WindowTensors, FrameLayout } from "./frames.ts";
+import type { Rng } from "../util/rng.ts";
+import { ScdError } from "../errors.ts";
+import { nearest } from "../cli/args.ts";
+
+export interface PolicyModel {
+  readonly horizon: number;
+  readonly actionDim: number;
+  /** Training window length (frames) and how many positions per window get a chunk loss. */
+  readonly window: number;
+  readonly positionsPerWindow: number;
+  readonly defaultSteps: number;
+  loss(batch: WindowTensors, rng: Rng): tf.Scalar;
+  /** Inference state for `batch` parallel streams. */
+  reset(batch: number): void;
+  /** One control frame [B, frameDim]: the once-per-frame part (an encoder step). */
+  observe(frame: tf.Tensor): void;
+  /** A chunk [B, H, A] in normalized units, from `steps` denoising steps (ignored by deterministic models). */
+  sample(steps: number, rng: Rng): tf.Tensor;
+  parameters(): Map<string, tf.Variable>;
+  numParams(): number;
+  lrMult(paramName: string): number;
+  dispose(): void;
+}
+
+export interface PolicyDef<C extends z.ZodTypeAny = z.ZodTypeAny> {
+  name: string;
+  description: string;
+  configSchema: C;
+  create(config: z.infer<C>, layout: FrameLayout, seed: number): PolicyModel;
+}
+
+const POLICIES = new Map<string, PolicyDef>();
+
+export function registerPolicy<C extends z.ZodTypeAny>(def: PolicyDef<C>): void {
+  if (POLICIES.has(def.name)) throw new Error(`policy "${def.name}" registered twice`);
+  POLICIES.set(def.name, def as unknown as PolicyDef);
+}
+
+export function policyNames(): string[] {
+  return [...POLICIES.keys()].sort();
+}
+
+export function policyDef(name: string): PolicyDef {
+  const d = POLICIES.get(name);
+  if (!d) {
+    const near = nearest(name, policyNames());
+    throw new ScdError(`unknown policy "${name}"${near ? ` (did you mean "${near}"?)` : ""}; registered: ${policyNames().join(", ")}`);
+  }
+  return d;
+}
+
+/** Parse a policy config at the edge (CLI, file, checkpoint) with messages that quote the bad field. */
+export function parsePolicyConfig(def: PolicyDef, raw: unknown, where: string): Record<string, unknown> {
+  const r = def.configSchema.safeParse(raw ?? {});
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new ScdError(`${where}: invalid ${def.name} config: ${i.path.join(".") || "(root)"}: ${i.message}`);
+  }
+  return r.data as Record<string, unknown>;
+}

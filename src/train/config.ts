@@ -1,0 +1,28 @@
+import { z } from "zod";
+
+/** Training run configuration: CLI flags and --config files are parsed through this schema. */
+export const TrainConfig = z.object({
+  policy: z.string().default("scd"),
+  policyConfig: z.record(z.string(), z.unknown()).default({}),
+  dataset: z.string(),
+  obsFeatures: z.array(z.string()).min(1).optional(), // default: keypoints + agent_pos if present, else state
+  episodes: z.number().int().positive().optional(), // use only the first N demonstrations (Diffusion Policy: 90)
+  steps: z.number().int().positive().default(2000),
+  batch: z.number().int().positive().default(64),
+  lr: z.number().positive().default(3e-4),
+  warmup: z.number().int().nonnegative().default(100),
+  minLrFrac: z.number().min(0).max(1).default(0.1), // cosine decay floor
+  weightDecay: z.number().min(0).default(1e-4),
+  clip: z.number().min(0).default(1),
+  emaDecay: z.number().min(0).max(1).default(0.999),
+  seed: z.number().int().default(0),
+  valFraction: z.number().min(0).max(0.5).default(0.05),
+  valEvery: z.number().int().nonnegative().default(250),
+  ckptEvery: z.number().int().nonnegative().default(250),
+  evalEvery: z.number().int().nonnegative().default(0), // periodic simulator evaluation (0 = off)
+  evalEnv: z.string().optional(),
+  evalEpisodes: z.number().int().positive().default(10),
+  evalSeedStart: z.number().int().default(100000),
+  out: z.string(),
+});
+export type TrainConfig = z.infer<typeof TrainConfig>;
