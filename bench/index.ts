@@ -6,11 +6,13 @@ import type { BenchResult } from "./util.ts";
 import { benchBackend } from "./backend.ts";
 import { benchEnvs } from "./envs.ts";
 import { benchLoop } from "./loop.ts";
+import { benchPolicy } from "./policy.ts";
 
 const BENCHES: Record<string, () => Promise<BenchResult>> = {
   backend: benchBackend,
   envs: benchEnvs,
   loop: benchLoop,
+  policy: benchPolicy,
 };
 
 const args = process.argv.slice(2);

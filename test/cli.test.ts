@@ -78,4 +78,18 @@ test("info names the backend, and --backend cpu is honoured", () => {
   assert.is(c.backend, "cpu");
 });
 
+test("npm start's main job (scd start) trains, evaluates and writes the report, plot and GIF", () => {
+  const out = path.join(dir, "start");
+  const r = scd(["start", "--steps", "2", "--episodes", "1", "--out", out]);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /mean score \(avg_max_reward\)/);
+  const rep = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8"));
+  assert.is(rep.train.step, 2);
+  assert.is(rep.eval.per_episode.length, 1);
+  assert.is(rep.eval.per_episode[0].seed, 100000);
+  assert.ok(fs.statSync(path.join(out, "eval_scores.png")).size > 1000);
+  assert.is(fs.readdirSync(path.join(out, "gifs")).length, 1);
+  assert.ok(fs.existsSync(path.join(out, "checkpoint/weights.msgpack")));
+});
+
 test.run();

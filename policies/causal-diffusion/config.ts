@@ -3,15 +3,15 @@ import { z } from "zod";
 /**
  * The ENTANGLED causal diffusion baseline (Causal DiT / Diffusion Forcing style): one causal transformer in which
  * the noisy chunk tokens attend to the frame history in every layer at every denoising step. Defaults give about
- * the SCD default's parameter count (~0.9 M).
+ * the SCD default's parameter count (~1.05 M).
  */
 export const CausalDiffusionConfig = z
   .object({
     horizon: z.number().int().min(1).max(64).default(16),
     history: z.number().int().min(1).max(128).default(16),
     window: z.number().int().min(1).max(128).optional(),
-    dModel: z.number().int().min(8).default(136),
-    layers: z.number().int().min(1).default(4),
+    dModel: z.number().int().min(8).default(120),
+    layers: z.number().int().min(1).default(6),
     heads: z.number().int().min(1).default(4),
     mlpRatio: z.number().int().min(1).default(4),
     objective: z.enum(["flow", "ddpm"]).default("flow"),

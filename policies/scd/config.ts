@@ -7,11 +7,11 @@ export const ScdConfig = z
     history: z.number().int().min(1).max(128).default(16), // frames the encoder attends over (sliding window)
     window: z.number().int().min(1).max(128).optional(), // training window; defaults to history
     dModel: z.number().int().min(8).default(128),
-    encLayers: z.number().int().min(1).default(4),
+    encLayers: z.number().int().min(1).default(5), // capacity goes to the encoder: it runs once per frame
     heads: z.number().int().min(1).default(4),
     mlpRatio: z.number().int().min(1).default(4),
     decDModel: z.number().int().min(8).default(64),
-    decLayers: z.number().int().min(1).default(2),
+    decLayers: z.number().int().min(1).default(1), // the decoder runs K times per frame: keep it light
     decHeads: z.number().int().min(1).default(4),
     objective: z.enum(["flow", "ddpm"]).default("flow"),
     contextNoise: z.number().min(0).default(0.05), // η: c̃ = c + η·ζ at training time

@@ -11,7 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Module, Linear, LayerNorm } from "../../src/nn/module.ts";
 import { Block, levelEmbedding } from "../../src/nn/transformer.ts";
 import { CausalEncoder } from "../../src/nn/causal-encoder.ts";
-import { noisyTargets, sampleChunks } from "../../src/diffusion/objective.ts";
+import { noisyTargets, sampleChunks, samplerLevels } from "../../src/diffusion/objective.ts";
 import type { PolicyModel } from "../../src/policy/model.ts";
 import type { FrameLayout, WindowTensors } from "../../src/policy/frames.ts";
 import { Rng } from "../../src/util/rng.ts";
@@ -41,11 +41,19 @@ export class ChunkDecoder extends Module {
     this.out = this.child("out", new Linear(rng, d, A, { scale: 0.1 }));
   }
 
-  /** ctx [N, dCtx], x [N, H, A], levels: N noise levels in [0, 1] → [N, H, A]. */
-  forward(ctx: tf.Tensor, x: tf.Tensor, levels: ArrayLike<number>): tf.Tensor {
+  /**
+   * Everything that depends on the context and the noise level but not on x, so sampling computes it once per
+   * chunk: the context token (+ its position + level embedding) [N, 1, d] and the action tokens' bias [N, H, d].
+   */
+  condition(ctx: tf.Tensor, levels: ArrayLike<number>): { ctxTok: tf.Tensor; actBias: tf.Tensor } {
     const temb = this.time2.forward(this.time1.forward(levelEmbedding(levels, LEVEL_DIM), "relu")).expandDims(1); // [N, 1, d]
-    const c = this.ctxProj.forward(ctx).expandDims(1); // [N, 1, d]
-    let h = tf.concat([c, this.actIn.forward(x)], 1).add(this.pos).add(temb); // [N, H+1, d]
+    const [p0, pa] = tf.split(this.pos, [1, this.H], 0); // [1, d], [H, d]
+    return { ctxTok: this.ctxProj.forward(ctx).expandDims(1).add(p0).add(temb), actBias: pa.add(temb) };
+  }
+
+  /** One denoising evaluation: [ctx token ; H noisy action tokens] → per-action prediction [N, H, A]. */
+  denoise(cond: { ctxTok: tf.Tensor; actBias: tf.Tensor }, x: tf.Tensor): tf.Tensor {
+    let h = tf.concat([cond.ctxTok, this.actIn.forward(x).add(cond.actBias)], 1); // [N, H+1, d]
     for (const b of this.blocks) h = b.forward(h, null).y;
     return this.out.forward(this.ln.forward(h).slice([0, 1, 0], [-1, this.H, -1])); // [N, H, A]
   }
@@ -88,7 +96,7 @@ export class ScdModel extends Module implements PolicyModel {
       if (this.cfg.contextNoise > 0) ctx = ctx.add(tf.tensor(rng.normals(ctx.size, this.cfg.contextNoise), ctx.shape));
       const x0 = tf.tile(tf.tensor(b.targets, [b.B * P, H, A]), [M, 1, 1]); // [N, H, A]
       const { xt, target, levels } = noisyTargets(x0, rng, this.cfg.objective);
-      return this.decoder.forward(ctx, xt, levels).sub(target).square().mean() as tf.Scalar;
+      return this.decoder.denoise(this.decoder.condition(ctx, levels), xt).sub(target).square().mean() as tf.Scalar;
     });
   }
 
@@ -110,7 +118,14 @@ export class ScdModel extends Module implements PolicyModel {
     if (!this.ctx) throw new Error("ScdModel.sample before observe()");
     const ctx = this.ctx;
     const N = ctx.shape[0]!, H = this.horizon, A = this.actionDim;
-    return tf.tidy(() => sampleChunks(this.cfg.objective, steps, [N, H, A], rng, (x, levels) => this.decoder.forward(ctx, x, levels)));
+    return tf.tidy(() => {
+      // conditioning for all K steps in one batched pass, then one decoder evaluation per step
+      const lv = samplerLevels(this.cfg.objective, steps);
+      const all = this.decoder.condition(tf.tile(ctx, [lv.length, 1]), lv.flatMap((l) => new Array(N).fill(l)));
+      const ctxToks = tf.unstack(all.ctxTok.reshape([lv.length, N, 1, -1]));
+      const actBias = tf.unstack(all.actBias.reshape([lv.length, N, H, -1]));
+      return sampleChunks(this.cfg.objective, steps, [N, H, A], rng, (x, _l, i) => this.decoder.denoise({ ctxTok: ctxToks[i], actBias: actBias[i] }, x));
+    });
   }
 
   dispose(): void {

@@ -24,20 +24,25 @@ export function noisyTargets(x0: tf.Tensor, rng: Rng, objective: Objective): { x
 }
 
 /** From pure noise [N, H, A] to a chunk in `steps` calls of denoise(x, levels). */
-export function sampleChunks(objective: Objective, steps: number, shape: [number, number, number], rng: Rng, denoise: (x: tf.Tensor, levels: Float32Array) => tf.Tensor): tf.Tensor {
+export function sampleChunks(objective: Objective, steps: number, shape: [number, number, number], rng: Rng, denoise: (x: tf.Tensor, levels: Float32Array, step: number) => tf.Tensor): tf.Tensor {
   const N = shape[0];
   let x: tf.Tensor = tf.tensor(rng.normals(shape[0] * shape[1] * shape[2]), shape);
   if (objective === "flow") {
     const s = flowSigmas(steps);
-    for (let i = 0; i < steps; i++) x = x.add(denoise(x, new Float32Array(N).fill(s[i])).mul(s[i + 1] - s[i])); // dx/dσ = v
+    for (let i = 0; i < steps; i++) x = x.add(denoise(x, new Float32Array(N).fill(s[i]), i).mul(s[i + 1] - s[i])); // dx/dσ = v
   } else {
     const ts = ddimTimesteps(steps);
     for (let i = 0; i < ts.length; i++) {
       const ab = ABAR[ts[i]], abNext = i + 1 < ts.length ? ABAR[ts[i + 1]] : 1;
-      const eps = denoise(x, new Float32Array(N).fill(noiseLevelDdpm(ts[i])));
+      const eps = denoise(x, new Float32Array(N).fill(noiseLevelDdpm(ts[i])), i);
       const x0 = x.sub(eps.mul(Math.sqrt(1 - ab))).div(Math.sqrt(ab)).clipByValue(-1, 1);
       x = x0.mul(Math.sqrt(abNext)).add(eps.mul(Math.sqrt(1 - abNext)));
     }
   }
   return x.clipByValue(-1, 1);
+}
+
+/** The noise levels the sampler will visit, in order (models precompute their conditioning from them). */
+export function samplerLevels(objective: Objective, steps: number): number[] {
+  return objective === "flow" ? flowSigmas(steps).slice(0, steps) : ddimTimesteps(steps).map((t) => noiseLevelDdpm(t));
 }

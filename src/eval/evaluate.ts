@@ -49,6 +49,14 @@ export async function evaluate(o: EvalOptions): Promise<EvalReport> {
     ...o.loop,
     mode: "virtual",
   };
+  if (o.loop.latencyMs === "measured" || o.loop.latencyMs === undefined) {
+    // the first call of a tfjs model compiles kernels; do it before the clock runs, as a robot would at start-up
+    for (const s of slots) {
+      s.policy.reset(0);
+      s.policy.observe({ obs: s.env.reset({ seed: o.seedStart }).obs, prevAction: null });
+      await s.policy.sampleChunk({ seed: 0 });
+    }
+  }
   const gifN = o.gifDir ? (o.gifEpisodes ?? 3) : 0;
   const per_episode: EvalReport["per_episode"] = [];
   let rec: DatasetWriter | null = null;

@@ -23,9 +23,6 @@ export class Attention extends Module {
     this.proj = this.child("proj", new Linear(rng, d, d, { scale: residualScale }));
   }
 
-  private split(x: tf.Tensor, B: number, T: number): tf.Tensor {
-    return x.reshape([B, T, this.heads, this.dh]).transpose([0, 2, 1, 3]); // [B, H, T, dh]
-  }
 
   /**
    * x: [B, T, D]; mask: additive [T, S] (0 or -1e9) where S = past + T, or null for full attention;
@@ -33,11 +30,9 @@ export class Attention extends Module {
    */
   forward(x: tf.Tensor, mask: tf.Tensor | null, past: KV | null = null): { y: tf.Tensor; kv: KV } {
     const [B, T] = x.shape;
-    const qkv = this.qkv.forward(x); // [B, T, 3D]
-    const [q0, k0, v0] = tf.split(qkv, 3, -1); // 3 x [B, T, D]
-    const q = this.split(q0, B, T);
-    let k = this.split(k0, B, T);
-    let v = this.split(v0, B, T);
+    const qkv = this.qkv.forward(x).reshape([B, T, 3, this.heads, this.dh]).transpose([2, 0, 3, 1, 4]); // [3, B, H, T, dh]
+    const [q, k0, v0] = tf.unstack(qkv); // 3 x [B, H, T, dh]
+    let k = k0, v = v0;
     if (past) {
       k = tf.concat([past.k, k], 2); // [B, H, S, dh]
       v = tf.concat([past.v, v], 2);

@@ -24,5 +24,6 @@ export const TrainConfig = z.object({
   evalEpisodes: z.number().int().positive().default(10),
   evalSeedStart: z.number().int().default(100000),
   out: z.string(),
+  maxSeconds: z.number().positive().optional(), // wall-clock budget: stop (and checkpoint) when it runs out
 });
 export type TrainConfig = z.infer<typeof TrainConfig>;

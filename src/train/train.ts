@@ -120,7 +120,8 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
   let lastLoss = NaN, lastVal: number | null = null, stepsDone = 0;
   const tLoop = performance.now();
   const stepAt0 = step;
-  while (step < cfg.steps) {
+  let outOfTime = false;
+  while (step < cfg.steps && !outOfTime) {
     const anchors = Array.from({ length: cfg.batch }, () => trainAnchors[rng.int(trainAnchors.length)]);
     const batch = buildWindows(buffer, layout, norms, anchors, W, H, P, rng, episodeOf);
     const { loss } = opt.minimize(() => model.loss(batch, rng), lrAt(step));
@@ -145,7 +146,8 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
       p.dispose();
     }
     log(rec);
-    if ((cfg.ckptEvery && step % cfg.ckptEvery === 0) || step === cfg.steps) save();
+    outOfTime = cfg.maxSeconds !== undefined && (performance.now() - t0) / 1000 > cfg.maxSeconds;
+    if ((cfg.ckptEvery && step % cfg.ckptEvery === 0) || step === cfg.steps || outOfTime) save();
     const sps = stepsDone / ((performance.now() - tLoop) / 1000);
     bar.update(step, `loss ${loss.toFixed(4)}${lastVal !== null ? ` val ${lastVal.toFixed(4)}` : ""} ${sps.toFixed(2)} steps/s ETA ${fmtTime((cfg.steps - step) / sps)}`);
   }

@@ -1,0 +1,70 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import "../envs/index.ts";
+import { initBackend } from "../src/backend/index.ts";
+import { makeEnv } from "../src/env/registry.ts";
+import { builtinPolicy } from "../src/policy/builtin.ts";
+import { rollout } from "../src/env/rollout.ts";
+import { DatasetWriter } from "../src/data/native.ts";
+import { train } from "../src/train/train.ts";
+import { TrainConfig } from "../src/train/config.ts";
+import { readWeights, readTrainState, readCheckpointMeta } from "../src/policy/checkpoint.ts";
+import { scd } from "./helpers.ts";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scd-train-"));
+const data = path.join(dir, "reach.scdd");
+const tiny = { dModel: 32, encLayers: 1, decDModel: 16, decLayers: 1, horizon: 4, history: 4, positionsPerWindow: 2, decoderDraws: 2 };
+
+test("setup: 12 expert demonstrations of the multimodal task", async () => {
+  await initBackend("wasm");
+  const env = await makeEnv("reach-obstacle-v1");
+  const expert = await builtinPolicy("expert", "reach-obstacle-v1", env.actionSpace);
+  const w = new DatasetWriter(data, { "observation.state": { shape: [2] }, action: { shape: [2] } });
+  for (let s = 0; s < 12; s++) w.appendEpisode((await rollout(env, expert, s)).episode);
+  w.finalize();
+});
+
+const cfg = (out: string, steps: number) => TrainConfig.parse({ policy: "scd", policyConfig: tiny, dataset: data, steps, batch: 8, warmup: 2, valEvery: 2, ckptEvery: 2, out, valFraction: 0.2 });
+
+test("--resume continues exactly: 3 + 3 steps equal 6 steps (weights, EMA, optimizer, RNG)", async () => {
+  const a = path.join(dir, "a"), b = path.join(dir, "b");
+  await train(cfg(a, 6), { quiet: true });
+  await train(cfg(b, 3), { quiet: true });
+  assert.is(readCheckpointMeta(path.join(b, "checkpoint")).step, 3);
+  await train(cfg(b, 6), { quiet: true, resume: true });
+  const wa = readWeights(path.join(a, "checkpoint")), wb = readWeights(path.join(b, "checkpoint"));
+  for (const k of Object.keys(wa)) assert.equal(Array.from(wb[k]), Array.from(wa[k]), k);
+  const sa = readTrainState(path.join(a, "checkpoint")) as { step: number; rng: unknown }, sb = readTrainState(path.join(b, "checkpoint")) as { step: number; rng: unknown };
+  assert.is(sb.step, 6);
+  assert.equal(sb.rng, sa.rng);
+  const lines = fs.readFileSync(path.join(b, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(lines.map((l) => l.step), [1, 2, 3, 4, 5, 6]);
+  assert.ok(fs.statSync(path.join(b, "loss.png")).size > 1000);
+});
+
+test("scd train (real CLI): progress, checkpoint, bad flags and configs are clear errors", () => {
+  const out = path.join(dir, "cli");
+  const r = scd(["train", "--policy", "mlp-bc", "--dataset", data, "--steps", "4", "--batch", "8", "--out", out, "--policy-config", '{"hidden":16,"horizon":4}']);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /trained mlp-bc .* to step 4/);
+  assert.ok(fs.existsSync(path.join(out, "checkpoint/weights.msgpack")));
+  const e1 = scd(["train", "--policy", "scd", "--dataset", data, "--steps", "2", "--out", out + "2", "--policy-config", '{"dModel":30,"heads":4}']);
+  assert.is(e1.code, 2);
+  assert.match(e1.stderr, /invalid scd config: dModel: dModel 30 must be divisible by heads 4/);
+  const e2 = scd(["train", "--policy", "sdc", "--dataset", data]);
+  assert.match(e2.stderr, /unknown policy "sdc" \(did you mean "scd"\?\)/);
+  const e3 = scd(["train", "--steps", "-5", "--dataset", data]);
+  assert.match(e3.stderr, /invalid training config: steps/);
+  const e4 = scd(["eval", "--policy", path.join(dir, "nope"), "--env", "reach-obstacle-v1"]);
+  assert.match(e4.stderr, /neither a built-in policy/);
+  fs.mkdirSync(path.join(dir, "broken"), { recursive: true });
+  fs.writeFileSync(path.join(dir, "broken/checkpoint.json"), "{ not json");
+  const e5 = scd(["eval", "--policy", path.join(dir, "broken"), "--env", "reach-obstacle-v1"]);
+  assert.is(e5.code, 2);
+  assert.match(e5.stderr, /checkpoint.json: corrupt JSON/);
+});
+
+test.run();
