@@ -44,6 +44,8 @@ export interface LoopIO {
   actionSpace: Box;
   /** Receives every action, including the final safe action on teardown. */
   actuator: (action: Float32Array, source: ActionSource, tick: number) => void;
+  /** Emissions (e.g. a dropped connection) force the fallback at the next tick, even if fresh data arrived since. */
+  interrupt$?: Observable<string>;
 }
 
 export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io: LoopIO, cfg: LoopConfig, scheduler: SchedulerLike): Observable<LoopEvent> {
@@ -60,6 +62,7 @@ export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io:
     let waiting: { tick: number; scheduledT: number; timer: Subscription } | null = null;
     let start = NaN;
     let closed = false;
+    let interrupted: string | null = null;
     const subs: Subscription[] = [];
 
     const tickTimes = new Map<number, number>(); // when each tick actually started (for jitter)
@@ -140,7 +143,8 @@ export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io:
         w.timer.unsubscribe();
         miss(w.tick, w.scheduledT, "deadline");
       }
-      const problem = checkObservation(latest, io.observationSpace, now, maxAge);
+      const problem = interrupted ?? checkObservation(latest, io.observationSpace, now, maxAge);
+      interrupted = null;
       if (problem) {
         sub.next({ type: "error", tick, t: now, reason: problem });
         queue.clear(); // never execute a plan made from observations we no longer trust
@@ -170,6 +174,7 @@ export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io:
     };
 
     subs.push(obs$.subscribe({ next: (o) => (latest = o), error: (e) => sub.error(e) }));
+    if (io.interrupt$) subs.push(io.interrupt$.subscribe((reason) => (interrupted = reason)));
     policy.reset(cfg.seed);
     start = clock(); // the tick source schedules tick k for start + k·period from this instant
     subs.push(ticks(cfg.periodMs, scheduler, clock, cfg.mode === "realtime" ? (cfg.spinMs ?? 2) : 0).subscribe(onTick));

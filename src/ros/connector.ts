@@ -1,0 +1,189 @@
+/**
+ * A ROS connector for the control loop over rosbridge (roslib): reconnects with exponential backoff, one Topic
+ * object per name and direction, observation topics joined latest-per-topic (stamped with the OLDEST arrival so
+ * the loop's max-age check covers every topic), actions published only while connected (dropped, never queued:
+ * roslib would replay a queue as a burst on reconnect), service calls with a timeout, malformed messages counted.
+ */
+import { Ros, Topic, Service } from "roslib";
+import { BehaviorSubject, Subject, type Observable } from "rxjs";
+import { ScdError } from "../errors.ts";
+import type { Box, Obs } from "../env/types.ts";
+import { box } from "../env/types.ts";
+import type { TimedObs } from "../loop/safety.ts";
+import { type TopicMap, fieldsDim } from "./topic-map.ts";
+import { decodeFields, encodeAction } from "./codec.ts";
+
+export interface ConnectorStats {
+  connects: number;
+  disconnects: number;
+  received: number;
+  malformed: number;
+  published: number;
+  dropped: number;
+  serviceTimeouts: number;
+  recentErrors: string[];
+}
+
+export interface ConnectorOptions {
+  clock?: () => number;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  log?: (line: string) => void;
+}
+
+export class RosConnector {
+  readonly connected$ = new BehaviorSubject(false);
+  private readonly obsSubject = new Subject<TimedObs>();
+  readonly obs$: Observable<TimedObs> = this.obsSubject.asObservable();
+  readonly stats: ConnectorStats = { connects: 0, disconnects: 0, received: 0, malformed: 0, published: 0, dropped: 0, serviceTimeouts: 0, recentErrors: [] };
+  private readonly ros: Ros;
+  private readonly subs = new Map<string, Topic>();
+  private pub: Topic | null = null;
+  private readonly latest = new Map<string, { values: Float32Array; t: number }>();
+  private backoff: number;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private closed = false;
+  private readonly clock: () => number;
+
+  constructor(readonly url: string, readonly map: TopicMap, private readonly opts: ConnectorOptions = {}) {
+    this.clock = opts.clock ?? (() => performance.now());
+    this.backoff = opts.minBackoffMs ?? 100;
+    this.ros = new Ros({});
+    this.ros.on("connection", () => {
+      this.stats.connects++;
+      this.backoff = this.opts.minBackoffMs ?? 100;
+      this.connected$.next(true);
+      this.log(`connected to ${url}`);
+    });
+    this.ros.on("close", () => this.onClose());
+    this.ros.on("error", () => {}); // 'close' follows; the reason is not actionable here
+    for (const b of map.observations) {
+      if (this.subs.has(b.topic)) continue; // one Topic per name, shared by every feature on it
+      const t = new Topic({ ros: this.ros, name: b.topic, messageType: b.type, throttle_rate: map.throttleMs, queue_length: 1 });
+      t.subscribe((msg) => this.onMessage(b.topic, msg));
+      this.subs.set(b.topic, t);
+    }
+    this.pub = new Topic({ ros: this.ros, name: map.action.topic, messageType: map.action.type, queue_size: 1 });
+  }
+
+  get observationSpace(): Record<string, Box> {
+    return Object.fromEntries(this.map.observations.map((o) => {
+      const n = fieldsDim(o.fields) ?? o.low?.length ?? 1;
+      return [o.feature, box([n], o.low ?? -1e9, o.high ?? 1e9)];
+    }));
+  }
+
+  get actionSpace(): Box {
+    return box([this.map.action.low.length], this.map.action.low, this.map.action.high);
+  }
+
+  /** Connect; resolves on the first connection, rejects with a clear error after timeoutMs (reconnects go on). */
+  async start(timeoutMs = 5000): Promise<void> {
+    this.connect();
+    if (this.connected$.value) return;
+    await new Promise<void>((resolve, reject) => {
+      const to = setTimeout(() => {
+        s.unsubscribe();
+        reject(new ScdError(`cannot reach rosbridge at ${this.url} within ${timeoutMs} ms (is the server running?)`));
+      }, timeoutMs);
+      const s = this.connected$.subscribe((c) => {
+        if (c) {
+          clearTimeout(to);
+          queueMicrotask(() => s.unsubscribe());
+          resolve();
+        }
+      });
+    });
+  }
+
+  private connect(): void {
+    if (this.closed) return;
+    this.ros.connect(this.url).catch(() => {}); // failures surface as 'close'
+  }
+
+  private onClose(): void {
+    const was = this.connected$.value;
+    if (was) {
+      this.stats.disconnects++;
+      this.log(`disconnected from ${this.url}`);
+    }
+    this.connected$.next(false);
+    // invalidate what we had: the loop sees a stale observation at its next tick and falls back
+    this.latest.clear();
+    this.obsSubject.next({ obs: {}, t: Number.NEGATIVE_INFINITY });
+    if (this.closed || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.connect();
+    }, this.backoff);
+    this.backoff = Math.min(this.backoff * 2, this.opts.maxBackoffMs ?? 2000);
+  }
+
+  private onMessage(topic: string, msg: unknown): void {
+    this.stats.received++;
+    const now = this.clock();
+    for (const b of this.map.observations) {
+      if (b.topic !== topic) continue;
+      const r = decodeFields(msg, b.fields, this.map.maxArrayLength);
+      if ("error" in r) {
+        this.stats.malformed++;
+        const line = `malformed ${b.type} on ${topic} (feature ${b.feature}): ${r.error}`;
+        this.stats.recentErrors.push(line);
+        if (this.stats.recentErrors.length > 20) this.stats.recentErrors.shift();
+        this.log(line);
+        continue;
+      }
+      const want = fieldsDim(b.fields);
+      if (want !== null && r.values.length !== want) {
+        this.stats.malformed++;
+        continue;
+      }
+      this.latest.set(b.feature, { values: r.values, t: now });
+    }
+    if (this.latest.size === this.map.observations.length) {
+      const obs: Obs = {};
+      let oldest = Infinity;
+      for (const [f, v] of this.latest) {
+        obs[f] = v.values.slice();
+        oldest = Math.min(oldest, v.t);
+      }
+      this.obsSubject.next({ obs, t: oldest });
+    }
+  }
+
+  /** Publish an action if connected; otherwise drop it (never queue control commands). */
+  publish(action: ArrayLike<number>): boolean {
+    if (!this.connected$.value || !this.ros.isConnected || !this.pub) {
+      this.stats.dropped++;
+      return false;
+    }
+    this.pub.publish(encodeAction(this.map.action.type, this.map.action.fields, action) as never);
+    this.stats.published++;
+    return true;
+  }
+
+  /** Call a service with a timeout (roslib's own call never returns if the socket drops). */
+  callService<T = unknown>(name: string, type: string, args: Record<string, unknown> = {}, timeoutMs = 2000): Promise<T> {
+    if (!this.connected$.value) return Promise.reject(new ScdError(`service ${name}: not connected to ${this.url}`));
+    const svc = new Service({ ros: this.ros, name, serviceType: type });
+    return new Promise<T>((resolve, reject) => {
+      const to = setTimeout(() => {
+        this.stats.serviceTimeouts++;
+        reject(new ScdError(`service ${name} did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      svc.callService(args, (res) => (clearTimeout(to), resolve(res as T)), (err) => (clearTimeout(to), reject(new ScdError(`service ${name} failed: ${err}`))));
+    });
+  }
+
+  private log(line: string): void {
+    this.opts.log?.(line);
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const t of this.subs.values()) t.unsubscribe();
+    this.ros.close();
+    this.obsSubject.complete();
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The topic map (JSON, validated): which ROS topics feed which observation features, and where actions go.
+ * Values are read and written by dotted field paths ("linear.x", "pose.position.y", "data", "points.0.positions");
+ * a path that ends at a number array takes or fills a slice of the feature (`indices` picks elements).
+ */
+import * as fs from "node:fs";
+import { z } from "zod";
+import { ScdError } from "../errors.ts";
+
+export const SUPPORTED_TYPES = [
+  "sensor_msgs/JointState", "geometry_msgs/Point", "geometry_msgs/Pose", "geometry_msgs/PoseStamped", "geometry_msgs/Twist",
+  "std_msgs/Float32MultiArray", "std_msgs/Float64MultiArray", "trajectory_msgs/JointTrajectory",
+] as const;
+
+const Field = z.object({ path: z.string().min(1), indices: z.array(z.number().int().nonnegative()).optional(), length: z.number().int().positive().optional() });
+const Binding = z.object({
+  topic: z.string().startsWith("/"),
+  type: z.enum(SUPPORTED_TYPES),
+  fields: z.array(z.union([z.string().min(1).transform((path) => ({ path })), Field])).min(1),
+});
+
+export const TopicMapSchema = z.object({
+  observations: z.array(Binding.extend({ feature: z.string().min(1), low: z.array(z.number()).optional(), high: z.array(z.number()).optional() })).min(1),
+  action: Binding.extend({ low: z.array(z.number()), high: z.array(z.number()) }),
+  /** Observations older than this (per topic) are stale: the loop falls back. */
+  maxAgeMs: z.number().positive().default(500),
+  /** Array fields longer than this are malformed (guards against oversized messages). */
+  maxArrayLength: z.number().int().positive().default(1024),
+  resetService: z.object({ name: z.string().startsWith("/"), type: z.string() }).optional(),
+  throttleMs: z.number().int().nonnegative().default(0),
+});
+export type TopicMap = z.infer<typeof TopicMapSchema>;
+export type FieldSpec = z.infer<typeof Field>;
+
+export function parseTopicMap(raw: unknown, where: string): TopicMap {
+  const r = TopicMapSchema.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new ScdError(`${where}: invalid topic map: ${i.path.join(".") || "(root)"}: ${i.message}`);
+  }
+  const m = r.data;
+  const names = new Set<string>();
+  for (const o of m.observations) {
+    if (names.has(o.feature)) throw new ScdError(`${where}: feature "${o.feature}" is mapped twice`);
+    names.add(o.feature);
+  }
+  const dim = fieldsDim(m.action.fields);
+  if (dim !== null && (m.action.low.length !== dim || m.action.high.length !== dim)) throw new ScdError(`${where}: action.low/high must have ${dim} values (one per action field), got ${m.action.low.length}/${m.action.high.length}`);
+  return m;
+}
+
+export function loadTopicMap(file: string): TopicMap {
+  if (!fs.existsSync(file)) throw new ScdError(`${file}: no such topic map file`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new ScdError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  return parseTopicMap(raw, file);
+}
+
+/** Number of values the fields produce, or null when an array field has no declared length. */
+export function fieldsDim(fields: FieldSpec[]): number | null {
+  let n = 0;
+  for (const f of fields) {
+    const k = f.indices?.length ?? f.length ?? (isArrayPath(f.path) ? null : 1);
+    if (k === null) return null;
+    n += k;
+  }
+  return n;
+}
+
+const ARRAY_LEAVES = new Set(["data", "position", "velocity", "effort", "positions", "velocities", "accelerations"]);
+export const isArrayPath = (p: string): boolean => ARRAY_LEAVES.has(p.split(".").at(-1)!);
