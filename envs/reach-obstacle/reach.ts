@@ -48,7 +48,10 @@ export class ReachObstacleEnv implements Env {
 
   private info(): Info {
     const dist = Math.hypot(this.p[0] - GOAL[0], this.p[1] - GOAL[1]);
-    return { isSuccess: dist < GOAL_RADIUS, distance: dist, side: this.p[0] < -0.05 ? "left" : this.p[0] > 0.05 ? "right" : "middle" };
+    // the side of the obstacle the agent went around (passing it means being beside it, |x| > r, at its height)
+    const beside = this.trail.filter(([x, y]) => Math.abs(y - OBSTACLE.y) < OBSTACLE.r && Math.abs(x - OBSTACLE.x) > OBSTACLE.r * 0.8);
+    const side = beside.length ? (beside[0][0] < 0 ? "left" : "right") : "none";
+    return { isSuccess: dist < GOAL_RADIUS, distance: dist, side };
   }
 
   private observe(): Obs {

@@ -30,7 +30,7 @@ export interface EvalOptions {
 
 export interface EvalReport {
   aggregated: { avg_max_reward: number; avg_sum_reward: number; pc_success: number; eval_s: number; eval_ep_s: number; n_episodes: number };
-  per_episode: { episode_ix: number; seed: number; max_reward: number; sum_reward: number; success: boolean; steps: number; misses: number; fallbacks: number }[];
+  per_episode: { episode_ix: number; seed: number; max_reward: number; sum_reward: number; success: boolean; steps: number; misses: number; fallbacks: number; final_info: Record<string, number | string | boolean> }[];
   loop: LoopSummary;
   files: { plot?: string; gifs: string[]; record?: string };
 }
@@ -73,7 +73,9 @@ export async function evaluate(o: EvalOptions): Promise<EvalReport> {
       const r = await run.result;
       const fallbacks = Array.from(r.episode.action_is_fallback ?? []).filter((x) => x > 0).length;
       const misses = r.events.filter((e) => e.type === "miss").length;
-      per_episode.push({ episode_ix: per_episode.length, seed: r.seed, max_reward: r.maxReward, sum_reward: r.sumReward, success: r.success, steps: r.steps, misses, fallbacks });
+      // the env's final info, scalars only (e.g. coverage, the side taken around an obstacle)
+      const final_info = Object.fromEntries(Object.entries(r.finalInfo).filter(([, v]) => ["number", "string", "boolean"].includes(typeof v))) as Record<string, number | string | boolean>;
+      per_episode.push({ episode_ix: per_episode.length, seed: r.seed, max_reward: r.maxReward, sum_reward: r.sumReward, success: r.success, steps: r.steps, misses, fallbacks, final_info });
       for (const e of r.events) events.push(e);
       if (o.recordPath) {
         rec ??= new DatasetWriter(o.recordPath, Object.fromEntries(Object.entries(r.episode).map(([k, v]) => [k, { shape: [v.length / Math.max(1, r.steps)] }])), { env: env0.id, seedStart: o.seedStart });
