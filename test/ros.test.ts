@@ -10,7 +10,7 @@ import { TopicBus } from "../src/ros/backends/bus.ts";
 import { RosConnector } from "../src/ros/connector.ts";
 import { parseTopicMap } from "../src/ros/topic-map.ts";
 import { runOverRos } from "../src/ros/run.ts";
-import { ReachObstacleEnv } from "../envs/reach-obstacle/reach.ts";
+import { startSimRobot } from "../src/ros/sim-robot.ts";
 import { ReachExpert } from "../envs/reach-obstacle/expert.ts";
 import type { ChunkPolicy } from "../src/policy/types.ts";
 import type { LoopEvent } from "../src/loop/loop.ts";
@@ -24,30 +24,7 @@ const MAP = parseTopicMap({
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A robot on the bus: applies the latest command each robot tick, publishes its state. */
-function robot(bus: TopicBus, periodMs: number, seed = 0) {
-  const env = new ReachObstacleEnv();
-  env.reset({ seed });
-  let cmd: [number, number] = [0, 0];
-  const received: { t: number; x: number; y: number }[] = [];
-  let success = false;
-  bus.subscribe("/robot/cmd", undefined, (m) => {
-    const msg = m as { linear: { x: number; y: number } };
-    cmd = [msg.linear.x, msg.linear.y];
-    received.push({ t: performance.now(), x: cmd[0], y: cmd[1] });
-  });
-  bus.advertiseService("/robot/reset", () => {
-    env.reset({ seed });
-    success = false;
-    return { success: true, message: "reset" };
-  });
-  const timer = setInterval(() => {
-    if (!success) success = !!env.step(cmd).info.isSuccess;
-    const [x, y] = env.position;
-    bus.publish("/robot/state", "geometry_msgs/Point", { x, y, z: 0 });
-  }, periodMs);
-  return { received, get success() { return success; }, stop: () => clearInterval(timer), env };
-}
+const robot = (bus: TopicBus, periodMs: number, seed = 0) => startSimRobot(bus, periodMs, seed);
 
 async function setup() {
   const bus = new TopicBus();

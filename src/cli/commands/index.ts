@@ -5,6 +5,7 @@ import { datasetImport, datasetInspect } from "./dataset.ts";
 import { start } from "./start.ts";
 import { evalCommand } from "./eval.ts";
 import { trainCommand } from "./train.ts";
+import { runCommand } from "./run.ts";
 import { envList, envReset, envRender, envRollout, envReplay, collect } from "./env.ts";
 
-export const COMMANDS: Command[] = [start, info, datasetInspect, datasetImport, envList, envReset, envRender, envRollout, envReplay, collect, trainCommand, evalCommand];
+export const COMMANDS: Command[] = [start, info, datasetInspect, datasetImport, envList, envReset, envRender, envRollout, envReplay, collect, trainCommand, evalCommand, runCommand];

@@ -1,0 +1,99 @@
+import * as path from "node:path";
+import { ScdError } from "../../errors.ts";
+import { initBackend } from "../../backend/index.ts";
+import { makeEnv } from "../../env/registry.ts";
+import { policyFactory, BUILTIN_POLICIES } from "../../policy/resolve.ts";
+import { summarizeLoop, formatSummary } from "../../loop/metrics.ts";
+import { box } from "../../env/types.ts";
+import { type Command, BACKEND_FLAG, out } from "../command.ts";
+import { LOOP_FLAGS, strategyFromFlags } from "./eval.ts";
+import "../../../envs/index.ts";
+
+export const runCommand: Command = {
+  name: "run",
+  summary: "run a policy in real time against a robot or simulator behind rosbridge (Ctrl-C stops with a safe action)",
+  usage: "--policy <checkpoint|expert|random> --ros ws://host:port --map map.json [--env id] [--duration s] [--test-server]",
+  flags: {
+    policy: { type: "string", desc: "checkpoint directory or built-in policy" },
+    ros: { type: "string", desc: "rosbridge URL, e.g. ws://127.0.0.1:9090" },
+    map: { type: "string", desc: "topic map JSON (observations ← topics, action → topic)" },
+    env: { type: "string", desc: "env id whose expert/action space a built-in policy uses" },
+    "period-ms": { type: "number", desc: "control period (default: the env's, else 100)" },
+    duration: { type: "number", desc: "stop after this many seconds (default: until Ctrl-C)" },
+    "test-server": { type: "boolean", desc: "start an in-process rosbridge server with a simulated robot (demo)" },
+    fallback: { type: "string", desc: "safe action: zero | hold", default: "zero" },
+    ...LOOP_FLAGS,
+    ...BACKEND_FLAG,
+  },
+  async run(_pos, flags) {
+    if (!flags.policy) throw new ScdError(`run needs --policy`);
+    if (!flags.map) throw new ScdError(`run needs --map <topic map JSON> (see examples/ros/reach_map.json)`);
+    if (!flags.ros && !flags["test-server"]) throw new ScdError(`run needs --ros ws://host:port (or --test-server for the built-in simulated robot)`);
+    const fb = flags.fallback as string;
+    if (fb !== "zero" && fb !== "hold") throw new ScdError(`--fallback must be zero or hold, got "${fb}"`);
+    await initBackend((flags.backend as string) ?? process.env.SCD_BACKEND ?? null);
+    // ROS is loaded only here: users who never touch ROS never load roslib
+    const { loadTopicMap } = await import("../../ros/topic-map.ts");
+    const { RosConnector } = await import("../../ros/connector.ts");
+    const { runOverRos } = await import("../../ros/run.ts");
+    const map = loadTopicMap(flags.map as string);
+    let url = flags.ros as string | undefined;
+    let cleanup = async () => {};
+    let sim: { readonly success: boolean } | null = null;
+    if (flags["test-server"]) {
+      const { RosbridgeServer } = await import("../../ros/bridge-server.ts");
+      const { TopicBus } = await import("../../ros/backends/bus.ts");
+      const { startSimRobot } = await import("../../ros/sim-robot.ts");
+      const bus = new TopicBus();
+      const server = new RosbridgeServer(bus);
+      await server.start();
+      const robot = startSimRobot(bus, 50);
+      sim = robot;
+      url = server.url;
+      cleanup = async () => (robot.stop(), await server.close());
+      process.stderr.write(`test server with a simulated reaching robot at ${url}\n`);
+    }
+    const envId = flags.env as string | undefined;
+    const env = envId ? await makeEnv(envId) : null;
+    const actionSpace = env?.actionSpace ?? box([map.action.low.length], map.action.low, map.action.high);
+    const spec = flags.policy as string;
+    if (BUILTIN_POLICIES.includes(spec) && spec !== "random" && !envId) throw new ScdError(`built-in policy "${spec}" needs --env <id>`);
+    const policy = await (await policyFactory(spec, envId ?? "reach-obstacle-v1", actionSpace))();
+    const conn = new RosConnector(url!, map, { log: (l) => process.stderr.write(`[ros] ${l}\n`) });
+    await conn.start();
+    const periodMs = (flags["period-ms"] as number | undefined) ?? (env ? 1000 / env.metadata.controlHz : 100);
+    const run = runOverRos(policy, conn, { periodMs, strategy: strategyFromFlags(flags, policy.horizon), fallback: fb, ...(flags.steps ? { steps: flags.steps as number } : {}) }, { keepEvents: 20_000 });
+    const t0 = performance.now();
+    const live = setInterval(() => {
+      const s = summarizeLoop(run.events);
+      process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0)} s] ${conn.connected$.value ? "connected" : "DISCONNECTED"}  ticks ${s.ticks}  misses ${s.misses}  fallbacks ${s.fallbacks}  jitter p99 ${s.jitterMs.p99.toFixed(2)} ms  inference p50 ${s.inferenceMs.p50.toFixed(1)} ms  malformed ${conn.stats.malformed}${sim?.success ? "  GOAL REACHED" : ""}\n`);
+    }, 1000);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+      if (flags.duration) setTimeout(stop, (flags.duration as number) * 1000);
+      if (sim) {
+        const poll = setInterval(() => sim!.success && (clearInterval(poll), setTimeout(stop, 300)), 100);
+      }
+    });
+    clearInterval(live);
+    const before = conn.stats.published;
+    run.stop(); // the loop's teardown publishes one final safe action
+    const finalSent = conn.stats.published > before;
+    await new Promise((r) => setTimeout(r, 100));
+    conn.close();
+    await cleanup();
+    out(
+      [
+        `run of ${path.basename(spec)} over ${url} for ${((performance.now() - t0) / 1000).toFixed(1)} s:`,
+        formatSummary(summarizeLoop(run.events)).replace(/^/gm, "  "),
+        `  ros: published ${conn.stats.published}, dropped while disconnected ${conn.stats.dropped}, received ${conn.stats.received}, malformed ${conn.stats.malformed}, reconnects ${Math.max(0, conn.stats.connects - 1)}`,
+        finalSent ? "  final safe action published" : "  final safe action NOT published (disconnected)",
+        ...(sim ? [sim.success ? "  robot reached the goal" : "  robot did not reach the goal"] : []),
+      ].join("\n"),
+    );
+    policy.dispose?.();
+    process.exit(0);
+  },
+};

@@ -1,0 +1,30 @@
+/**
+ * scd-policy: Separable Causal Diffusion policies for robot trajectories — the public API.
+ *
+ *   import { initBackend, makeEnv, loadPolicy, evaluate } from "scd-policy";
+ *   import "scd-policy/envs"; import "scd-policy/policies";
+ *   await initBackend();
+ *   const report = await evaluate({ makeEnv: () => makeEnv("pusht-v1"), makePolicy: async () => loadPolicy("policies/scd/pretrained/pusht"),
+ *     episodes: 50, seedStart: 100000, loop: { strategy: { kind: "receding", execute: 8 } } });
+ */
+export { initBackend, type BackendReport } from "./backend/index.ts";
+export { ScdError } from "./errors.ts";
+export * from "./data/episodes.ts";
+export { sampleWindows, splitEpisodes, type WindowSpec } from "./data/windows.ts";
+export { fitNormalizer, normalize, unnormalize, type NormStats } from "./data/normalizer.ts";
+export { DatasetWriter, DatasetReader, readDataset, writeDataset } from "./data/native.ts";
+export { loadDataset } from "./data/load.ts";
+export type { Env, Obs, StepResult, Box, RgbFrame } from "./env/types.ts";
+export { makeEnv, registerEnv, envIds } from "./env/registry.ts";
+export { TimeLimit, ClipAction } from "./env/wrappers.ts";
+export { VectorEnv } from "./env/vector.ts";
+export { checkEnv } from "./env/check.ts";
+export type { ChunkPolicy, Frame } from "./policy/types.ts";
+export { registerPolicy, policyNames } from "./policy/model.ts";
+export { LearnedPolicy, loadPolicy } from "./policy/learned.ts";
+export { controlLoop, type LoopConfig, type LoopEvent } from "./loop/loop.ts";
+export { ActionQueue, type Strategy } from "./loop/queue.ts";
+export { runEpisodeVirtual, runEpisodeRealtime } from "./loop/runner.ts";
+export { summarizeLoop } from "./loop/metrics.ts";
+export { evaluate, type EvalReport } from "./eval/evaluate.ts";
+export { train } from "./train/train.ts";

@@ -1,0 +1,17 @@
+/**
+ * scd-policy/ros: the ROS connector (roslib) and its test server. A separate subpath so that users who never
+ * touch ROS never load roslib.
+ *
+ *   import { RosConnector, loadTopicMap, runOverRos } from "scd-policy/ros";
+ *   const conn = new RosConnector("ws://127.0.0.1:9090", loadTopicMap("map.json"));
+ *   await conn.start();
+ *   const run = runOverRos(policy, conn, { periodMs: 100, strategy: { kind: "receding", execute: 8 }, fallback: "zero" });
+ *   // … run.stop() publishes one final safe action
+ */
+export { RosConnector, type ConnectorStats, type ConnectorOptions } from "./connector.ts";
+export { parseTopicMap, loadTopicMap, TopicMapSchema, type TopicMap } from "./topic-map.ts";
+export { decodeFields, encodeAction } from "./codec.ts";
+export { runOverRos, type RosRun } from "./run.ts";
+export { RosbridgeServer, type BridgeBackend } from "./bridge-server.ts";
+export { TopicBus } from "./backends/bus.ts";
+export { Ros1Backend } from "./backends/ros1.ts";
