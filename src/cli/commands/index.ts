@@ -6,6 +6,7 @@ import { start } from "./start.ts";
 import { evalCommand } from "./eval.ts";
 import { trainCommand } from "./train.ts";
 import { runCommand } from "./run.ts";
+import { bridgeCommand } from "./bridge.ts";
 import { envList, envReset, envRender, envRollout, envReplay, collect } from "./env.ts";
 
-export const COMMANDS: Command[] = [start, info, datasetInspect, datasetImport, envList, envReset, envRender, envRollout, envReplay, collect, trainCommand, evalCommand, runCommand];
+export const COMMANDS: Command[] = [start, info, datasetInspect, datasetImport, envList, envReset, envRender, envRollout, envReplay, collect, trainCommand, evalCommand, runCommand, bridgeCommand];
