@@ -65,7 +65,7 @@ function trainStep(model: PolicyModel, iters: number): number {
 
 export async function benchPolicy(): Promise<BenchResult> {
   await initBackend();
-  const names = ["scd", "causal-diffusion", "mlp-bc"];
+  const names = (process.env.BENCH_POLICIES ?? "scd,causal-diffusion,mlp-bc").split(",");
   const json: Record<string, unknown> = {};
   const rows: string[][] = [];
   for (const name of names) {
@@ -81,7 +81,8 @@ export async function benchPolicy(): Promise<BenchResult> {
     rows.push([name, `${model.numParams().toLocaleString("en")} params`, `latency p50 ${quantile(lat, 0.5).toFixed(2)} ms, p99 ${quantile(lat, 0.99).toFixed(2)} ms`, `${fps.toFixed(0)} frames/s @ batch 64`, `train step ${step.toFixed(0)} ms`]);
     model.dispose();
   }
-  const s = json.scd as { latencyMs: { median: number }; throughputFps: number }, e = json.entangled as { latencyMs: { median: number }; throughputFps: number };
+  const s = json.scd as { latencyMs: { median: number }; throughputFps: number } | undefined, e = json.entangled as { latencyMs: { median: number }; throughputFps: number } | undefined;
+  if (!s || !e) return { name: "policy", title: `policy speed, K = ${K}`, rows, summary: "(SCD and the entangled baseline are compared when both run)", json };
   const ratio = e.latencyMs.median / s.latencyMs.median;
   json.ratio = { latency: ratio, throughput: s.throughputFps / e.throughputFps };
   return {
