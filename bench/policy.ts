@@ -75,7 +75,7 @@ export async function benchPolicy(): Promise<BenchResult> {
     const model = def.create(def.configSchema.parse(over), layout, 0);
     const lat = latency(model, 110);
     const fps = throughput(model, 64, 5);
-    const step = trainStep(model, 3);
+    const step = process.env.BENCH_SKIP_TRAIN ? NaN : trainStep(model, 3);
     const key = name === "causal-diffusion" ? "entangled" : name === "mlp-bc" ? "mlpBc" : "scd";
     json[key] = { params: model.numParams(), latencyMs: { median: quantile(lat, 0.5), p99: quantile(lat, 0.99) }, throughputFps: fps, trainStepMs: step, steps: name === "mlp-bc" ? 1 : K };
     rows.push([name, `${model.numParams().toLocaleString("en")} params`, `latency p50 ${quantile(lat, 0.5).toFixed(2)} ms, p99 ${quantile(lat, 0.99).toFixed(2)} ms`, `${fps.toFixed(0)} frames/s @ batch 64`, `train step ${step.toFixed(0)} ms`]);
