@@ -58,6 +58,9 @@ test("scd train (real CLI): progress, checkpoint, bad flags and configs are clea
   assert.match(e2.stderr, /unknown policy "sdc" \(did you mean "scd"\?\)/);
   const e3 = scd(["train", "--steps", "-5", "--dataset", data]);
   assert.match(e3.stderr, /invalid training config: steps/);
+  const e6 = scd(["eval", "--policy", path.join(out, "checkpoint"), "--env", "pusht-v1", "--episodes", "1"]);
+  assert.is(e6.code, 2);
+  assert.match(e6.stderr, /needs observation feature\(s\) observation.state, but env pusht-v1 provides observation.keypoints, observation.agent_pos/);
   const e4 = scd(["eval", "--policy", path.join(dir, "nope"), "--env", "reach-obstacle-v1"]);
   assert.match(e4.stderr, /neither a built-in policy/);
   fs.mkdirSync(path.join(dir, "broken"), { recursive: true });

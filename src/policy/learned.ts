@@ -15,6 +15,7 @@ import { type CheckpointMeta, readCheckpointMeta, readWeights, type Weights } fr
 export class LearnedPolicy implements ChunkPolicy {
   readonly horizon: number;
   readonly actionDim: number;
+  readonly requiredFeatures: readonly string[];
   private readonly frame: Float32Array<ArrayBuffer>;
   private rngSeed = 0;
 
@@ -22,6 +23,7 @@ export class LearnedPolicy implements ChunkPolicy {
     this.horizon = model.horizon;
     this.actionDim = model.actionDim;
     this.frame = new Float32Array(layout.frameDim);
+    this.requiredFeatures = layout.obsFeatures.map((f) => f.name);
   }
 
   reset(seed = 0): void {

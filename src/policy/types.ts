@@ -1,3 +1,4 @@
+import { ScdError } from "../errors.ts";
 /**
  * The policy interface the control loop uses: a pure chunk predictor. `observe` is called once per control frame
  * (the SCD encoder step); `sampleChunk` returns H actions [H * A]. No action queues inside policies: execution
@@ -19,4 +20,13 @@ export interface ChunkPolicy {
   observe(frame: Frame): void;
   sampleChunk(opts?: { steps?: number; seed?: number }): Float32Array | Promise<Float32Array>;
   dispose?(): void;
+  /** Observation features the policy reads (checked against an env's or a topic map's before a run). */
+  readonly requiredFeatures?: readonly string[];
+}
+
+/** Throws naming the missing features when a policy cannot run on these observations. */
+export function checkFeatures(policy: ChunkPolicy, available: readonly string[], where: string): void {
+  const missing = (policy.requiredFeatures ?? []).filter((f) => !available.includes(f));
+  if (missing.length)
+    throw new ScdError(`policy "${policy.name}" needs observation feature(s) ${missing.join(", ")}, but ${where} provides ${available.join(", ")}`);
 }

@@ -2,6 +2,7 @@ import * as path from "node:path";
 import { ScdError } from "../../errors.ts";
 import { makeEnv } from "../../env/registry.ts";
 import { policyFactory } from "../../policy/resolve.ts";
+import { checkFeatures } from "../../policy/types.ts";
 import { evaluate } from "../../eval/evaluate.ts";
 import { formatSummary } from "../../loop/metrics.ts";
 import type { Strategy } from "../../loop/queue.ts";
@@ -76,6 +77,7 @@ export const evalCommand: Command = {
     const probe = await makeEnv(envId, envOpts);
     const make = await policyFactory(flags.policy as string, envId, probe.actionSpace, { dataset: flags.dataset as string | undefined });
     const p0 = await make();
+    checkFeatures(p0, Object.keys(probe.observationSpace), `env ${envId}${flags["obs-mode"] ? ` (obs-mode ${flags["obs-mode"]})` : ""}`);
     const horizon = p0.horizon;
     p0.dispose?.();
     const n = flags.episodes as number;

@@ -3,6 +3,7 @@ import { ScdError } from "../../errors.ts";
 import { initBackend } from "../../backend/index.ts";
 import { makeEnv } from "../../env/registry.ts";
 import { policyFactory, BUILTIN_POLICIES } from "../../policy/resolve.ts";
+import { checkFeatures } from "../../policy/types.ts";
 import { summarizeLoop, formatSummary } from "../../loop/metrics.ts";
 import { box } from "../../env/types.ts";
 import { type Command, BACKEND_FLAG, out } from "../command.ts";
@@ -59,6 +60,7 @@ export const runCommand: Command = {
     const spec = flags.policy as string;
     if (BUILTIN_POLICIES.includes(spec) && spec !== "random" && !envId) throw new ScdError(`built-in policy "${spec}" needs --env <id>`);
     const policy = await (await policyFactory(spec, envId ?? "reach-obstacle-v1", actionSpace))();
+    checkFeatures(policy, map.observations.map((o) => o.feature), `topic map ${flags.map}`);
     const conn = new RosConnector(url!, map, { log: (l) => process.stderr.write(`[ros] ${l}\n`) });
     await conn.start();
     const periodMs = (flags["period-ms"] as number | undefined) ?? (env ? 1000 / env.metadata.controlHz : 100);
