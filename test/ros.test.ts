@@ -89,6 +89,7 @@ test("100 socket drops: fallback within one control period each time, nothing st
   const lostAt: number[] = [];
   conn.connected$.subscribe((c) => !c && lostAt.push(performance.now()));
   const fallbackDelays: number[] = [], fromServerDrop: number[] = [];
+  let notNextTick = 0;
   let burst = 0, resumed = 0;
   for (let i = 0; i < 100; i++) {
     moving = i % 2 ? 0.3 : -0.3; // the command changes while disconnected: a replay would show the old value
@@ -100,6 +101,9 @@ test("100 socket drops: fallback within one control period each time, nothing st
     // from the moment the client learns of the drop (the loop cannot react earlier), and from the server's drop
     const lost = lostAt.find((t) => t >= tDrop) ?? tDrop;
     fallbackDelays.push(fb ? fb.t - lost : Infinity);
+    // the very next tick after the client learned of the drop must already be the fallback
+    const next = acts.find((a) => a.tickT >= lost);
+    if (!next || next.source !== "fallback") notNextTick++;
     fromServerDrop.push(fb ? fb.t - tDrop : Infinity);
     const nBefore = r.received.length;
     while (!conn.connected$.value && performance.now() - tDrop < 2000) await sleep(2);
@@ -113,8 +117,10 @@ test("100 socket drops: fallback within one control period each time, nothing st
   run.stop();
   const worst = Math.max(...fallbackDelays);
   const srv = [...fromServerDrop].sort((a, b) => a - b);
-  console.log(`  100 drops: fallback after the client saw the drop p50 ${[...fallbackDelays].sort((a, b) => a - b)[50].toFixed(1)} ms, max ${worst.toFixed(1)} ms (period ${period} ms); after the server's drop p50 ${srv[50].toFixed(1)} ms, max ${srv[99].toFixed(1)} ms; reconnects ${conn.stats.connects - 1}; dropped while offline ${conn.stats.dropped}; bursts ${burst}; resumed ${resumed}/100`);
-  assert.ok(worst <= period + 5, `worst fallback delay ${worst} ms > one period`);
+  console.log(`  100 drops: fallback at the next tick ${100 - notNextTick}/100; after the client saw the drop p50 ${[...fallbackDelays].sort((a, b) => a - b)[50].toFixed(1)} ms, max ${worst.toFixed(1)} ms (period ${period} ms); after the server's drop p50 ${srv[50].toFixed(1)} ms, max ${srv[99].toFixed(1)} ms; reconnects ${conn.stats.connects - 1}; dropped while offline ${conn.stats.dropped}; bursts ${burst}; resumed ${resumed}/100`);
+  // wall-clock delays depend on machine load; the guarantee is structural: the next tick falls back
+  assert.is(notNextTick, 0, `${notNextTick} drops were not followed by a fallback at the next tick`);
+  assert.ok(Number.isFinite(worst), "every drop produced a fallback");
   assert.is(burst, 0);
   assert.ok(resumed >= 98, `resumed ${resumed}/100`);
   assert.ok(conn.stats.connects >= 101);
