@@ -26,6 +26,4 @@ run pusht-scd-1k pusht-v1 --policy scd --policy-config '{"positionsPerWindow":2,
 run pusht-mlp-1k pusht-v1 --policy mlp-bc
 run pusht-ent-1k pusht-v1 --policy causal-diffusion --policy-config '{"positionsPerWindow":2,"draws":2}'
 
-# ablations on SCD (same budget): history 2 frames, decoder depth 1
-run pusht-scd-1k-hist2 pusht-v1 --policy scd --policy-config '{"positionsPerWindow":2,"decoderDraws":2,"history":2,"window":16}'
-run pusht-scd-1k-dec1 pusht-v1 --policy scd --policy-config '{"positionsPerWindow":2,"decoderDraws":2,"decLayers":1}'
+# ablations: scripts/ablations.sh; the resumed multimodal run: scripts/reach-long.sh
