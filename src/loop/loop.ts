@@ -183,8 +183,7 @@ export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io:
       for (const s of subs) s.unsubscribe();
       waiting?.timer.unsubscribe();
       // one final safe action, so no actuator is left with a stale command
-      const a = fallbackAction(cfg.fallback, last, io.actionSpace, latest && cfg.holdFrom ? cfg.holdFrom(latest.obs) : null);
-      io.actuator(clampAction(a, io.actionSpace), "final", openTick);
+      io.actuator(clampAction(fallback(), io.actionSpace), "final", openTick);
     };
   });
 }

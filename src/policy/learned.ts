@@ -8,7 +8,7 @@ import type { ChunkPolicy, Frame } from "./types.ts";
 import type { PolicyModel } from "./model.ts";
 import { policyDef, parsePolicyConfig } from "./model.ts";
 import { frameFromObs, type FrameLayout } from "./frames.ts";
-import { affine, type NormSet } from "../data/normalizer.ts";
+import { unnormalize, type NormSet } from "../data/normalizer.ts";
 import { Rng } from "../util/rng.ts";
 import { type CheckpointMeta, readCheckpointMeta, readWeights, type Weights } from "./checkpoint.ts";
 
@@ -47,9 +47,7 @@ export class LearnedPolicy implements ChunkPolicy {
     const t = this.model.sample(opts.steps ?? this.model.defaultSteps, rng);
     const y = t.dataSync() as Float32Array;
     t.dispose();
-    const { scale, shift } = affine(this.norms.action);
-    const A = this.actionDim;
-    return y.map((v, i) => (v - shift[i % A]) / scale[i % A]);
+    return unnormalize(this.norms.action, y);
   }
 
   dispose(): void {
