@@ -17,6 +17,19 @@ test("every registered env passes checkEnv", async () => {
   for (const id of envIds()) checkEnv(await makeEnv(id));
 });
 
+test("robustness 10: seeded then unseeded resets are reproducible (each env owns its generator)", async () => {
+  for (const id of envIds()) {
+    const chain = async () => {
+      const env = await makeEnv(id);
+      return [env.reset({ seed: 5 }), env.reset(), env.reset()].map((r) => Object.values(r.obs).flatMap((v) => Array.from(v)));
+    };
+    const [a, b] = [await chain(), await chain()];
+    assert.equal(b, a, `${id}: two fresh envs, reset({seed: 5}), reset(), reset()`);
+    assert.not.equal(a[1], a[0], `${id}: reset() continues the generator instead of repeating seed 5`);
+    assert.not.equal(a[2], a[1], id);
+  }
+});
+
 test("unknown env id names the nearest ids", async () => {
   try {
     await makeEnv("pusht-v9");

@@ -7,7 +7,7 @@ import { ScdError } from "../../src/errors.ts";
 import { type Env, type EnvMetadata, type Obs, type Info, type StepResult, type RgbFrame, type Box, box } from "../../src/env/types.ts";
 import { T_PARTS, GOAL_POSE, coverage, transform } from "./geometry.ts";
 import { type World, newWorld, stepWorld, blockOrigin, setBlockPosition, setBlockAngle, blockParts, AGENT_RADIUS } from "./physics.ts";
-import { pushtResetState } from "./random-state.ts";
+import { RandomState, pushtResetDraw } from "./random-state.ts";
 import { renderPushT } from "./render.ts";
 
 export const SIM_HZ = 100;
@@ -36,6 +36,8 @@ export class PushTEnv implements Env {
   readonly obsMode: PushTObsMode;
   private world: World = newWorld();
   private lastAction: [number, number] | null = null;
+  /** The env's own generator (Gymnasium): reset({seed}) re-seeds it, reset() continues it. */
+  private rs: RandomState | null = null;
   private readonly renderSize: number;
 
   constructor(opts: PushTOptions = {}) {
@@ -53,10 +55,12 @@ export class PushTEnv implements Env {
   /** Reset from numpy's RandomState(seed) (the evaluation protocol), or to options.state with options.setter. */
   reset(opts: { seed?: number; options?: { state?: number[]; setter?: StateSetter } } = {}): { obs: Obs; info: Info } {
     const st = opts.options?.state;
-    const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
-    const state = st ?? pushtResetState(seed);
+    // seed k draws exactly what Diffusion Policy's RandomState(k) draws (the evaluation protocol)
+    if (opts.seed !== undefined) this.rs = new RandomState(opts.seed);
+    else this.rs ??= new RandomState(Math.floor(Math.random() * 2 ** 32)); // never seeded: from entropy, as Gymnasium
+    const state = st ?? pushtResetDraw(this.rs);
     this.setState(state, opts.options?.setter ?? "legacy");
-    return { obs: this.observe(), info: { ...this.info(), seed, resetState: [...state] } };
+    return { obs: this.observe(), info: { ...this.info(), ...(opts.seed !== undefined ? { seed: opts.seed } : {}), resetState: [...state] } };
   }
 
   /**

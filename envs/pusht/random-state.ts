@@ -82,6 +82,10 @@ export class RandomState {
 
 /** Diffusion Policy's Push-T reset draw: [agent x, agent y, block x, block y, angle]. */
 export function pushtResetState(seed: number): [number, number, number, number, number] {
-  const rs = new RandomState(seed);
+  return pushtResetDraw(new RandomState(seed));
+}
+
+/** The same draw from a generator that continues across resets (Gymnasium: reset() without a seed). */
+export function pushtResetDraw(rs: RandomState): [number, number, number, number, number] {
   return [rs.randint(50, 450), rs.randint(50, 450), rs.randint(100, 400), rs.randint(100, 400), rs.randn() * 2 * Math.PI - Math.PI];
 }

@@ -21,9 +21,13 @@ export class ReachObstacleEnv implements Env {
   readonly observationSpace: Record<string, Box> = { "observation.state": box([2], -1, 1, ["x", "y"]) };
   private p: [number, number] = [...START];
   private trail: [number, number][] = [];
+  /** The env's own generator (Gymnasium): reset({seed}) re-seeds it, reset() continues it. */
+  private rng: Rng | null = null;
 
   reset(opts: { seed?: number; options?: Record<string, unknown> } = {}): { obs: Obs; info: Info } {
-    const rng = new Rng(opts.seed ?? Math.floor(Math.random() * 2 ** 31));
+    if (opts.seed !== undefined) this.rng = new Rng(opts.seed);
+    else this.rng ??= new Rng(Math.floor(Math.random() * 2 ** 31)); // never seeded: from entropy, as Gymnasium
+    const rng = this.rng;
     this.p = [START[0] + (rng.next() - 0.5) * 0.2, START[1] + (rng.next() - 0.5) * 0.1];
     this.trail = [[...this.p]];
     return { obs: this.observe(), info: this.info() };

@@ -29,6 +29,13 @@ export function checkEnv(env: Env, opts: { steps?: number; seed?: number } = {})
   const b = env.reset({ seed });
   for (const k of Object.keys(a.obs)) if (a.obs[k].some((x, i) => x !== b.obs[k][i])) fail(env, `reset with the same seed gave different "${k}"`);
   if (a.obs === b.obs || Object.keys(a.obs).some((k) => a.obs[k] === b.obs[k])) fail(env, "reset reused an observation object");
+  // Gymnasium's seeding contract: reset({seed}) re-seeds the env's own generator and reset() continues it, so a
+  // seeded reset followed by unseeded ones is reproducible, and the unseeded ones are new draws
+  const flat = (o: Record<string, Float32Array>) => Object.keys(o).sort().flatMap((k) => Array.from(o[k]));
+  const chain = () => [flat(env.reset({ seed }).obs), flat(env.reset().obs), flat(env.reset().obs)].map((v) => v.join(","));
+  const c1 = chain(), c2 = chain();
+  if (c1.some((v, i) => v !== c2[i])) fail(env, "reset({seed}) then reset(), reset() is not reproducible (the env must own its generator)");
+  if (c1[1] === c1[0] && c1[2] === c1[0]) fail(env, "reset() after reset({seed}) repeats the seeded state instead of continuing the generator");
   // deterministic rollout from the same seed with the same actions
   const act = (t: number) => env.actionSpace.low.map((lo, i) => lo + ((t * 7 + i * 3) % 10 / 10) * (env.actionSpace.high[i] - lo));
   const roll = () => {
