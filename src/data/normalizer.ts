@@ -2,6 +2,13 @@
  * Normalizers fitted from data, stored as plain serialisable objects. min-max maps each dimension to [-1, 1]
  * (Diffusion Policy); mean-std standardises. Constant dimensions get a unit range so nothing divides by zero.
  */
+
+/**
+ * Ranges (and standard deviations) below this are treated as constant (Diffusion Policy's `range_eps`): a
+ * dimension that is constant up to float32 jitter (range ~1e-7) would otherwise get a scale of ~1e7, and a
+ * run-time value a little off the training constant would normalize to hundreds.
+ */
+export const RANGE_EPS = 1e-4;
 import { z } from "zod";
 import { ScdError } from "../errors.ts";
 
@@ -59,11 +66,12 @@ export function affine(s: NormStats): { scale: Float32Array; shift: Float32Array
   for (let j = 0; j < d; j++) {
     if (s.mode === "minmax") {
       const range = s.max[j] - s.min[j];
-      const r = range > 1e-8 ? range : 2; // constant dimension: maps to about 0
+      const constant = !(range >= RANGE_EPS);
+      const r = constant ? 2 : range; // constant dimension: x ↦ x − min (scale 1), as Diffusion Policy
       scale[j] = 2 / r;
-      shift[j] = range > 1e-8 ? -1 - s.min[j] * scale[j] : -s.min[j] * scale[j];
+      shift[j] = constant ? -s.min[j] * scale[j] : -1 - s.min[j] * scale[j];
     } else if (s.mode === "meanstd") {
-      const sd = s.std[j] > 1e-8 ? s.std[j] : 1;
+      const sd = s.std[j] >= RANGE_EPS ? s.std[j] : 1;
       scale[j] = 1 / sd;
       shift[j] = -s.mean[j] / sd;
     }
