@@ -28,6 +28,9 @@ export interface ConnectorOptions {
   clock?: () => number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** The backoff resets only after a connection stays up this long (default: the max backoff), so a bridge that
+   * accepts and drops every connection sees the backoff grow to its cap instead of a reconnect storm. */
+  stableMs?: number;
   log?: (line: string) => void;
 }
 
@@ -42,6 +45,7 @@ export class RosConnector {
   private readonly latest = new Map<string, { values: Float32Array; t: number }>();
   private backoff: number;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private stableTimer: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
   private readonly clock: () => number;
 
@@ -51,7 +55,11 @@ export class RosConnector {
     this.ros = new Ros({});
     this.ros.on("connection", () => {
       this.stats.connects++;
-      this.backoff = this.opts.minBackoffMs ?? 100;
+      if (this.stableTimer) clearTimeout(this.stableTimer);
+      this.stableTimer = setTimeout(() => {
+        this.stableTimer = null;
+        this.backoff = this.opts.minBackoffMs ?? 100;
+      }, this.opts.stableMs ?? this.opts.maxBackoffMs ?? 2000);
       this.connected$.next(true);
       this.log(`connected to ${url}`);
     });
@@ -101,7 +109,14 @@ export class RosConnector {
     this.ros.connect(this.url).catch(() => {}); // failures surface as 'close'
   }
 
+  /** The delay before the next reconnect attempt (ms). */
+  get backoffMs(): number {
+    return this.backoff;
+  }
+
   private onClose(): void {
+    if (this.stableTimer) clearTimeout(this.stableTimer); // it did not stay up: keep growing the backoff
+    this.stableTimer = null;
     const was = this.connected$.value;
     if (was) {
       this.stats.disconnects++;
@@ -182,6 +197,7 @@ export class RosConnector {
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.stableTimer) clearTimeout(this.stableTimer);
     for (const t of this.subs.values()) t.unsubscribe();
     this.ros.close();
     this.obsSubject.complete();
