@@ -7,12 +7,14 @@ import { benchBackend } from "./backend.ts";
 import { benchEnvs } from "./envs.ts";
 import { benchLoop } from "./loop.ts";
 import { benchPolicy } from "./policy.ts";
+import { benchTrain } from "./train.ts";
 
 const BENCHES: Record<string, () => Promise<BenchResult>> = {
   backend: benchBackend,
   envs: benchEnvs,
   loop: benchLoop,
   policy: benchPolicy,
+  train: benchTrain,
 };
 
 const args = process.argv.slice(2);

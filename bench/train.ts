@@ -1,0 +1,75 @@
+/**
+ * Training-step speed of every registered policy at the configuration `scd train` uses by default (the policy's
+ * default config, batch 64, on the shipped Push-T demonstrations): ms per step with the speed fixes
+ * (src/backend/fast-paths.ts) and without them ("stock"), timed interleaved in one run so machine load hits both
+ * alike, and chunk targets per second (distinct (context, chunk) pairs trained per second: batch × positions).
+ */
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import "../policies/index.ts";
+import { initBackend } from "../src/backend/index.ts";
+import { setFastPaths } from "../src/backend/fast-paths.ts";
+import { policyDef, policyNames, type PolicyModel } from "../src/policy/model.ts";
+import { layoutFromBuffer, buildWindows } from "../src/policy/frames.ts";
+import { loadDataset } from "../src/data/load.ts";
+import { withFeatures } from "../src/data/derive.ts";
+import { fitNormalizer } from "../src/data/normalizer.ts";
+import { TrainConfig } from "../src/train/config.ts";
+import { AdamW } from "../src/train/adamw.ts";
+import { Rng } from "../src/util/rng.ts";
+import { quantile, type BenchResult } from "./util.ts";
+
+const DATA = path.join(import.meta.dirname, "../datasets/pusht/pusht_human.scdd");
+const ITERS = Number(process.env.BENCH_TRAIN_ITERS ?? 5);
+
+export async function benchTrain(): Promise<BenchResult> {
+  await initBackend();
+  const defaults = TrainConfig.parse({ dataset: DATA, out: "-" });
+  const obs = ["observation.keypoints", "observation.agent_pos"];
+  const buf = withFeatures((await loadDataset(DATA)).buffer, obs);
+  const layout = layoutFromBuffer(buf, obs);
+  const n = buf.episodeEnds[buf.episodeEnds.length - 1];
+  const norms = Object.fromEntries([...obs, "action"].map((k) => [k, fitNormalizer(buf.data[k] as Float32Array, buf.schema[k].shape.reduce((a, b) => a * b, 1), "minmax")]));
+  const names = (process.env.BENCH_POLICIES ?? policyNames().join(",")).split(",");
+  const json: Record<string, unknown> = {}, rows: string[][] = [];
+  for (const name of names) {
+    const def = policyDef(name);
+    const cfg = def.configSchema.parse({});
+    const make = (fast: boolean) => {
+      setFastPaths(fast);
+      const model: PolicyModel = def.create(cfg, layout, 0);
+      const opt = new AdamW(model.parameters(), { lr: defaults.lr, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: defaults.weightDecay, clip: defaults.clip, emaDecay: defaults.emaDecay }, (p) => model.lrMult(p));
+      return { model, opt, rng: new Rng(3), fast };
+    };
+    const runs = [make(false), make(true)];
+    const times: number[][] = [[], []];
+    const B = defaults.batch;
+    for (let i = 0; i <= ITERS; i++)
+      runs.forEach((r, j) => {
+        setFastPaths(r.fast);
+        const anchors = Array.from({ length: B }, () => r.rng.int(n));
+        const t0 = performance.now();
+        const b = buildWindows(buf, layout, norms, anchors, r.model.window, r.model.horizon, r.model.positionsPerWindow, r.rng);
+        r.opt.minimize(() => r.model.loss(b, r.rng));
+        if (i > 0) times[j].push(performance.now() - t0); // the first step compiles kernels
+      });
+    setFastPaths(true);
+    const [stock, fixed] = times.map((t) => quantile(t, 0.5));
+    const P = runs[1].model.positionsPerWindow;
+    const key = name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+    json[key] = { msPerStep: fixed, msPerStepStock: stock, speedup: stock / fixed, chunkTargetsPerSec: (B * P * 1000) / fixed, batch: B, positionsPerWindow: P, params: runs[1].model.numParams() };
+    rows.push([name, `${runs[1].model.numParams().toLocaleString("en")} params`, `batch ${B} × ${P} positions`, `stock ${stock.toFixed(0)} ms`, `fixed ${fixed.toFixed(0)} ms`, `${(stock / fixed).toFixed(2)}x`, `${((B * P * 1000) / fixed).toFixed(0)} chunk targets/s`]);
+    for (const r of runs) {
+      r.opt.dispose();
+      r.model.dispose();
+    }
+  }
+  const scd = json.scd as { speedup: number } | undefined;
+  return {
+    name: "train",
+    title: `train step (median of ${ITERS}, stock and fixed interleaved), ${tf.getBackend()} backend`,
+    rows,
+    summary: scd ? `SCD train step ${scd.speedup.toFixed(2)}x faster with the fixes than stock (goal ≥ 2x)` : "(SCD not benchmarked)",
+    json: { train: json },
+  };
+}
