@@ -21,7 +21,6 @@ import { plotLoss } from "./plot.ts";
 import { Rng } from "../util/rng.ts";
 import { Progress, fmtTime } from "../util/progress.ts";
 import type { TrainConfig } from "./config.ts";
-import "../../policies/index.ts";
 
 export interface TrainResult {
   dir: string;
@@ -92,7 +91,7 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
     format: "scd-checkpoint", version: 1, policy: cfg.policy, config: policyConfig, layout, normalizers: norms, step, numParams: model.numParams(), seed: cfg.seed,
     info: { dataset: path.basename(cfg.dataset), episodes: buffer.episodeEnds.length, trainEpisodes: split.train.length, valEpisodes: split.val.length, trainConfig: cfg, savedAt: new Date().toISOString() },
   });
-  const emaWeights = () => Object.fromEntries([...opt.ema].map(([k, v]) => [k, v.dataSync().slice() as Float32Array]));
+  const emaWeights = () => opt.emaWeights();
   const save = () => {
     writeCheckpoint(ckptDir, meta(), emaWeights(), { params: modelWeights(model), opt: opt.getState(), rng: rng.state, step });
     plotLoss(path.join(cfg.out, "loss.png"), curve, valCurve, `${cfg.policy} on ${path.basename(cfg.dataset)}`);
