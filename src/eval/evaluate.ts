@@ -13,6 +13,7 @@ import { summarizeLoop, type LoopSummary } from "../loop/metrics.ts";
 import { writeGif } from "../util/image.ts";
 import { plotScores } from "./plot.ts";
 import { DatasetWriter } from "../data/native.ts";
+import { compactLoopEvents, type CompactLoopEvents } from "./loop-events.ts";
 
 export interface EvalOptions {
   makeEnv: () => Promise<Env>;
@@ -25,6 +26,10 @@ export interface EvalOptions {
   gifEpisodes?: number;
   plotPath?: string;
   recordPath?: string;
+  /** global index of the first episode (a shard's offset): names episode_ix and GIF files */
+  episodeIxStart?: number;
+  /** keep the raw loop events (compact) in the report, so shards merge into the exact single-run summary */
+  keepLoopEvents?: boolean;
   onEpisode?: (done: number, r: EpisodeResult) => void;
 }
 
@@ -33,6 +38,20 @@ export interface EvalReport {
   per_episode: { episode_ix: number; seed: number; max_reward: number; sum_reward: number; success: boolean; steps: number; misses: number; fallbacks: number; final_info: Record<string, number | string | boolean> }[];
   loop: LoopSummary;
   files: { plot?: string; gifs: string[]; record?: string };
+  loop_events?: CompactLoopEvents;
+}
+
+/** The aggregates over per-episode rows (in row order); a merged report recomputes them with this. */
+export function aggregate(per_episode: EvalReport["per_episode"], eval_s: number): EvalReport["aggregated"] {
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  return {
+    avg_max_reward: mean(per_episode.map((p) => p.max_reward)),
+    avg_sum_reward: mean(per_episode.map((p) => p.sum_reward)),
+    pc_success: 100 * mean(per_episode.map((p) => (p.success ? 1 : 0))),
+    eval_s,
+    eval_ep_s: eval_s / Math.max(1, per_episode.length),
+    n_episodes: per_episode.length,
+  };
 }
 
 export async function evaluate(o: EvalOptions): Promise<EvalReport> {
@@ -58,6 +77,7 @@ export async function evaluate(o: EvalOptions): Promise<EvalReport> {
     }
   }
   const gifN = o.gifDir ? (o.gifEpisodes ?? 3) : 0;
+  const ix0 = o.episodeIxStart ?? 0;
   const per_episode: EvalReport["per_episode"] = [];
   let rec: DatasetWriter | null = null;
   const events: EpisodeResult["events"] = [];
@@ -75,7 +95,7 @@ export async function evaluate(o: EvalOptions): Promise<EvalReport> {
       const misses = r.events.filter((e) => e.type === "miss").length;
       // the env's final info, scalars only (e.g. coverage, the side taken around an obstacle)
       const final_info = Object.fromEntries(Object.entries(r.finalInfo).filter(([, v]) => ["number", "string", "boolean"].includes(typeof v))) as Record<string, number | string | boolean>;
-      per_episode.push({ episode_ix: per_episode.length, seed: r.seed, max_reward: r.maxReward, sum_reward: r.sumReward, success: r.success, steps: r.steps, misses, fallbacks, final_info });
+      per_episode.push({ episode_ix: ix0 + per_episode.length, seed: r.seed, max_reward: r.maxReward, sum_reward: r.sumReward, success: r.success, steps: r.steps, misses, fallbacks, final_info });
       for (const e of r.events) events.push(e);
       if (o.recordPath) {
         rec ??= new DatasetWriter(o.recordPath, Object.fromEntries(Object.entries(r.episode).map(([k, v]) => [k, { shape: [v.length / Math.max(1, r.steps)] }])), { env: env0.id, seedStart: o.seedStart });
@@ -83,7 +103,7 @@ export async function evaluate(o: EvalOptions): Promise<EvalReport> {
       }
       if (start + i < gifN && o.gifDir) {
         fs.mkdirSync(o.gifDir, { recursive: true });
-        const g = path.join(o.gifDir, `episode_${String(start + i).padStart(3, "0")}_seed_${r.seed}.gif`);
+        const g = path.join(o.gifDir, `episode_${String(ix0 + start + i).padStart(3, "0")}_seed_${r.seed}.gif`);
         writeGif(g, r.frames, env0.metadata.controlHz);
         gifs.push(g);
         r.frames.length = 0;
@@ -94,19 +114,12 @@ export async function evaluate(o: EvalOptions): Promise<EvalReport> {
   }
   rec?.finalize();
   const eval_s = (performance.now() - t0) / 1000;
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
   const report: EvalReport = {
-    aggregated: {
-      avg_max_reward: mean(per_episode.map((p) => p.max_reward)),
-      avg_sum_reward: mean(per_episode.map((p) => p.sum_reward)),
-      pc_success: 100 * mean(per_episode.map((p) => (p.success ? 1 : 0))),
-      eval_s,
-      eval_ep_s: eval_s / Math.max(1, per_episode.length),
-      n_episodes: per_episode.length,
-    },
+    aggregated: aggregate(per_episode, eval_s),
     per_episode,
     loop: summarizeLoop(events),
     files: { gifs, ...(o.recordPath ? { record: o.recordPath } : {}) },
+    ...(o.keepLoopEvents ? { loop_events: compactLoopEvents(events) } : {}),
   };
   if (o.plotPath) {
     plotScores(o.plotPath, per_episode.map((p) => p.max_reward), per_episode.map((p) => p.success), env0.id);

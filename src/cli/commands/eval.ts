@@ -4,6 +4,7 @@ import { makeEnv } from "../../env/registry.ts";
 import { policyFactory } from "../../policy/resolve.ts";
 import { checkFeatures } from "../../policy/types.ts";
 import { evaluate } from "../../eval/evaluate.ts";
+import { parseShard, shardFromEnv, shardPath, shardSlice } from "../../eval/shard.ts";
 import { formatSummary } from "../../loop/metrics.ts";
 import type { Strategy } from "../../loop/queue.ts";
 import { Progress } from "../../util/progress.ts";
@@ -66,6 +67,8 @@ export const evalCommand: Command = {
     parallel: { type: "int", desc: "episodes run in lockstep on one virtual clock", default: 10 },
     dataset: { type: "string", desc: "dataset for the replay policy" },
     "obs-mode": { type: "string", desc: "Push-T observation mode (keypoints | state)" },
+    shard: { type: "string", desc: "evaluate shard K/N (0-based) of the seeds; default from SLURM_ARRAY_TASK_ID/COUNT" },
+    shards: { type: "int", desc: "N shards for a Kubernetes Indexed Job (K = JOB_COMPLETION_INDEX)" },
     ...LOOP_FLAGS,
     ...BACKEND_FLAG,
   },
@@ -82,15 +85,20 @@ export const evalCommand: Command = {
     p0.dispose?.();
     const n = flags.episodes as number;
     if (n < 1) throw new ScdError(`--episodes must be ≥ 1`);
-    const jsonOut = flags.json as string | undefined;
+    const shard = flags.shard !== undefined ? parseShard(flags.shard as string) : shardFromEnv(process.env, flags.shards as number | undefined);
+    const slice = shard ? shardSlice(n, shard) : { start: 0, count: n };
+    if (shard) process.stderr.write(`shard ${shard.index}/${shard.count}${"source" in shard ? ` (${shard.source})` : ""}: episodes ${slice.start}..${slice.start + slice.count - 1} of ${n}\n`);
+    const jsonOut = shard && flags.json && flags.json !== "-" ? shardPath(flags.json as string, shard) : (flags.json as string | undefined);
     const plotPath = (flags.plot as string | undefined) ?? (jsonOut && jsonOut !== "-" ? path.join(path.dirname(jsonOut), path.basename(jsonOut, ".json") + "_scores.png") : undefined);
-    const bar = new Progress(`eval ${flags.policy} on ${envId}`, n);
+    const bar = new Progress(`eval ${flags.policy} on ${envId}`, slice.count);
     let succ = 0, sumMax = 0;
     const report = await evaluate({
       makeEnv: () => makeEnv(envId, envOpts),
       makePolicy: make,
-      episodes: n,
-      seedStart: flags["seed-start"] as number,
+      episodes: slice.count,
+      seedStart: (flags["seed-start"] as number) + slice.start,
+      episodeIxStart: slice.start,
+      keepLoopEvents: !!shard,
       parallel: flags.parallel as number,
       loop: {
         strategy: strategyFromFlags(flags, horizon),
@@ -108,13 +116,16 @@ export const evalCommand: Command = {
         bar.update(done, `success ${succ}/${done}, mean score ${(sumMax / done).toFixed(3)}`);
       },
     });
-    const json = JSON.stringify({ env: envId, policy: flags.policy, seed_start: flags["seed-start"], ...report }, null, 2);
+    // a shard carries the settings every shard must share, so `scd eval merge` can refuse a mismatched set
+    const settings = Object.fromEntries(["obs-mode", "dataset", ...Object.keys(LOOP_FLAGS)].map((k) => [k, flags[k] ?? null]));
+    const shardInfo = shard ? { shard: { index: shard.index, count: shard.count, episodes: n, settings } } : {};
+    const json = JSON.stringify({ env: envId, policy: flags.policy, seed_start: flags["seed-start"], ...report, ...shardInfo }, null, 2);
     if (jsonOut === "-") return out(json);
     if (jsonOut) writeFileAtomic(jsonOut, json + "\n");
     const a = report.aggregated;
     out(
       [
-        `${flags.policy} on ${envId}, ${a.n_episodes} episodes from seed ${flags["seed-start"]}:`,
+        `${flags.policy} on ${envId}, ${a.n_episodes} episodes from seed ${(flags["seed-start"] as number) + slice.start}${shard ? ` (shard ${shard.index}/${shard.count})` : ""}:`,
         `  avg_max_reward (mean score) ${a.avg_max_reward.toFixed(4)}   pc_success ${a.pc_success.toFixed(1)} %   avg_sum_reward ${a.avg_sum_reward.toFixed(2)}   eval_s ${a.eval_s.toFixed(1)}`,
         formatSummary(report.loop).replace(/^/gm, "  "),
         ...(jsonOut ? [`  report: ${jsonOut}`] : []),
