@@ -2,18 +2,22 @@
  * scd-policy: Separable Causal Diffusion policies for robot trajectories — the public API.
  *
  *   import { initBackend, makeEnv, loadPolicy, evaluate } from "scd-policy";
- *   import "scd-policy/envs"; import "scd-policy/policies";
+ *   import "scd-policy/envs";   // the simulators (the policies and dataset formats below register on import)
  *   await initBackend();
  *   const report = await evaluate({ makeEnv: () => makeEnv("pusht-v1"), makePolicy: async () => loadPolicy("policies/scd/pretrained/pusht"),
  *     episodes: 50, seedStart: 100000, loop: { strategy: { kind: "receding", execute: 8 } } });
  */
+// the package's entry point registers the built-in policies and dataset formats; core modules never do
+import "../policies/index.ts";
+import "../datasets/index.ts";
 export { initBackend, type BackendReport } from "./backend/index.ts";
 export { ScdError } from "./errors.ts";
 export * from "./data/episodes.ts";
 export { sampleWindows, splitEpisodes, type WindowSpec } from "./data/windows.ts";
 export { fitNormalizer, normalize, unnormalize, type NormStats } from "./data/normalizer.ts";
 export { DatasetWriter, DatasetReader, readDataset, writeDataset } from "./data/native.ts";
-export { loadDataset } from "./data/load.ts";
+export { loadDataset, type LoadedDataset } from "./data/load.ts";
+export { registerDatasetFormat, datasetFormats, type DatasetFormat } from "./data/formats.ts";
 export type { Env, Obs, StepResult, Box, RgbFrame } from "./env/types.ts";
 export { makeEnv, registerEnv, envIds } from "./env/registry.ts";
 export { TimeLimit, ClipAction } from "./env/wrappers.ts";

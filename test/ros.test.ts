@@ -12,6 +12,7 @@ import { parseTopicMap } from "../src/ros/topic-map.ts";
 import { runOverRos } from "../src/ros/run.ts";
 import { startSimRobot } from "../src/ros/sim-robot.ts";
 import { ReachExpert } from "../envs/reach-obstacle/expert.ts";
+import { ReachObstacleEnv } from "../envs/reach-obstacle/reach.ts";
 import type { ChunkPolicy } from "../src/policy/types.ts";
 import type { LoopEvent } from "../src/loop/loop.ts";
 
@@ -24,7 +25,7 @@ const MAP = parseTopicMap({
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const robot = (bus: TopicBus, periodMs: number, seed = 0) => startSimRobot(bus, periodMs, seed);
+const robot = (bus: TopicBus, periodMs: number, seed = 0) => startSimRobot(bus, new ReachObstacleEnv(), MAP, { periodMs, seed });
 
 async function setup() {
   const bus = new TopicBus();
@@ -48,7 +49,7 @@ test("the expert drives the bus robot through roslib → rosbridge server and ba
   await sleep(50);
   assert.ok(r.success, "robot reached the goal");
   const last = r.received.at(-1)!;
-  assert.equal([last.x, last.y], [0, 0], "the final command is the safe action (zero velocity)");
+  assert.equal(last.action, [0, 0], "the final command is the safe action (zero velocity)");
   assert.is(conn.stats.malformed, 0);
   r.stop();
   conn.close();
@@ -112,7 +113,7 @@ test("100 socket drops: fallback within one control period each time, nothing st
     // no burst: at most one command per control period reaches the robot after the reconnect
     const span = after.length ? after.at(-1)!.t - after[0].t : 0;
     if (after.length > Math.ceil(span / period) + 2) burst++;
-    if (after.some((m) => Math.abs(m.x - moving) < 1e-6)) resumed++;
+    if (after.some((m) => Math.abs(m.action[0] - moving) < 1e-6)) resumed++;
   }
   run.stop();
   const worst = Math.max(...fallbackDelays);

@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import "../envs/index.ts";
+import "../policies/index.ts";
 import { initBackend } from "../src/backend/index.ts";
 import { makeEnv } from "../src/env/registry.ts";
 import { builtinPolicy } from "../src/policy/builtin.ts";

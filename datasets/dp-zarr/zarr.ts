@@ -7,6 +7,7 @@ import * as path from "node:path";
 import * as zarr from "zarrita";
 import FileSystemStore from "@zarrita/storage/fs";
 import { ScdError } from "../../src/errors.ts";
+import type { ReadOptions } from "../../src/data/formats.ts";
 import { type EpisodeBuffer, type FeatureArray, type Schema, validateBuffer } from "../../src/data/episodes.ts";
 
 export const DP_NAMES: Record<string, string> = {
@@ -18,15 +19,16 @@ export const DP_NAMES: Record<string, string> = {
 };
 
 export function isZarrDir(p: string): boolean {
-  return fs.existsSync(path.join(p, ".zgroup")) || (fs.existsSync(path.join(p, "meta")) && fs.existsSync(path.join(p, "data")));
+  // meta/episode_ends, not just meta/ + data/: a LeRobot directory has those too
+  if (!fs.existsSync(p) || !fs.statSync(p).isDirectory()) return false;
+  return fs.existsSync(path.join(p, ".zgroup")) || fs.existsSync(path.join(p, "meta", "episode_ends"));
 }
 
-export interface ZarrImportOptions {
-  images?: boolean; // arrays with per-step rank 3 (images) are skipped unless asked for; stored as uint8
-  onArray?: (name: string) => void;
-}
-
-export async function readDpZarr(dir: string, opts: ZarrImportOptions = {}): Promise<EpisodeBuffer> {
+/**
+ * Read a replay buffer. Image arrays (per-step rank 3) are skipped unless `opts.images`; they are kept as uint8.
+ * @throws ScdError naming the store and the array when an array is missing, undecodable or of another length.
+ */
+export async function readDpZarr(dir: string, opts: ReadOptions = {}): Promise<EpisodeBuffer> {
   if (!fs.existsSync(dir)) throw new ScdError(`${dir}: no such file or directory`);
   if (!isZarrDir(dir)) throw new ScdError(`${dir}: not a Diffusion Policy Zarr replay buffer (expected data/ and meta/episode_ends)`);
   const root = zarr.root(new FileSystemStore(path.resolve(dir)));
@@ -50,7 +52,7 @@ export async function readDpZarr(dir: string, opts: ZarrImportOptions = {}): Pro
     if (isImage && !opts.images) continue;
     if (arr.dtype !== "float32" && arr.dtype !== "float64" && arr.dtype !== "uint8")
       throw new ScdError(`${dir}: array data/${name} has dtype ${arr.dtype}; supported: float32, float64, uint8`);
-    opts.onArray?.(name);
+    opts.onProgress?.(`reading data/${name}`);
     let values: FeatureArray;
     try {
       const raw = (await zarr.get(arr)).data as ArrayLike<number>;

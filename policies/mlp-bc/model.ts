@@ -71,12 +71,17 @@ export class MlpBcModel extends Module implements PolicyModel {
 
   sample(): tf.Tensor {
     const B = this.recent[0].length / this.F, K = this.cfg.history;
-    const x = new Float32Array(B * K * this.F);
-    // oldest first; missing frames (episode start) stay zero, as in training
-    this.recent.forEach((f, r) => {
-      const k = K - this.recent.length + r;
-      for (let bi = 0; bi < B; bi++) x.set(f.subarray(bi * this.F, (bi + 1) * this.F), (bi * K + k) * this.F);
-    });
-    return tf.tidy(() => this.mlp(tf.tensor(x, [B, K * this.F])).clipByValue(-1, 1));
+    return tf.tidy(() => this.mlp(tf.tensor(stackFrames(this.recent, K, this.F), [B, K * this.F])).clipByValue(-1, 1));
   }
+}
+
+/** The MLP's input [B, K·F] from the recent frames (each [B·F], oldest first); missing frames (episode start) stay zero, as in training. */
+export function stackFrames(recent: readonly Float32Array[], K: number, F: number): Float32Array {
+  const B = recent[0].length / F;
+  const x = new Float32Array(B * K * F);
+  recent.forEach((f, r) => {
+    const k = K - recent.length + r;
+    for (let bi = 0; bi < B; bi++) x.set(f.subarray(bi * F, (bi + 1) * F), (bi * K + k) * F);
+  });
+  return x;
 }

@@ -1,5 +1,6 @@
 /** A small argv parser with per-command flag specs: unknown flags and bad values are user errors (exit 2). */
 import { ScdError } from "../errors.ts";
+import { nearest } from "../util/nearest.ts";
 
 export type FlagType = "string" | "number" | "int" | "boolean";
 export interface FlagSpec {
@@ -15,21 +16,6 @@ export interface Parsed {
   flags: Flags;
 }
 
-function nearest(name: string, options: string[]): string | null {
-  const dist = (a: string, b: string): number => {
-    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
-    for (let j = 1; j <= b.length; j++) d[0][j] = j;
-    for (let i = 1; i <= a.length; i++)
-      for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    return d[a.length][b.length];
-  };
-  let best: string | null = null, bd = Infinity;
-  for (const o of options) {
-    const dd = dist(name, o);
-    if (dd < bd) [best, bd] = [o, dd];
-  }
-  return bd <= Math.max(2, name.length / 3) ? best : null;
-}
 export { nearest };
 
 export function parseArgs(argv: string[], specs: FlagSpecs, command: string): Parsed {

@@ -3,6 +3,9 @@ import { ScdError } from "../errors.ts";
 import { parseArgs, flagHelp, nearest } from "./args.ts";
 import type { Command } from "./command.ts";
 import { COMMANDS } from "./commands/index.ts";
+// the built-ins register here, at the entry point, not as a side effect of core modules
+import "../../policies/index.ts";
+import "../../datasets/index.ts";
 
 function usage(): string {
   return [

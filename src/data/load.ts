@@ -1,22 +1,36 @@
-/** Open any supported dataset path: a native .scdd file or a Diffusion Policy Zarr directory. */
+/** Open any dataset path that a registered format recognises (the native .scdd format is always registered). */
 import * as fs from "node:fs";
 import { ScdError } from "../errors.ts";
 import type { EpisodeBuffer } from "./episodes.ts";
-import { readDataset } from "./native.ts";
-import { isZarrDir, readDpZarr, type ZarrImportOptions } from "../../datasets/importers/dp-zarr.ts";
+import { readDataset, writeDataset } from "./native.ts";
+import { registerDatasetFormat, readerFor, type ReadOptions } from "./formats.ts";
 
 export interface LoadedDataset {
   buffer: EpisodeBuffer;
-  kind: "native" | "zarr";
+  /** The id of the format that read it ("native", "zarr", …). */
+  kind: string;
   meta: Record<string, unknown>;
 }
 
-export async function loadDataset(p: string, opts: ZarrImportOptions = {}): Promise<LoadedDataset> {
+registerDatasetFormat({
+  id: "native",
+  description: "this package's .scdd file",
+  expects: "a .scdd file",
+  recognizes: (p) => fs.statSync(p).isFile(),
+  read: async (p) => {
+    const { buffer, header } = readDataset(p);
+    return { buffer, meta: header.meta };
+  },
+  write: async (p, buffer, opts) => writeDataset(p, buffer, opts.meta ?? {}),
+});
+
+/**
+ * Read a dataset with the first registered format that recognises `p`.
+ * @throws ScdError when `p` does not exist, no format recognises it, or the reader refuses its contents.
+ */
+export async function loadDataset(p: string, opts: ReadOptions = {}): Promise<LoadedDataset> {
   if (!fs.existsSync(p)) throw new ScdError(`${p}: no such file or directory`);
-  if (fs.statSync(p).isDirectory()) {
-    if (!isZarrDir(p)) throw new ScdError(`${p}: a directory but not a Zarr replay buffer (expected data/ and meta/episode_ends)`);
-    return { buffer: await readDpZarr(p, opts), kind: "zarr", meta: { source: p } };
-  }
-  const { buffer, header } = readDataset(p);
-  return { buffer, kind: "native", meta: header.meta };
+  const f = readerFor(p);
+  const { buffer, meta } = await f.read!(p, opts);
+  return { buffer, kind: f.id, meta };
 }

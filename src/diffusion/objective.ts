@@ -23,23 +23,55 @@ export function noisyTargets(x0: tf.Tensor, rng: Rng, objective: Objective): { x
   return { xt, target: eps, levels: Float32Array.from(ts, (t) => noiseLevelDdpm(t)) };
 }
 
-/** From pure noise [N, H, A] to a chunk in `steps` calls of denoise(x, levels). */
-export function sampleChunks(objective: Objective, steps: number, shape: [number, number, number], rng: Rng, denoise: (x: tf.Tensor, levels: Float32Array, step: number) => tf.Tensor): tf.Tensor {
-  const N = shape[0];
-  let x: tf.Tensor = tf.tensor(rng.normals(shape[0] * shape[1] * shape[2]), shape);
+/** The arithmetic the sampling loop needs, so one loop runs on tfjs tensors and on plain arrays (ONNX runtime). */
+export interface ChunkOps<T> {
+  add(a: T, b: T): T;
+  sub(a: T, b: T): T;
+  mul(a: T, k: number): T;
+  div(a: T, k: number): T;
+  /** Clip to the normalized action range [−1, 1]. */
+  clip(a: T): T;
+}
+
+/** The sampling loop: from noise x to a chunk in `steps` calls of denoise(x, level, step) (v for flow, ε for DDPM). */
+export function sampleLoop<T>(objective: Objective, steps: number, x0: T, ops: ChunkOps<T>, denoise: (x: T, level: number, step: number) => T): T {
+  let x = x0;
   if (objective === "flow") {
     const s = flowSigmas(steps);
-    for (let i = 0; i < steps; i++) x = x.add(denoise(x, new Float32Array(N).fill(s[i]), i).mul(s[i + 1] - s[i])); // dx/dσ = v
+    for (let i = 0; i < steps; i++) x = ops.add(x, ops.mul(denoise(x, s[i], i), s[i + 1] - s[i])); // dx/dσ = v
   } else {
     const ts = ddimTimesteps(steps);
     for (let i = 0; i < ts.length; i++) {
       const ab = ABAR[ts[i]], abNext = i + 1 < ts.length ? ABAR[ts[i + 1]] : 1;
-      const eps = denoise(x, new Float32Array(N).fill(noiseLevelDdpm(ts[i])), i);
-      const x0 = x.sub(eps.mul(Math.sqrt(1 - ab))).div(Math.sqrt(ab)).clipByValue(-1, 1);
-      x = x0.mul(Math.sqrt(abNext)).add(eps.mul(Math.sqrt(1 - abNext)));
+      const eps = denoise(x, noiseLevelDdpm(ts[i]), i);
+      const x0 = ops.clip(ops.div(ops.sub(x, ops.mul(eps, Math.sqrt(1 - ab))), Math.sqrt(ab)));
+      x = ops.add(ops.mul(x0, Math.sqrt(abNext)), ops.mul(eps, Math.sqrt(1 - abNext)));
     }
   }
-  return x.clipByValue(-1, 1);
+  return ops.clip(x);
+}
+
+const TF_OPS: ChunkOps<tf.Tensor> = { add: (a, b) => a.add(b), sub: (a, b) => a.sub(b), mul: (a, k) => a.mul(k), div: (a, k) => a.div(k), clip: (a) => a.clipByValue(-1, 1) };
+
+/** Float32 element-wise ops (results rounded to float32 like the tensors'). */
+export const ARRAY_OPS: ChunkOps<Float32Array> = {
+  add: (a, b) => a.map((v, i) => v + b[i]),
+  sub: (a, b) => a.map((v, i) => v - b[i]),
+  mul: (a, k) => a.map((v) => v * k),
+  div: (a, k) => a.map((v) => v / k),
+  clip: (a) => a.map((v) => Math.min(1, Math.max(-1, v))),
+};
+
+/** From pure noise [N, H, A] to a chunk in `steps` calls of denoise(x, levels). */
+export function sampleChunks(objective: Objective, steps: number, shape: [number, number, number], rng: Rng, denoise: (x: tf.Tensor, levels: Float32Array, step: number) => tf.Tensor): tf.Tensor {
+  const N = shape[0];
+  const x = tf.tensor(rng.normals(shape[0] * shape[1] * shape[2]), shape);
+  return sampleLoop(objective, steps, x, TF_OPS, (xx, level, i) => denoise(xx, new Float32Array(N).fill(level), i));
+}
+
+/** The same loop on plain arrays: the noise is drawn from rng exactly as sampleChunks draws it. */
+export function sampleChunksArray(objective: Objective, steps: number, size: number, rng: Rng, denoise: (x: Float32Array, level: number, step: number) => Float32Array): Float32Array {
+  return sampleLoop(objective, steps, Float32Array.from(rng.normals(size)), ARRAY_OPS, denoise);
 }
 
 /** The noise levels the sampler will visit, in order (models precompute their conditioning from them). */

@@ -3,7 +3,7 @@
  * nothing until the env is made. Unknown ids error with the nearest known ids.
  */
 import { ScdError } from "../errors.ts";
-import { nearest } from "../cli/args.ts";
+import { nearest } from "../util/nearest.ts";
 import type { Env } from "./types.ts";
 import type { ChunkPolicy } from "../policy/types.ts";
 import { TimeLimit, ClipAction } from "./wrappers.ts";

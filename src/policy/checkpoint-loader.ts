@@ -2,7 +2,6 @@
 import type { ChunkPolicy } from "./types.ts";
 import { readCheckpointMeta } from "./checkpoint.ts";
 import { loadPolicy } from "./learned.ts";
-import "../../policies/index.ts";
 
 export async function loadCheckpointPolicy(dir: string): Promise<() => Promise<ChunkPolicy>> {
   readCheckpointMeta(dir); // fail early with a clear error

@@ -1,38 +1,27 @@
 /**
- * A learned policy as the control loop sees it (ChunkPolicy): normalizes observations into frame vectors, runs
- * the model's once-per-frame step in observe(), samples and unnormalizes chunks. Also save/load.
+ * A learned policy on tfjs as the control loop sees it (ChunkPolicy): normalization and seeding come from
+ * NormalizedChunkPolicy (shared with the ONNX runtime); observe() runs the model's once-per-frame step. Also save/load.
  */
 import * as tf from "@tensorflow/tfjs";
 import { ScdError } from "../errors.ts";
-import type { ChunkPolicy, Frame } from "./types.ts";
 import type { PolicyModel } from "./model.ts";
 import { policyDef, parsePolicyConfig } from "./model.ts";
-import { frameFromObs, type FrameLayout } from "./frames.ts";
-import { unnormalize, type NormSet } from "../data/normalizer.ts";
+import type { FrameLayout } from "./frames.ts";
+import type { NormSet } from "../data/normalizer.ts";
+import { NormalizedChunkPolicy } from "./normalized.ts";
 import { Rng } from "../util/rng.ts";
 import { type CheckpointMeta, readCheckpointMeta, readWeights, type Weights } from "./checkpoint.ts";
 
-export class LearnedPolicy implements ChunkPolicy {
-  readonly horizon: number;
-  readonly actionDim: number;
-  readonly requiredFeatures: readonly string[];
-  private readonly frame: Float32Array<ArrayBuffer>;
-  private rngSeed = 0;
-
-  constructor(readonly name: string, readonly model: PolicyModel, readonly layout: FrameLayout, readonly norms: NormSet, readonly batch = 1) {
-    this.horizon = model.horizon;
-    this.actionDim = model.actionDim;
-    this.frame = new Float32Array(layout.frameDim);
-    this.requiredFeatures = layout.obsFeatures.map((f) => f.name);
+export class LearnedPolicy extends NormalizedChunkPolicy {
+  constructor(name: string, readonly model: PolicyModel, layout: FrameLayout, norms: NormSet, batch = 1) {
+    super(name, layout, norms, model.horizon, model.actionDim, model.defaultSteps, batch);
   }
 
-  reset(seed = 0): void {
-    this.rngSeed = seed;
-    this.model.reset(this.batch);
+  protected resetState(batch: number): void {
+    this.model.reset(batch);
   }
 
-  observe(f: Frame): void {
-    const v = frameFromObs(this.layout, this.norms, f.obs, f.prevAction, this.frame);
+  protected observeFrame(v: Float32Array): void {
     // not in a tidy: the model keeps its per-frame state (KV cache, context) across calls
     const x = tf.tensor(v, [1, v.length]);
     try {
@@ -42,12 +31,11 @@ export class LearnedPolicy implements ChunkPolicy {
     }
   }
 
-  sampleChunk(opts: { steps?: number; seed?: number } = {}): Float32Array {
-    const rng = new Rng(opts.seed ?? this.rngSeed);
-    const t = this.model.sample(opts.steps ?? this.model.defaultSteps, rng);
+  sampleNormalized(steps: number, rng: Rng): Float32Array {
+    const t = this.model.sample(steps, rng);
     const y = t.dataSync() as Float32Array;
     t.dispose();
-    return unnormalize(this.norms.action, y);
+    return y;
   }
 
   dispose(): void {

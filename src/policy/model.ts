@@ -7,7 +7,7 @@ import type { z } from "zod";
 import type { WindowTensors, FrameLayout } from "./frames.ts";
 import type { Rng } from "../util/rng.ts";
 import { ScdError } from "../errors.ts";
-import { nearest } from "../cli/args.ts";
+import { nearest } from "../util/nearest.ts";
 
 export interface PolicyModel {
   readonly horizon: number;
@@ -34,6 +34,8 @@ export interface PolicyDef<C extends z.ZodTypeAny = z.ZodTypeAny> {
   description: string;
   configSchema: C;
   create(config: z.infer<C>, layout: FrameLayout, seed: number): PolicyModel;
+  /** What a frame holds for this config (default: observations + previous action + first-frame flag). */
+  frameOptions?(config: z.infer<C>): { prevAction?: boolean };
 }
 
 const POLICIES = new Map<string, PolicyDef>();

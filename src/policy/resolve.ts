@@ -1,4 +1,4 @@
-/** Turn a `--policy` argument into a policy factory: built-in names, or a checkpoint directory. */
+/** Turn a `--policy` argument into a policy factory: built-in names, a checkpoint directory, or an ONNX export. */
 import * as fs from "node:fs";
 import { ScdError } from "../errors.ts";
 import type { Box } from "../env/types.ts";
@@ -20,8 +20,14 @@ export async function policyFactory(spec: string, envId: string, actionSpace: Bo
     return () => builtinPolicy(spec, envId, actionSpace);
   }
   if (fs.existsSync(spec) && fs.statSync(spec).isDirectory()) {
+    const isCkpt = fs.existsSync(`${spec}/checkpoint.json`), isExport = fs.existsSync(`${spec}/manifest.json`);
+    if (!isCkpt && !isExport) throw new ScdError(`${spec}: neither a checkpoint (no checkpoint.json) nor an ONNX export (no manifest.json)`);
+    if (isExport && !isCkpt) {
+      const { loadExportPolicy } = await import("../deploy/loader.ts");
+      return loadExportPolicy(spec);
+    }
     const { loadCheckpointPolicy } = await import("./checkpoint-loader.ts");
     return loadCheckpointPolicy(spec);
   }
-  throw new ScdError(`--policy "${spec}" is neither a built-in policy (${BUILTIN_POLICIES.join(", ")}) nor a checkpoint directory`);
+  throw new ScdError(`--policy "${spec}" is neither a built-in policy (${BUILTIN_POLICIES.join(", ")}) nor a checkpoint or ONNX export directory`);
 }

@@ -29,8 +29,8 @@ export const datasetImport: Command = {
   },
   async run([src, dst], flags) {
     if (fs.existsSync(dst) && !flags.force) throw new ScdError(`${dst} exists; pass --force to overwrite`);
-    const ds = await loadDataset(src, { images: !!flags.images, onArray: (n) => process.stderr.write(`reading data/${n}\n`) });
-    if (ds.kind !== "zarr") throw new ScdError(`${src}: import expects a Zarr replay buffer; it is already a native dataset`);
+    const ds = await loadDataset(src, { images: !!flags.images, onProgress: (l) => process.stderr.write(`${l}\n`) });
+    if (ds.kind === "native") throw new ScdError(`${src}: import expects a Zarr replay buffer; it is already a native dataset`);
     writeDataset(dst, ds.buffer, { source: "diffusion-policy-zarr", importedFrom: src.split("/").pop(), importedAt: new Date().toISOString() });
     const s = summarize(ds.buffer);
     out(`wrote ${dst}: ${s.episodes} episodes, ${s.steps} steps, features ${Object.keys(ds.buffer.schema).join(", ")} (${(fs.statSync(dst).size / 1e6).toFixed(2)} MB)`);

@@ -21,7 +21,7 @@ export const runCommand: Command = {
     env: { type: "string", desc: "env id whose expert/action space a built-in policy uses" },
     "period-ms": { type: "number", desc: "control period (default: the env's, else 100)" },
     duration: { type: "number", desc: "stop after this many seconds (default: until Ctrl-C)" },
-    "test-server": { type: "boolean", desc: "start an in-process rosbridge server with a simulated robot (demo)" },
+    "test-server": { type: "boolean", desc: "start an in-process rosbridge server with --env (default reach-obstacle-v1) as a simulated robot (demo)" },
     fallback: { type: "string", desc: "safe action: zero | hold", default: "zero" },
     ...LOOP_FLAGS,
     ...BACKEND_FLAG,
@@ -41,20 +41,23 @@ export const runCommand: Command = {
     let url = flags.ros as string | undefined;
     let cleanup = async () => {};
     let sim: { readonly success: boolean } | null = null;
+    const envId = flags.env as string | undefined;
     if (flags["test-server"]) {
       const { RosbridgeServer } = await import("../../ros/bridge-server.ts");
       const { TopicBus } = await import("../../ros/backends/bus.ts");
       const { startSimRobot } = await import("../../ros/sim-robot.ts");
+      const simId = envId ?? "reach-obstacle-v1";
+      // no time limit: the simulated robot runs until stopped, like a real one
+      const simEnv = await makeEnv(simId, {}, { timeLimit: false });
       const bus = new TopicBus();
       const server = new RosbridgeServer(bus);
       await server.start();
-      const robot = startSimRobot(bus, 50);
+      const robot = startSimRobot(bus, simEnv, map, { periodMs: 50 });
       sim = robot;
       url = server.url;
       cleanup = async () => (robot.stop(), await server.close());
-      process.stderr.write(`test server with a simulated reaching robot at ${url}\n`);
+      process.stderr.write(`test server with a simulated ${simId} robot at ${url}\n`);
     }
-    const envId = flags.env as string | undefined;
     const env = envId ? await makeEnv(envId) : null;
     const actionSpace = env?.actionSpace ?? box([map.action.low.length], map.action.low, map.action.high);
     const spec = flags.policy as string;

@@ -1,0 +1,4 @@
+/** ONNX export registrations (graph builder + runtime per policy): one line each. */
+import "./scd/onnx.ts";
+import "./causal-diffusion/onnx.ts";
+import "./mlp-bc/onnx.ts";

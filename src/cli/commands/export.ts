@@ -1,0 +1,27 @@
+import { ScdError } from "../../errors.ts";
+import { type Command, out } from "../command.ts";
+
+export const exportCommand: Command = {
+  name: "export",
+  summary: "export a checkpoint for deployment: ONNX graphs + manifest.json, runnable with ONNX Runtime (scd eval/run --policy <dir>)",
+  usage: "<checkpoint dir> --format onnx --out <dir> [--force] [--json]",
+  minPositional: 1,
+  flags: {
+    format: { type: "string", desc: "export format: onnx", default: "onnx" },
+    out: { type: "string", desc: "output directory" },
+    force: { type: "boolean", desc: "replace an existing output directory" },
+    json: { type: "boolean", desc: "print the manifest as JSON" },
+  },
+  async run(pos, flags) {
+    if (flags.format !== "onnx") throw new ScdError(`--format must be onnx, got "${flags.format}"`);
+    if (!flags.out) throw new ScdError(`export needs --out <dir>`);
+    // loaded here: only exporting pulls in the ONNX schema and the policies' graph builders
+    const { exportCheckpoint } = await import("../../deploy/export-dir.ts");
+    await import("../../../policies/index.ts");
+    await import("../../../policies/onnx.ts");
+    const m = exportCheckpoint(pos[0], flags.out as string, { force: flags.force as boolean | undefined });
+    if (flags.json) return out(JSON.stringify(m, null, 2));
+    const g = Object.entries(m.graphs).map(([, x]) => `  ${x.file.padEnd(24)} ${x.inputs.length} inputs, ${x.outputs.length} outputs — ${x.doc}`);
+    out([`exported ${m.policy} (step ${m.source.step}, ${m.source.numParams.toLocaleString("en")} parameters) to ${flags.out}: ONNX opset ${m.opset}, dynamic batch`, ...g, `  manifest.json            layout, normalizers, objective ${m.objective ?? "none"}, default steps ${m.defaultSteps}, every input and output`].join("\n"));
+  },
+};

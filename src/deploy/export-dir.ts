@@ -1,0 +1,152 @@
+/**
+ * An ONNX export directory: manifest.json (format, version, policy, frame layout, normalizer stats, objective,
+ * default steps, opset, and every graph's file, sha256, inputs and outputs with shapes) beside one .onnx file per
+ * graph. Written into a temp directory and renamed into place; read back with every disagreement between the
+ * manifest and the graphs reported as one ScdError naming the file.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { ScdError } from "../errors.ts";
+import { CheckpointMeta, readCheckpointMeta, readWeights } from "../policy/checkpoint.ts";
+import { NormSetSchema } from "../data/normalizer.ts";
+import { OPSET, IR_VERSION } from "./onnx-graph.ts";
+import { WeightReader } from "./onnx-nn.ts";
+import { onnxExportDef, type GraphRunner, type ExportFacts } from "./runtime.ts";
+
+export const EXPORT_FORMAT = "scd-onnx-export";
+export const EXPORT_VERSION = 1;
+
+const IOSpec = z.object({ name: z.string(), dtype: z.enum(["float32", "float64", "int64"]), shape: z.array(z.union([z.number().int().nonnegative(), z.string()])), doc: z.string().optional() });
+export const Manifest = z.object({
+  format: z.literal(EXPORT_FORMAT),
+  version: z.number().int(),
+  policy: z.string(),
+  config: z.record(z.string(), z.unknown()),
+  layout: CheckpointMeta.shape.layout,
+  normalizers: NormSetSchema,
+  objective: z.enum(["flow", "ddpm"]).nullable(),
+  horizon: z.number().int().positive(),
+  actionDim: z.number().int().positive(),
+  defaultSteps: z.number().int().positive(),
+  opset: z.number().int(),
+  irVersion: z.number().int(),
+  runtime: z.string(),
+  source: z.object({ checkpoint: z.string(), step: z.number().int(), numParams: z.number().int() }),
+  graphs: z.record(z.string(), z.object({ file: z.string(), sha256: z.string(), doc: z.string(), inputs: z.array(IOSpec), outputs: z.array(IOSpec) })),
+});
+export type Manifest = z.infer<typeof Manifest>;
+
+/** Graph name → ONNX bytes, and the manifest describing them (no files written). */
+export function buildExport(meta: CheckpointMeta, weights: Record<string, Float32Array>, where: string, source = where): { manifest: Manifest; files: Record<string, Uint8Array> } {
+  const def = onnxExportDef(meta.policy, where);
+  const reader = new WeightReader(weights, `${where}/weights.msgpack`);
+  const { graphs, facts } = def.build(meta, reader);
+  reader.checkAllUsed();
+  const files: Record<string, Uint8Array> = {};
+  const entries: Manifest["graphs"] = {};
+  for (const [name, { builder, doc }] of Object.entries(graphs)) {
+    const bytes = builder.toBytes(`${meta.policy}: ${doc}`);
+    files[`${name}.onnx`] = bytes;
+    entries[name] = { file: `${name}.onnx`, sha256: createHash("sha256").update(bytes).digest("hex"), doc, inputs: [...builder.declaredInputs], outputs: [...builder.declaredOutputs] };
+  }
+  const manifest: Manifest = {
+    format: EXPORT_FORMAT,
+    version: EXPORT_VERSION,
+    policy: meta.policy,
+    config: meta.config,
+    layout: meta.layout,
+    normalizers: meta.normalizers,
+    ...facts,
+    opset: OPSET,
+    irVersion: IR_VERSION,
+    source: { checkpoint: source, step: meta.step, numParams: meta.numParams },
+    graphs: entries,
+  };
+  return { manifest, files };
+}
+
+/** `scd export`: checkpoint directory → export directory (atomic; an existing `out` needs `force`). */
+export function exportCheckpoint(ckpt: string, out: string, opts: { force?: boolean } = {}): Manifest {
+  const meta = readCheckpointMeta(ckpt);
+  const { manifest, files } = buildExport(meta, readWeights(ckpt), ckpt, path.resolve(ckpt));
+  if (fs.existsSync(out) && !opts.force) throw new ScdError(`${out}: exists; pass --force to replace it`);
+  const parent = path.dirname(path.resolve(out));
+  fs.mkdirSync(parent, { recursive: true });
+  const tmp = path.join(parent, `.${path.basename(out)}.tmp-${process.pid}-${Date.now().toString(36)}`);
+  fs.mkdirSync(tmp);
+  const put = (name: string, data: string | Uint8Array) => {
+    const fd = fs.openSync(path.join(tmp, name), "w");
+    fs.writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+  };
+  for (const [f, bytes] of Object.entries(files)) put(f, bytes);
+  put("manifest.json", JSON.stringify(manifest, null, 2) + "\n");
+  if (fs.existsSync(out)) fs.rmSync(out, { recursive: true, force: true });
+  fs.renameSync(tmp, out);
+  return manifest;
+}
+
+export function isExportDir(dir: string): boolean {
+  return fs.existsSync(path.join(dir, "manifest.json"));
+}
+
+export function readManifest(dir: string): Manifest {
+  const f = path.join(dir, "manifest.json");
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new ScdError(`${dir}: no such directory`);
+  if (!fs.existsSync(f)) throw new ScdError(`${dir}: not an ONNX export (no manifest.json; create one with "scd export <checkpoint> --format onnx --out ${dir}")`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(f, "utf8"));
+  } catch (e) {
+    throw new ScdError(`${f}: corrupt JSON (${(e as Error).message})`);
+  }
+  const fmt = (raw as { format?: unknown })?.format, ver = (raw as { version?: unknown })?.version;
+  if (fmt !== EXPORT_FORMAT) throw new ScdError(`${f}: format "${String(fmt)}" is not "${EXPORT_FORMAT}"`);
+  if (ver !== EXPORT_VERSION) throw new ScdError(`${f}: unsupported export version ${String(ver)} (this scd reads version ${EXPORT_VERSION})`);
+  const r = Manifest.safeParse(raw);
+  if (!r.success) throw new ScdError(`${f}: invalid manifest: ${r.error.issues[0].path.join(".")}: ${r.error.issues[0].message}`);
+  return r.data;
+}
+
+const fmtShape = (s: (number | string)[]) => `[${s.join(", ")}]`;
+
+/** Load every graph with `load` and check it against the manifest (file, checksum, input/output names, types, shapes). */
+export function loadGraphs(dir: string, m: Manifest, load: (bytes: Uint8Array) => GraphRunner): Record<string, GraphRunner> {
+  const mf = path.join(dir, "manifest.json");
+  const out: Record<string, GraphRunner> = {};
+  try {
+    for (const [name, g] of Object.entries(m.graphs)) {
+      const f = path.join(dir, g.file);
+      if (!fs.existsSync(f)) throw new ScdError(`${f}: missing (listed in ${mf} as graph "${name}")`);
+      const bytes = new Uint8Array(fs.readFileSync(f));
+      let r: GraphRunner;
+      try {
+        r = load(bytes);
+      } catch (e) {
+        throw new ScdError(`${f}: not a loadable ONNX model (${(e as Error).message.split("\n")[0]})`);
+      }
+      out[name] = r;
+      if (createHash("sha256").update(bytes).digest("hex") !== g.sha256) throw new ScdError(`${f}: contents differ from the sha256 in ${mf} (corrupt or modified; export again)`);
+      for (const [kind, want, got] of [["inputs", g.inputs, r.inputs], ["outputs", g.outputs, r.outputs]] as const) {
+        if (want.length !== got.length || want.some((w, i) => w.name !== got[i].name))
+          throw new ScdError(`${mf}: graphs.${name}.${kind} (${want.map((w) => w.name).join(", ")}) disagree with ${g.file}'s (${got.map((x) => x.name).join(", ")})`);
+        want.forEach((w, i) => {
+          const x = got[i];
+          if (w.dtype !== x.dtype || w.shape.length !== x.shape.length || w.shape.some((d, j) => d !== x.shape[j]))
+            throw new ScdError(`${mf}: graphs.${name}.${kind}[${i}] "${w.name}" is ${w.dtype} ${fmtShape(w.shape)}, but ${g.file} has ${x.dtype} ${fmtShape(x.shape)}`);
+        });
+      }
+    }
+  } catch (e) {
+    for (const r of Object.values(out)) r.dispose();
+    throw e;
+  }
+  return out;
+}
+
+export function factsOf(m: Manifest): ExportFacts {
+  return { horizon: m.horizon, actionDim: m.actionDim, defaultSteps: m.defaultSteps, objective: m.objective, runtime: m.runtime };
+}

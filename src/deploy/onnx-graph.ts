@@ -1,0 +1,128 @@
+/**
+ * A small ONNX graph builder over the onnx-proto schema (protobufjs): named values, float/double/int64
+ * initializers, nodes, and typed graph inputs/outputs with symbolic dimensions. Policies build their export
+ * graphs from checkpoint weights with it (policies/<name>/onnx.ts); `toBytes()` serializes a ModelProto.
+ */
+import onnxProto from "onnx-proto";
+
+const { onnx } = onnxProto;
+/** The ONNX operator set every exported graph declares (LayerNormalization needs 17; ORT 1.30 runs up to 23). */
+export const OPSET = 17;
+/** IR version 8 (ONNX 1.10+), the newest the onnx-proto schema knows. */
+export const IR_VERSION = 8;
+
+export type Dim = number | string;
+export type DType = "float32" | "float64" | "int64";
+const DT = { float32: onnx.TensorProto.DataType.FLOAT, float64: onnx.TensorProto.DataType.DOUBLE, int64: onnx.TensorProto.DataType.INT64 } as const;
+
+export interface ValueSpec {
+  name: string;
+  dtype: DType;
+  /** Dimensions: numbers are fixed, strings are symbolic (e.g. "batch"). */
+  shape: Dim[];
+  doc?: string;
+}
+
+type AttrValue = number | number[] | { float: number };
+
+function attribute(name: string, v: AttrValue): onnxProto.onnx.IAttributeProto {
+  const T = onnx.AttributeProto.AttributeType;
+  if (Array.isArray(v)) return { name, type: T.INTS, ints: v };
+  if (typeof v === "object") return { name, type: T.FLOAT, f: v.float };
+  return { name, type: T.INT, i: v };
+}
+
+function valueInfo(v: ValueSpec): onnxProto.onnx.IValueInfoProto {
+  return {
+    name: v.name,
+    docString: v.doc ?? "",
+    type: { tensorType: { elemType: DT[v.dtype], shape: { dim: v.shape.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) } } },
+  };
+}
+
+export class GraphBuilder {
+  private readonly nodes: onnxProto.onnx.INodeProto[] = [];
+  private readonly inits: onnxProto.onnx.ITensorProto[] = [];
+  private readonly inputs: ValueSpec[] = [];
+  private readonly outputs: ValueSpec[] = [];
+  private readonly consts = new Map<string, string>();
+  private n = 0;
+
+  constructor(readonly name: string) {}
+
+  /** A fresh value name with a readable prefix. */
+  fresh(prefix: string): string {
+    return `${prefix}_${this.n++}`;
+  }
+
+  input(spec: ValueSpec): string {
+    this.inputs.push(spec);
+    return spec.name;
+  }
+
+  /** Declare `value` as a graph output named spec.name (an Identity renames it). */
+  output(value: string, spec: ValueSpec): void {
+    this.nodes.push({ opType: "Identity", input: [value], output: [spec.name], name: spec.name });
+    this.outputs.push(spec);
+  }
+
+  get declaredInputs(): readonly ValueSpec[] {
+    return this.inputs;
+  }
+  get declaredOutputs(): readonly ValueSpec[] {
+    return this.outputs;
+  }
+
+  /** A float32 initializer (weights), little-endian raw data. */
+  weight(name: string, data: Float32Array, dims: number[]): string {
+    const size = dims.reduce((a, b) => a * b, 1);
+    if (size !== data.length) throw new Error(`${this.name}: initializer "${name}" has ${data.length} values for shape [${dims}]`);
+    const raw = new Uint8Array(data.byteLength);
+    new Float32Array(raw.buffer).set(data); // copy: subarray views may be unaligned or shared
+    this.inits.push({ name, dims, dataType: DT.float32, rawData: raw });
+    return name;
+  }
+
+  /** A small constant, shared by value (e.g. reshape targets, scalars). */
+  const(dtype: DType, values: number[], dims: number[] = [values.length]): string {
+    const key = `${dtype}:${dims.join("x")}:${values.join(",")}`;
+    const hit = this.consts.get(key);
+    if (hit) return hit;
+    const name = this.fresh(`const_${dtype}`);
+    const t: onnxProto.onnx.ITensorProto = { name, dims, dataType: DT[dtype] };
+    if (dtype === "float32") t.floatData = values;
+    else if (dtype === "float64") t.doubleData = values;
+    else t.int64Data = values;
+    this.inits.push(t);
+    this.consts.set(key, name);
+    return name;
+  }
+
+  scalar(v: number): string {
+    return this.const("float32", [v], []);
+  }
+
+  /** Add a node; returns its output names (one per `outputs`, or one fresh name). */
+  op(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, outputs = 1): string[] {
+    const out = Array.from({ length: outputs }, () => this.fresh(opType.toLowerCase()));
+    this.nodes.push({ opType, input: inputs, output: out, name: out[0], attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)) });
+    return out;
+  }
+
+  /** Single-output node. */
+  op1(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}): string {
+    return this.op(opType, inputs, attrs)[0];
+  }
+
+  toBytes(docString: string): Uint8Array {
+    const model = onnx.ModelProto.create({
+      irVersion: IR_VERSION,
+      opsetImport: [{ domain: "", version: OPSET }],
+      producerName: "scd-policy",
+      producerVersion: "1",
+      docString,
+      graph: { name: this.name, node: this.nodes, initializer: this.inits, input: this.inputs.map(valueInfo), output: this.outputs.map(valueInfo) },
+    });
+    return onnx.ModelProto.encode(model).finish();
+  }
+}

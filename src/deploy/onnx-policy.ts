@@ -1,0 +1,47 @@
+/**
+ * An exported policy behind the control loop's ChunkPolicy interface: normalization and seeding from
+ * NormalizedChunkPolicy (the tfjs policy's own code), the per-frame work from the policy's ONNX runtime.
+ */
+import { NormalizedChunkPolicy } from "../policy/normalized.ts";
+import type { Rng } from "../util/rng.ts";
+import { factsOf, loadGraphs, readManifest, type Manifest } from "./export-dir.ts";
+import { onnxExportDef, type ArrayModel, type GraphRunner } from "./runtime.ts";
+
+export class OnnxPolicy extends NormalizedChunkPolicy {
+  constructor(readonly manifest: Manifest, readonly model: ArrayModel, batch = 1) {
+    super(manifest.policy, manifest.layout, manifest.normalizers, manifest.horizon, manifest.actionDim, manifest.defaultSteps, batch);
+  }
+  protected resetState(batch: number): void {
+    this.model.reset(batch);
+  }
+  protected observeFrame(frame: Float32Array): void {
+    this.model.observe(frame);
+  }
+  sampleNormalized(steps: number, rng: Rng): Float32Array {
+    return this.model.sample(steps, rng);
+  }
+  /** The graphs belong to the LoadedExport (shared by its policies). */
+  dispose(): void {}
+}
+
+export interface LoadedExport {
+  manifest: Manifest;
+  graphs: Record<string, GraphRunner>;
+  /** A policy with its own state (cache, history) over the shared graphs. */
+  policy(batch?: number): OnnxPolicy;
+  dispose(): void;
+}
+
+/** Read and check an export directory; `load` turns .onnx bytes into a runner (onnxruntime-node or -web). */
+export function loadExport(dir: string, load: (bytes: Uint8Array) => GraphRunner): LoadedExport {
+  const manifest = readManifest(dir);
+  const def = onnxExportDef(manifest.policy, `${dir}/manifest.json`);
+  const graphs = loadGraphs(dir, manifest, load);
+  const facts = factsOf(manifest);
+  return {
+    manifest,
+    graphs,
+    policy: (batch = 1) => new OnnxPolicy(manifest, def.runtime(manifest.config, facts, manifest.layout.frameDim, graphs), batch),
+    dispose: () => Object.values(graphs).forEach((g) => g.dispose()),
+  };
+}
