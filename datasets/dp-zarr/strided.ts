@@ -4,9 +4,9 @@
  */
 import { ScdError } from "../../src/errors.ts";
 
-type Numeric = ArrayLike<number | bigint> & { length: number; [i: number]: number | bigint };
-export interface Strided<T> {
-  data: T;
+type Indexable = { length: number; [i: number]: unknown };
+export interface Strided {
+  data: unknown;
   shape: number[];
   stride: number[];
 }
@@ -15,8 +15,8 @@ export interface Strided<T> {
  * The values of `c` in row-major (C) order: `c.data` itself when it already is, else a copy of the same type.
  * @throws ScdError (naming `where`) when the strides do not address exactly the data given.
  */
-export function rowMajor<T extends Numeric>(c: Strided<T>, where: string): T {
-  const { data, shape, stride } = c;
+export function rowMajor(c: Strided, where: string): ArrayLike<unknown> {
+  const data = c.data as Indexable, { shape, stride } = c;
   const n = shape.reduce((a, b) => a * b, 1);
   if (stride.length !== shape.length || data.length < n) throw new ScdError(`${where}: zarr returned ${data.length} values with shape [${shape}] and strides [${stride}]`);
   let expect = 1, isC = true;
@@ -25,7 +25,7 @@ export function rowMajor<T extends Numeric>(c: Strided<T>, where: string): T {
     expect *= shape[d];
   }
   if (isC) return data;
-  const out = new (data.constructor as new (n: number) => T)(n);
+  const out = new (data.constructor as new (n: number) => Indexable)(n);
   const idx = new Array(shape.length).fill(0);
   for (let i = 0; i < n; i++) {
     let src = 0;

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import * as zarr from "zarrita";
 import FileSystemStore from "@zarrita/storage/fs";
 import { ScdError } from "../../src/errors.ts";
+import { rowMajor } from "./strided.ts";
 import type { ReadOptions } from "../../src/data/formats.ts";
 import { type EpisodeBuffer, type FeatureArray, type Schema, validateBuffer } from "../../src/data/episodes.ts";
 
@@ -40,7 +41,7 @@ export async function readDpZarr(dir: string, opts: ReadOptions = {}): Promise<E
     }
   };
   const endsArr = await open("meta/episode_ends");
-  const endsRaw = (await zarr.get(endsArr)).data as ArrayLike<number | bigint>;
+  const endsRaw = rowMajor(await zarr.get(endsArr), `${dir}: meta/episode_ends`) as ArrayLike<number | bigint>;
   const episodeEnds = Int32Array.from(Array.from(endsRaw, (x) => Number(x)));
   const names = fs.readdirSync(path.join(dir, "data")).filter((n) => !n.startsWith(".")).sort();
   if (!names.length) throw new ScdError(`${dir}: data/ holds no arrays`);
@@ -55,7 +56,7 @@ export async function readDpZarr(dir: string, opts: ReadOptions = {}): Promise<E
     opts.onProgress?.(`reading data/${name}`);
     let values: FeatureArray;
     try {
-      const raw = (await zarr.get(arr)).data as ArrayLike<number>;
+      const raw = rowMajor(await zarr.get(arr), `${dir}: data/${name}`) as ArrayLike<number>; // F-order arrays come back column-major
       values = arr.dtype === "uint8" || isImage ? toUint8(raw, `${dir}: data/${name}`) : raw instanceof Float32Array ? raw : Float32Array.from(raw);
     } catch (e) {
       throw new ScdError(`${dir}: cannot decode data/${name} (${(e as Error).message})`);
