@@ -1,0 +1,160 @@
+/**
+ * ONNX export parity, for every registered policy: the exported graphs on ONNX Runtime and the tfjs model give
+ * the same chunk for the same observation history and noise (max |Δ| ≤ 1e-4, normalized units) at every frame
+ * of a 200-frame rollout that crosses the history window many times. Weights are perturbed away from their
+ * initialization so every parameter (LayerNorm gains, output scale, …) moves the chunk. Also the shipped Push-T
+ * checkpoint, both objectives, and batch 3 (the batch dimension is dynamic).
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import "../policies/index.ts";
+import "../policies/onnx.ts";
+import { initBackend } from "../src/backend/index.ts";
+import { policyNames, policyDef } from "../src/policy/model.ts";
+import { frameLayout, type FrameLayout } from "../src/policy/frames.ts";
+import { LearnedPolicy, modelWeights, loadWeightsInto, loadPolicy } from "../src/policy/learned.ts";
+import { writeCheckpoint, readCheckpointMeta, readWeights, type CheckpointMeta } from "../src/policy/checkpoint.ts";
+import type { NormalizedChunkPolicy } from "../src/policy/normalized.ts";
+import { exportCheckpoint, buildExport } from "../src/deploy/export-dir.ts";
+import { loadExport } from "../src/deploy/onnx-policy.ts";
+import { nodeRunner } from "../src/deploy/ort-node.ts";
+import { onnxExportNames } from "../src/deploy/runtime.ts";
+import { fitNormalizer } from "../src/data/normalizer.ts";
+import { Rng } from "../src/util/rng.ts";
+import { ROOT } from "./helpers.ts";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scd-onnx-"));
+const layout = frameLayout([{ name: "observation.state", dim: 5 }], 2);
+const norms = { "observation.state": fitNormalizer(Float32Array.of(-1, -2, -1, 0, -3, 1, 2, 3, 5, 3), 5, "minmax"), action: fitNormalizer(Float32Array.of(0, 0, 10, 10), 2, "minmax") };
+// small but complete: several layers and heads, a history (8) far shorter than the rollout (200 frames)
+const CONFIGS: Record<string, Record<string, unknown>[]> = {
+  scd: [{ dModel: 32, encLayers: 2, heads: 4, decDModel: 16, decLayers: 2, decHeads: 2, horizon: 6, history: 8 }, { dModel: 16, encLayers: 1, decDModel: 16, horizon: 4, history: 3, objective: "ddpm" }],
+  "causal-diffusion": [{ dModel: 32, layers: 2, heads: 4, horizon: 6, history: 8 }, { dModel: 16, layers: 1, horizon: 4, history: 3, objective: "ddpm" }],
+  "mlp-bc": [{ hidden: 48, layers: 2, horizon: 6, history: 3 }],
+};
+const TOL = 1e-4;
+
+/** Move every parameter away from its initialization by noise of about its own scale. */
+function perturbed(w: Record<string, Float32Array>, seed: number): Record<string, Float32Array> {
+  const rng = new Rng(seed);
+  return Object.fromEntries(Object.entries(w).map(([k, v]) => {
+    const rms = Math.sqrt(v.reduce((a, x) => a + x * x, 0) / v.length);
+    const s = 0.5 * Math.max(rms, 0.1);
+    return [k, v.map((x) => x + s * rng.normal())];
+  }));
+}
+
+function checkpoint(name: string, cfgRaw: Record<string, unknown>, L: FrameLayout, out: string): void {
+  const def = policyDef(name);
+  const cfg = def.configSchema.parse(cfgRaw);
+  const model = def.create(cfg, L, 3);
+  loadWeightsInto(model, perturbed(modelWeights(model), 11), "test");
+  const meta: CheckpointMeta = { format: "scd-checkpoint", version: 1, policy: name, config: cfg, layout: L, normalizers: norms, step: 0, numParams: model.numParams(), seed: 3, info: {} };
+  writeCheckpoint(out, meta, modelWeights(model));
+  model.dispose();
+}
+
+/** Roll both policies through the same observations; returns max |Δ| of the normalized chunks over all frames. */
+function parity(a: NormalizedChunkPolicy, b: NormalizedChunkPolicy, frames: number, steps: number, obs: (t: number, rng: Rng) => Record<string, Float32Array>): number {
+  const rng = new Rng(7);
+  a.reset(0);
+  b.reset(0);
+  let worst = 0, prev: Float32Array | null = null;
+  for (let t = 0; t < frames; t++) {
+    const o = obs(t, rng);
+    a.observe({ obs: o, prevAction: prev });
+    b.observe({ obs: o, prevAction: prev });
+    const ca = a.sampleNormalized(steps, new Rng(100 + t)), cb = b.sampleNormalized(steps, new Rng(100 + t));
+    assert.is(ca.length, cb.length);
+    for (let i = 0; i < ca.length; i++) worst = Math.max(worst, Math.abs(ca[i] - cb[i]));
+    // the executed action feeds the next frame, as in the loop
+    prev = a.sampleChunk({ seed: t }).slice(0, a.actionDim);
+  }
+  return worst;
+}
+
+const stateObs = (_t: number, rng: Rng) => ({ "observation.state": Float32Array.from({ length: 5 }, () => -2 + 4 * rng.next()) });
+
+test("setup: wasm backend; every registered policy has an ONNX export", async () => {
+  await initBackend("wasm");
+  for (const n of policyNames()) assert.ok(onnxExportNames().includes(n), `policy "${n}" is registered but has no ONNX export (policies/${n}/onnx.ts + one line in policies/onnx.ts)`);
+});
+
+for (const name of policyNames()) {
+  (CONFIGS[name] ?? [{}]).forEach((cfg, ci) => {
+    test(`${name} (config ${ci}): ONNX = tfjs within ${TOL} over 200 frames`, () => {
+      const ck = path.join(dir, `${name}-${ci}`), ex = path.join(dir, `${name}-${ci}-onnx`);
+      checkpoint(name, cfg, layout, ck);
+      exportCheckpoint(ck, ex);
+      const loaded = loadExport(ex, (b) => nodeRunner(b));
+      const tfp = loadPolicy(ck), ox = loaded.policy();
+      const worst = parity(tfp, ox, 200, 4, stateObs);
+      console.log(`  ${name} config ${ci}: max |Δ| ${worst.toExponential(2)} over 200 frames`);
+      assert.ok(worst <= TOL, `max |Δ| ${worst}`);
+      // and the unnormalized chunks agree too
+      tfp.reset(5);
+      ox.reset(5);
+      tfp.observe({ obs: stateObs(0, new Rng(1)), prevAction: null });
+      ox.observe({ obs: stateObs(0, new Rng(1)), prevAction: null });
+      const a = tfp.sampleChunk({ seed: 9 }), b = ox.sampleChunk({ seed: 9 });
+      for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-3, `action ${i}: ${a[i]} vs ${b[i]}`);
+      tfp.dispose();
+      loaded.dispose();
+    });
+  });
+}
+
+test("the shipped Push-T SCD checkpoint: ONNX = tfjs within 1e-4 over 200 frames at K = 10", () => {
+  const ck = path.join(ROOT, "policies/scd/pretrained/pusht"), ex = path.join(dir, "pusht-onnx");
+  exportCheckpoint(ck, ex);
+  const loaded = loadExport(ex, (b) => nodeRunner(b));
+  const tfp = loadPolicy(ck), ox = loaded.policy();
+  // plausible Push-T keypoint observations: points in the 512 × 512 workspace drifting over time
+  const obs = (t: number, rng: Rng) => ({ "observation.keypoints": Float32Array.from({ length: 18 }, (_, i) => 256 + 150 * Math.sin(0.05 * t + i) + 5 * rng.normal()), "observation.agent_pos": Float32Array.of(256 + 100 * Math.cos(0.03 * t), 256 + 100 * Math.sin(0.04 * t)) });
+  const worst = parity(tfp, ox, 200, 10, obs);
+  console.log(`  shipped Push-T checkpoint: max |Δ| ${worst.toExponential(2)} over 200 frames`);
+  assert.ok(worst <= TOL, `max |Δ| ${worst}`);
+  tfp.dispose();
+  loaded.dispose();
+});
+
+test("batch is dynamic: 3 streams at once equal 3 single streams (scd)", () => {
+  const ex = path.join(dir, "scd-0-onnx");
+  const loaded = loadExport(ex, (b) => nodeRunner(b));
+  const p3 = loaded.policy(3), singles = [0, 1, 2].map(() => loaded.policy(1));
+  const m3 = (p3 as unknown as { model: { reset(b: number): void; observe(f: Float32Array): void; sample(k: number, r: Rng): Float32Array } }).model;
+  const ms = singles.map((s) => (s as unknown as { model: typeof m3 }).model);
+  m3.reset(3);
+  ms.forEach((m) => m.reset(1));
+  const rng = new Rng(4), F = layout.frameDim;
+  for (let t = 0; t < 12; t++) {
+    const f = Float32Array.from({ length: 3 * F }, () => rng.normal());
+    m3.observe(f);
+    ms.forEach((m, i) => m.observe(f.slice(i * F, (i + 1) * F)));
+  }
+  // the batched sample draws noise for all 3 streams from one rng: feed each single stream its slice of it
+  const both = m3.sample(4, new Rng(8));
+  const n = both.length / 3;
+  assert.is(n, 6 * 2);
+  const noise = new Rng(8).normals(3 * n);
+  ms.forEach((m, i) => {
+    const one = m.sample(4, { normals: () => noise.slice(i * n, (i + 1) * n) } as unknown as Rng);
+    for (let j = 0; j < n; j++) assert.ok(Math.abs(one[j] - both[i * n + j]) < 1e-5, `stream ${i} value ${j}`);
+  });
+  loaded.dispose();
+});
+
+test("checkpoint.json config fields the exporter does not implement are refused, never exported wrong", () => {
+  const meta = readCheckpointMeta(path.join(dir, "scd-0"));
+  const w = readWeights(path.join(dir, "scd-0"));
+  assert.throws(() => buildExport({ ...meta, config: { ...meta.config, decoderKind: "unet" } }, w, "ck"), /ck\/checkpoint\.json: config field "decoderKind" = "unet" is not supported/);
+  assert.throws(() => buildExport(meta, { ...w, "decoder.extra.w": new Float32Array(4) }, "ck"), /ck\/weights\.msgpack: the ONNX export does not use parameter\(s\) decoder\.extra\.w/);
+  const { ["decoder.out.b"]: _drop, ...missing } = w;
+  void _drop;
+  assert.throws(() => buildExport(meta, missing, "ck"), /weights have no "decoder\.out\.b"/);
+});
+
+test.run();
