@@ -13,6 +13,7 @@ import { fitNormalizer } from "../src/data/normalizer.ts";
 import { AdamW } from "../src/train/adamw.ts";
 import { Rng } from "../src/util/rng.ts";
 import { quantile, timeIt, type BenchResult } from "./util.ts";
+import { benchOnnx } from "./policy-onnx.ts";
 
 const K = Number(process.env.BENCH_K ?? 10);
 // Push-T keypoint observations: 18 keypoint values + agent x, y; actions 2-d
@@ -79,17 +80,26 @@ export async function benchPolicy(): Promise<BenchResult> {
     const key = name === "causal-diffusion" ? "entangled" : name === "mlp-bc" ? "mlpBc" : "scd";
     json[key] = { params: model.numParams(), latencyMs: { median: quantile(lat, 0.5), p99: quantile(lat, 0.99) }, throughputFps: fps, trainStepMs: step, steps: name === "mlp-bc" ? 1 : K };
     rows.push([name, `${model.numParams().toLocaleString("en")} params`, `latency p50 ${quantile(lat, 0.5).toFixed(2)} ms, p99 ${quantile(lat, 0.99).toFixed(2)} ms`, `${fps.toFixed(0)} frames/s @ batch 64`, `train step ${step.toFixed(0)} ms`]);
+    if (name !== "mlp-bc" && !process.env.BENCH_SKIP_ONNX) {
+      // the same weights exported to ONNX, on onnxruntime-node with one thread
+      const o = benchOnnx(name, model, def.configSchema.parse(over) as Record<string, unknown>, layout, K);
+      json[`${key}Onnx`] = { params: model.numParams(), ...o, steps: K };
+      rows.push([`${name} (onnx)`, `${model.numParams().toLocaleString("en")} params`, `latency p50 ${o.latencyMs.median.toFixed(2)} ms, p99 ${o.latencyMs.p99.toFixed(2)} ms, cold-cache p50 ${o.latencyMs.coldMedian.toFixed(2)} ms, CPU ${o.cpuMsPerFrame.toFixed(2)} ms/frame`, `${o.throughputFps.toFixed(0)} frames/s @ batch 64`, "(1 thread)"]);
+    }
     model.dispose();
   }
   const s = json.scd as { latencyMs: { median: number }; throughputFps: number } | undefined, e = json.entangled as { latencyMs: { median: number }; throughputFps: number } | undefined;
   if (!s || !e) return { name: "policy", title: `policy speed, K = ${K}`, rows, summary: "(SCD and the entangled baseline are compared when both run)", json };
   const ratio = e.latencyMs.median / s.latencyMs.median;
   json.ratio = { latency: ratio, throughput: s.throughputFps / e.throughputFps };
+  const so = json.scdOnnx as typeof s | undefined, eo = json.entangledOnnx as typeof s | undefined;
+  const onnx = so && eo ? `; ONNX Runtime: SCD ${so.latencyMs.median.toFixed(2)} ms (goal ≤ 1 ms), ${(eo.latencyMs.median / so.latencyMs.median).toFixed(1)}x lower than entangled (goal ≥ 4x), ${(s.latencyMs.median / so.latencyMs.median).toFixed(1)}x faster than tfjs` : "";
+  if (so && eo) json.ratioOnnx = { latency: eo.latencyMs.median / so.latencyMs.median, throughput: so.throughputFps / eo.throughputFps, scdOverTfjs: s.latencyMs.median / so.latencyMs.median };
   return {
     name: "policy",
     title: `policy speed, K = ${K} denoising steps, batch 1 latency per control frame (encoder step + chunk), ${tf.getBackend()} backend`,
     rows,
-    summary: `SCD per-frame latency is ${ratio.toFixed(1)}x lower than the entangled baseline (goal ≥ 4x); SCD ${s.latencyMs.median.toFixed(2)} ms (goal ≤ 3 ms); throughput ${(s.throughputFps / e.throughputFps).toFixed(1)}x`,
+    summary: `SCD per-frame latency is ${ratio.toFixed(1)}x lower than the entangled baseline (goal ≥ 4x); SCD ${s.latencyMs.median.toFixed(2)} ms (goal ≤ 3 ms); throughput ${(s.throughputFps / e.throughputFps).toFixed(1)}x${onnx}`,
     json,
   };
 }

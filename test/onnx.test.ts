@@ -49,7 +49,7 @@ function perturbed(w: Record<string, Float32Array>, seed: number): Record<string
 
 function checkpoint(name: string, cfgRaw: Record<string, unknown>, L: FrameLayout, out: string): void {
   const def = policyDef(name);
-  const cfg = def.configSchema.parse(cfgRaw);
+  const cfg = def.configSchema.parse(cfgRaw) as Record<string, unknown>;
   const model = def.create(cfg, L, 3);
   loadWeightsInto(model, perturbed(modelWeights(model), 11), "test");
   const meta: CheckpointMeta = { format: "scd-checkpoint", version: 1, policy: name, config: cfg, layout: L, normalizers: norms, step: 0, numParams: model.numParams(), seed: 3, info: {} };

@@ -15,10 +15,8 @@ export const exportCommand: Command = {
   async run(pos, flags) {
     if (flags.format !== "onnx") throw new ScdError(`--format must be onnx, got "${flags.format}"`);
     if (!flags.out) throw new ScdError(`export needs --out <dir>`);
-    // loaded here: only exporting pulls in the ONNX schema and the policies' graph builders
+    // the policies and their ONNX exporters are registered by the entry point (main.ts)
     const { exportCheckpoint } = await import("../../deploy/export-dir.ts");
-    await import("../../../policies/index.ts");
-    await import("../../../policies/onnx.ts");
     const m = exportCheckpoint(pos[0], flags.out as string, { force: flags.force as boolean | undefined });
     if (flags.json) return out(JSON.stringify(m, null, 2));
     const g = Object.entries(m.graphs).map(([, x]) => `  ${x.file.padEnd(24)} ${x.inputs.length} inputs, ${x.outputs.length} outputs — ${x.doc}`);
