@@ -15,7 +15,9 @@ import { getEpisode, concatEpisodes, type EpisodeBuffer } from "../data/episodes
 import { policyDef, parsePolicyConfig, type PolicyModel } from "../policy/model.ts";
 import { layoutFromBuffer, buildWindows, type FrameLayout } from "../policy/frames.ts";
 import { LearnedPolicy, modelWeights, loadWeightsInto } from "../policy/learned.ts";
-import { writeCheckpoint, readCheckpointMeta, readTrainState, type CheckpointMeta } from "../policy/checkpoint.ts";
+import { readCheckpointMeta, readTrainState, type CheckpointMeta } from "../policy/checkpoint.ts";
+import { findResumeCheckpoint, saveRunCheckpoint, readMetricLines } from "./resume.ts";
+import { writeFileAtomic } from "../util/fsx.ts";
 import { AdamW, type AdamWState } from "./adamw.ts";
 import { plotLoss } from "./plot.ts";
 import { Rng } from "../util/rng.ts";
@@ -51,13 +53,13 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
   const trainAnchors = anchorsForEpisodes(buffer.episodeEnds, split.train);
   const valAnchors = anchorsForEpisodes(buffer.episodeEnds, split.val);
   const episodeOf = episodeIndexOfSteps(buffer.episodeEnds);
-  const layout: FrameLayout = layoutFromBuffer(buffer, obsFeatures);
+  const layout: FrameLayout = layoutFromBuffer(buffer, obsFeatures, def.frameOptions?.(policyConfig));
   const trainSteps = concatEpisodes(buffer.schema, split.train.map((k) => getEpisode(buffer, k)));
   let norms: NormSet = Object.fromEntries([...obsFeatures, "action"].map((n) => [n, fitNormalizer(trainSteps.data[n] as Float32Array, buffer.schema[n].shape.reduce((a, b) => a * b, 1), "minmax")]));
   // ---- model and optimizer
   const model: PolicyModel = def.create(policyConfig, layout, cfg.seed);
   const params = model.parameters();
-  const opt = new AdamW(params, { lr: cfg.lr, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: cfg.weightDecay, clip: cfg.clip, emaDecay: cfg.emaDecay }, (n) => model.lrMult(n));
+  const opt = new AdamW(params, { lr: cfg.lr, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: cfg.weightDecay, clip: cfg.clip, emaDecay: cfg.emaDecay, emaPower: cfg.emaPower }, (n) => model.lrMult(n));
   const rng = new Rng(cfg.seed);
   fs.mkdirSync(cfg.out, { recursive: true });
   const ckptDir = path.join(cfg.out, "checkpoint");
@@ -65,25 +67,23 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
   const curve: [number, number][] = [], valCurve: [number, number][] = [];
   let step = 0;
   if (opts.resume) {
-    const meta = readCheckpointMeta(ckptDir);
-    if (meta.policy !== cfg.policy) throw new ScdError(`--resume: ${ckptDir} holds a "${meta.policy}" policy, not "${cfg.policy}"`);
-    const st = readTrainState(ckptDir) as { params: Record<string, Float32Array>; opt: AdamWState; rng: Rng["state"]; step: number };
-    loadWeightsInto(model, st.params, `${ckptDir}/train_state.msgpack`);
+    const from = findResumeCheckpoint(cfg.out); // the newest complete one: a crash may have cut the last save
+    const meta = readCheckpointMeta(from);
+    if (meta.policy !== cfg.policy) throw new ScdError(`--resume: ${from} holds a "${meta.policy}" policy, not "${cfg.policy}"`);
+    const st = readTrainState(from) as { params: Record<string, Float32Array>; opt: AdamWState; rng: Rng["state"]; step: number };
+    if (cfg.steps < st.step) throw new ScdError(`--resume: steps ${cfg.steps} is below the step of ${from} (${st.step})`);
+    loadWeightsInto(model, st.params, `${from}/train_state.msgpack`);
     opt.setState(st.opt);
     rng.state = st.rng;
     step = st.step;
-    norms = parseNormSet(meta.normalizers, ckptDir);
+    norms = parseNormSet(meta.normalizers, from);
     // keep the metric lines up to the resumed step, so the curve has no duplicates
-    if (fs.existsSync(metricsPath)) {
-      const kept = fs.readFileSync(metricsPath, "utf8").split("\n").filter((l) => l && (JSON.parse(l).step ?? 0) <= step);
-      fs.writeFileSync(metricsPath, kept.map((l) => l + "\n").join(""));
-    }
+    if (fs.existsSync(metricsPath)) writeFileAtomic(metricsPath, readMetricLines(metricsPath, step).map((m) => JSON.stringify(m) + "\n").join(""));
   } else if (fs.existsSync(metricsPath)) fs.rmSync(metricsPath);
   if (fs.existsSync(metricsPath))
-    for (const l of fs.readFileSync(metricsPath, "utf8").split("\n").filter(Boolean)) {
-      const m = JSON.parse(l);
-      if (m.loss !== undefined) curve.push([m.step, m.loss]);
-      if (m.valLoss !== undefined) valCurve.push([m.step, m.valLoss]);
+    for (const m of readMetricLines(metricsPath)) {
+      if (m.loss !== undefined) curve.push([m.step as number, m.loss as number]);
+      if (m.valLoss !== undefined) valCurve.push([m.step as number, m.valLoss as number]);
     }
   const log = (obj: Record<string, unknown>) => fs.appendFileSync(metricsPath, JSON.stringify(obj) + "\n");
   const P = model.positionsPerWindow, W = model.window, H = model.horizon;
@@ -93,7 +93,7 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
   });
   const emaWeights = () => opt.emaWeights();
   const save = () => {
-    writeCheckpoint(ckptDir, meta(), emaWeights(), { params: modelWeights(model), opt: opt.getState(), rng: rng.state, step });
+    saveRunCheckpoint(cfg.out, meta(), emaWeights(), { params: modelWeights(model), opt: opt.getState(), rng: rng.state, step });
     plotLoss(path.join(cfg.out, "loss.png"), curve, valCurve, `${cfg.policy} on ${path.basename(cfg.dataset)}`);
   };
   // validation: fixed anchors and a fixed noise seed, so values are comparable across steps
@@ -120,7 +120,12 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
   const tLoop = performance.now();
   const stepAt0 = step;
   let outOfTime = false;
+  // training time without validation, evaluation and checkpoints, summed over resumed runs (score-vs-time curves)
+  let trainSeconds = 0;
+  if (opts.resume && fs.existsSync(metricsPath))
+    for (const l of fs.readFileSync(metricsPath, "utf8").split("\n").filter(Boolean)) trainSeconds = JSON.parse(l).trainSeconds ?? trainSeconds;
   while (step < cfg.steps && !outOfTime) {
+    const tStep = performance.now();
     const anchors = Array.from({ length: cfg.batch }, () => trainAnchors[rng.int(trainAnchors.length)]);
     const batch = buildWindows(buffer, layout, norms, anchors, W, H, P, rng, episodeOf);
     const { loss } = opt.minimize(() => model.loss(batch, rng), lrAt(step));
@@ -129,7 +134,8 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
     stepsDone++;
     lastLoss = loss;
     curve.push([step, loss]);
-    const rec: Record<string, unknown> = { step, loss, lr: cfg.lr * lrAt(step - 1) };
+    trainSeconds += (performance.now() - tStep) / 1000;
+    const rec: Record<string, unknown> = { step, loss, lr: cfg.lr * lrAt(step - 1), trainSeconds: Math.round(trainSeconds * 100) / 100 };
     if (cfg.valEvery && (step % cfg.valEvery === 0 || step === cfg.steps)) {
       lastVal = valLoss();
       if (lastVal !== null) {

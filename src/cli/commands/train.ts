@@ -7,6 +7,7 @@ import { initBackend } from "../../backend/index.ts";
 import { makeEnv } from "../../env/registry.ts";
 import { evaluate } from "../../eval/evaluate.ts";
 import { readCheckpointMeta } from "../../policy/checkpoint.ts";
+import { findResumeCheckpoint, resumeConfig } from "../../train/resume.ts";
 import { type Command, BACKEND_FLAG, out } from "../command.ts";
 import type { Flags } from "../args.ts";
 import { PUSHT_DATASET } from "./start.ts";
@@ -22,18 +23,30 @@ function parseJsonFlag(v: string, flag: string): Record<string, unknown> {
   }
 }
 
-/** Defaults < --config file < flags; validated by the TrainConfig schema. */
-export function trainConfigFromFlags(flags: Flags): TrainConfig {
+/** The training config fields the user gave (--config file < flags), without defaults. */
+export function givenTrainConfig(flags: Flags): Record<string, unknown> {
   let raw: Record<string, unknown> = {};
   if (flags.config) {
     const f = flags.config as string;
     if (!fs.existsSync(f)) throw new ScdError(`--config ${f}: no such file`);
     raw = parseJsonFlag(fs.readFileSync(f, "utf8"), `--config ${f}`);
   }
-  const map: [string, string][] = [["policy", "policy"], ["dataset", "dataset"], ["steps", "steps"], ["batch", "batch"], ["lr", "lr"], ["seed", "seed"], ["out", "out"], ["episodes", "episodes"], ["eval-every", "evalEvery"], ["eval-env", "evalEnv"], ["eval-episodes", "evalEpisodes"], ["val-every", "valEvery"], ["ckpt-every", "ckptEvery"], ["warmup", "warmup"]];
+  const map: [string, string][] = [["policy", "policy"], ["dataset", "dataset"], ["steps", "steps"], ["batch", "batch"], ["lr", "lr"], ["seed", "seed"], ["out", "out"], ["episodes", "episodes"], ["eval-every", "evalEvery"], ["eval-env", "evalEnv"], ["eval-episodes", "evalEpisodes"], ["val-every", "valEvery"], ["ckpt-every", "ckptEvery"], ["warmup", "warmup"], ["max-seconds", "maxSeconds"], ["ema-decay", "emaDecay"], ["ema-power", "emaPower"], ["weight-decay", "weightDecay"], ["min-lr-frac", "minLrFrac"]];
   for (const [flag, key] of map) if (flags[flag] !== undefined) raw[key] = flags[flag];
   if (flags["policy-config"]) raw.policyConfig = { ...((raw.policyConfig as object) ?? {}), ...parseJsonFlag(flags["policy-config"] as string, "--policy-config") };
   if (flags["obs-features"]) raw.obsFeatures = (flags["obs-features"] as string).split(",");
+  return raw;
+}
+
+/** A config field as the user spells it: its flag if it has one, else the --config file's key. */
+export function flagOf(key: string): string {
+  const flag = key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+  return flag in TRAIN_FLAGS ? `--${flag}` : `config key "${key}"`;
+}
+
+/** Defaults < --config file < flags; validated by the TrainConfig schema. */
+export function trainConfigFromFlags(flags: Flags): TrainConfig {
+  const raw = givenTrainConfig(flags);
   raw.dataset ??= PUSHT_DATASET;
   raw.out ??= path.join("runs", `${raw.policy ?? "scd"}-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`);
   const r = TrainConfig.safeParse(raw);
@@ -54,6 +67,11 @@ export const TRAIN_FLAGS = {
   batch: { type: "int", desc: "windows per batch" },
   lr: { type: "number", desc: "peak learning rate" },
   warmup: { type: "int", desc: "warm-up steps" },
+  "max-seconds": { type: "number", desc: "wall-clock budget: stop and checkpoint when it runs out" },
+  "ema-decay": { type: "number", desc: "EMA decay (its cap with --ema-power)" },
+  "ema-power": { type: "number", desc: "EMA warm-up power (Diffusion Policy: 0.75); 0 = fixed decay" },
+  "weight-decay": { type: "number", desc: "AdamW decoupled weight decay" },
+  "min-lr-frac": { type: "number", desc: "cosine schedule floor as a fraction of the peak lr" },
   seed: { type: "int", desc: "seed (weights, batches, noise)" },
   episodes: { type: "int", desc: "train on the first N demonstrations only" },
   out: { type: "string", desc: "run directory (checkpoint/, metrics.jsonl, loss.png)" },
@@ -75,9 +93,15 @@ export const trainCommand: Command = {
     if (flags.resume && !flags.out) throw new ScdError(`--resume needs --out <run directory>`);
     let cfg = trainConfigFromFlags(flags);
     if (flags.resume) {
-      // the run's own config, with flags on top (e.g. more --steps)
-      const saved = readCheckpointMeta(path.join(cfg.out, "checkpoint")).info.trainConfig as Record<string, unknown> | undefined;
-      if (saved) cfg = TrainConfig.parse({ ...saved, ...Object.fromEntries(Object.entries(cfg).filter(([k]) => flags[k] !== undefined)), steps: flags.steps ?? saved.steps, out: cfg.out });
+      // the run's own config with every given flag on top; flags that define the run are refused if they differ
+      const from = findResumeCheckpoint(cfg.out);
+      const meta = readCheckpointMeta(from);
+      const saved = meta.info.trainConfig as Record<string, unknown> | undefined;
+      if (saved) {
+        const r = TrainConfig.safeParse({ ...resumeConfig(saved, givenTrainConfig(flags), meta.step, from, flagOf), out: cfg.out });
+        if (!r.success) throw new ScdError(`invalid training config: ${r.error.issues[0].path.join(".")}: ${r.error.issues[0].message}`);
+        cfg = r.data;
+      }
     }
     const evalEnv = cfg.evalEnv ?? (cfg.dataset.includes("pusht") ? "pusht-v1" : undefined);
     const evalHook = cfg.evalEvery && evalEnv
