@@ -30,12 +30,18 @@ const SMALL: Record<string, Record<string, unknown>> = {
   "causal-diffusion": { dModel: 32, layers: 2, horizon: 4, history: 4 },
   "mlp-bc": { hidden: 32, horizon: 4 },
 };
+const layoutObsOnly = frameLayout([{ name: "observation.state", dim: 3 }], 2, { prevAction: false });
+/** Every registered policy at a small config, plus variants whose code paths differ (decoder kind, frame content). */
+const CASES: { id: string; name: string; cfg: Record<string, unknown>; layout: typeof layout }[] = [
+  ...Object.entries(SMALL).map(([name, cfg]) => ({ id: name, name, cfg, layout })),
+  { id: "scd (mlp decoder, observation-only frames)", name: "scd", cfg: { ...SMALL.scd, decoder: "mlp", decDModel: 32, decLayers: 2, prevAction: false }, layout: layoutObsOnly },
+];
 const obsAt = (t: number) => ({ "observation.state": Float32Array.of(Math.sin(t), Math.cos(t), 0.1 * (t % 7)) });
 
-function make(name: string, seed = 1) {
-  const def = policyDef(name);
-  const cfg = def.configSchema.parse(SMALL[name] ?? {});
-  return { def, cfg, model: def.create(cfg, layout, seed) };
+function make(c: (typeof CASES)[number], seed = 1) {
+  const def = policyDef(c.name);
+  const cfg = def.configSchema.parse(c.cfg);
+  return { def, cfg, model: def.create(cfg, c.layout, seed) };
 }
 
 function rollout(p: LearnedPolicy, frames: number, seed: number): Float32Array[] {
@@ -56,8 +62,9 @@ test("setup: wasm backend", async () => {
   assert.ok(policyNames().length >= 3, policyNames().join(","));
 });
 
-for (const name of ["scd", "causal-diffusion", "mlp-bc"]) {
-  test(`${name}: default config parses and bad config is refused with the field named`, () => {
+for (const pc of CASES) {
+  const { name, layout } = pc;
+  test(`${pc.id}: default config parses and bad config is refused with the field named`, () => {
     const def = policyDef(name);
     assert.ok(def.configSchema.safeParse({}).success);
     const bad = def.configSchema.safeParse({ horizon: 0 });
@@ -65,13 +72,13 @@ for (const name of ["scd", "causal-diffusion", "mlp-bc"]) {
     assert.equal(bad.error!.issues[0].path, ["horizon"]);
   });
 
-  test(`${name}: same seed → same chunk; save → load → identical samples`, () => {
-    const { model, cfg } = make(name);
+  test(`${pc.id}: same seed → same chunk; save → load → identical samples`, () => {
+    const { model, cfg } = make(pc);
     const p = new LearnedPolicy(name, model, layout, norms);
     const a = rollout(p, 6, 3), b = rollout(p, 6, 3);
     assert.equal(a.map((x) => Array.from(x)), b.map((x) => Array.from(x)));
     assert.is(a[0].length, model.horizon * 2);
-    const ckpt = path.join(dir, name);
+    const ckpt = path.join(dir, pc.id.replace(/\W+/g, "_"));
     writeCheckpoint(ckpt, { format: "scd-checkpoint", version: 1, policy: name, config: cfg as Record<string, unknown>, layout, normalizers: norms, step: 0, numParams: model.numParams(), seed: 1, info: {} }, modelWeights(model));
     const q = loadPolicy(ckpt);
     const c = rollout(q, 6, 3);
@@ -80,8 +87,8 @@ for (const name of ["scd", "causal-diffusion", "mlp-bc"]) {
     p.dispose();
   });
 
-  test(`${name}: tf.memory().numTensors stays flat over 200 control frames`, () => {
-    const { model } = make(name);
+  test(`${pc.id}: tf.memory().numTensors stays flat over 200 control frames`, () => {
+    const { model } = make(pc);
     const p = new LearnedPolicy(name, model, layout, norms);
     rollout(p, 20, 1); // warm caches to their steady size
     const before = tf.memory().numTensors;
@@ -91,8 +98,8 @@ for (const name of ["scd", "causal-diffusion", "mlp-bc"]) {
     p.dispose();
   });
 
-  test(`${name}: the loss is finite and falls on a fixed batch`, () => {
-    const { model } = make(name);
+  test(`${pc.id}: the loss is finite and falls on a fixed batch`, () => {
+    const { model } = make(pc);
     const rng = new Rng(5);
     const ep = (n: number) => ({ "observation.state": Float32Array.from({ length: 3 * n }, (_, i) => Math.sin(i)), action: Float32Array.from({ length: 2 * n }, (_, i) => 5 + 4 * Math.cos(i / 3)) });
     const buf = concatEpisodes({ "observation.state": { shape: [3] }, action: { shape: [2] } }, [ep(30), ep(25)]);

@@ -13,12 +13,14 @@ export const ScdConfig = z
     decDModel: z.number().int().min(8).default(64),
     decLayers: z.number().int().min(1).default(1), // the decoder runs K times per frame: keep it light
     decHeads: z.number().int().min(1).default(4),
+    decoder: z.enum(["transformer", "mlp"]).default("transformer"), // mlp: decDModel = width, decLayers = FiLM blocks
     objective: z.enum(["flow", "ddpm"]).default("flow"),
     contextNoise: z.number().min(0).default(0.05), // η: c̃ = c + η·ζ at training time
     decoderLrMult: z.number().positive().default(2),
     decoderDraws: z.number().int().min(1).default(2), // noise draws per encoder pass
     positionsPerWindow: z.number().int().min(1).default(4),
     defaultSteps: z.number().int().min(1).default(10),
+    prevAction: z.boolean().default(true), // the frame carries the previous action (false: observations only)
   })
   .superRefine((c, ctx) => {
     if (c.dModel % c.heads) ctx.addIssue({ code: "custom", path: ["dModel"], message: `dModel ${c.dModel} must be divisible by heads ${c.heads}` });

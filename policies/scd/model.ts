@@ -3,7 +3,8 @@
  *   ENCODER: pre-LN causal transformer over frames (one token per control step: observation + previous action),
  *            ALiBi sliding-window attention over `history` frames, KV cache: one incremental pass per frame.
  *   DECODER: small transformer over [context token ; H noisy action tokens], bidirectional, noise-level
- *            conditioned; runs at every denoising step, sees only the current frame's encoder output.
+ *            conditioned (or, with decoder "mlp", a FiLM residual MLP over the flattened chunk, mlp-decoder.ts);
+ *            runs at every denoising step, sees only the current frame's encoder output.
  * Training is teacher-forced: one encoder pass over a window gives contexts at every position; the decoder is
  * trained at several positions and several noise draws per encoder pass.
  */
@@ -11,6 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Module, Linear, LayerNorm } from "../../src/nn/module.ts";
 import { Block, levelEmbedding } from "../../src/nn/transformer.ts";
 import { CausalEncoder } from "../../src/nn/causal-encoder.ts";
+import { MlpDecoder } from "./mlp-decoder.ts";
 import { noisyTargets, sampleChunks, samplerLevels } from "../../src/diffusion/objective.ts";
 import type { PolicyModel } from "../../src/policy/model.ts";
 import type { FrameLayout, WindowTensors } from "../../src/policy/frames.ts";
@@ -18,6 +20,13 @@ import { Rng } from "../../src/util/rng.ts";
 import type { ScdConfig } from "./config.ts";
 
 const LEVEL_DIM = 64;
+
+/** What the SCD model needs of a decoder: conditioning once per (context, level), then one call per step. */
+interface Denoiser<C> {
+  condition(ctx: tf.Tensor, levels: ArrayLike<number>): C;
+  splitSteps(cond: C, steps: number): C[];
+  denoise(cond: C, x: tf.Tensor): tf.Tensor;
+}
 
 /** The light denoiser: [ctx ; H noisy actions] → per-action prediction (velocity or ε). */
 export class ChunkDecoder extends Module {
@@ -51,6 +60,14 @@ export class ChunkDecoder extends Module {
     return { ctxTok: this.ctxProj.forward(ctx).expandDims(1).add(p0).add(temb), actBias: pa.add(temb) };
   }
 
+  /** Split a condition computed for S·N rows into S conditions of N rows (sampling precomputes all K steps). */
+  splitSteps(cond: { ctxTok: tf.Tensor; actBias: tf.Tensor }, S: number): { ctxTok: tf.Tensor; actBias: tf.Tensor }[] {
+    const N = cond.ctxTok.shape[0]! / S;
+    const ctxToks = tf.unstack(cond.ctxTok.reshape([S, N, 1, -1]));
+    const actBias = tf.unstack(cond.actBias.reshape([S, N, this.H, -1]));
+    return ctxToks.map((ctxTok, i) => ({ ctxTok, actBias: actBias[i] }));
+  }
+
   /** One denoising evaluation: [ctx token ; H noisy action tokens] → per-action prediction [N, H, A]. */
   denoise(cond: { ctxTok: tf.Tensor; actBias: tf.Tensor }, x: tf.Tensor): tf.Tensor {
     let h = tf.concat([cond.ctxTok, this.actIn.forward(x).add(cond.actBias)], 1); // [N, H+1, d]
@@ -61,7 +78,7 @@ export class ChunkDecoder extends Module {
 
 export class ScdModel extends Module implements PolicyModel {
   readonly encoder: CausalEncoder;
-  readonly decoder: ChunkDecoder;
+  readonly decoder: ChunkDecoder | MlpDecoder;
   readonly horizon: number;
   readonly actionDim: number;
   readonly window: number;
@@ -78,7 +95,9 @@ export class ScdModel extends Module implements PolicyModel {
     this.positionsPerWindow = cfg.positionsPerWindow;
     this.defaultSteps = cfg.defaultSteps;
     this.encoder = this.child("encoder", new CausalEncoder(rng, layout.frameDim, cfg.dModel, cfg.encLayers, cfg.heads, cfg.mlpRatio, cfg.history));
-    this.decoder = this.child("decoder", new ChunkDecoder(rng, cfg.dModel, cfg.decDModel, cfg.decLayers, cfg.decHeads, cfg.mlpRatio, cfg.horizon, layout.actionDim));
+    this.decoder = this.child("decoder", cfg.decoder === "mlp"
+      ? new MlpDecoder(rng, cfg.dModel, cfg.decDModel, cfg.decLayers, cfg.horizon, layout.actionDim)
+      : new ChunkDecoder(rng, cfg.dModel, cfg.decDModel, cfg.decLayers, cfg.decHeads, cfg.mlpRatio, cfg.horizon, layout.actionDim));
   }
 
   lrMult(name: string): number {
@@ -96,7 +115,8 @@ export class ScdModel extends Module implements PolicyModel {
       if (this.cfg.contextNoise > 0) ctx = ctx.add(tf.tensor(rng.normals(ctx.size, this.cfg.contextNoise), ctx.shape));
       const x0 = tf.tile(tf.tensor(b.targets, [b.B * P, H, A]), [M, 1, 1]); // [N, H, A]
       const { xt, target, levels } = noisyTargets(x0, rng, this.cfg.objective);
-      return this.decoder.denoise(this.decoder.condition(ctx, levels), xt).sub(target).square().mean() as tf.Scalar;
+      const dec = this.decoder as Denoiser<unknown>;
+      return dec.denoise(dec.condition(ctx, levels), xt).sub(target).square().mean() as tf.Scalar;
     });
   }
 
@@ -121,10 +141,9 @@ export class ScdModel extends Module implements PolicyModel {
     return tf.tidy(() => {
       // conditioning for all K steps in one batched pass, then one decoder evaluation per step
       const lv = samplerLevels(this.cfg.objective, steps);
-      const all = this.decoder.condition(tf.tile(ctx, [lv.length, 1]), lv.flatMap((l) => new Array(N).fill(l)));
-      const ctxToks = tf.unstack(all.ctxTok.reshape([lv.length, N, 1, -1]));
-      const actBias = tf.unstack(all.actBias.reshape([lv.length, N, H, -1]));
-      return sampleChunks(this.cfg.objective, steps, [N, H, A], rng, (x, _l, i) => this.decoder.denoise({ ctxTok: ctxToks[i], actBias: actBias[i] }, x));
+      const dec = this.decoder as Denoiser<unknown>;
+      const conds = dec.splitSteps(dec.condition(tf.tile(ctx, [lv.length, 1]), lv.flatMap((l) => new Array(N).fill(l))), lv.length);
+      return sampleChunks(this.cfg.objective, steps, [N, H, A], rng, (x, _l, i) => dec.denoise(conds[i], x));
     });
   }
 

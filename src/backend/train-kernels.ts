@@ -1,8 +1,8 @@
 /**
  * Two more wasm kernel fixes for training, measured on the SCD train step (batch 64):
  * 1. Sum over LEADING axes (every bias gradient: dy [N, dOut] summed over N) makes the stock kernel transpose the
- *    input first, then reduce the inner axis: 23x slower than an inner-axis sum. As a matmul ones[1, R] @ x[R, M]
- *    it runs in XNNPACK (batch 1, no transpose flags: XNNPACK's fast path).
+ *    input first, then reduce the inner axis: 23x slower than an inner-axis sum. A streaming row accumulation
+ *    needs no transpose.
  * 2. Identity (the tape passes gradients through it) copies its input; sharing the data with a reference count,
  *    as the cpu backend does, is free.
  * Both are registered next to the existing patches (wasm-patches.ts) and checked against the cpu backend.
@@ -29,7 +29,11 @@ function replace(name: string, make: (inner: KernelFunc) => KernelFunc): void {
   tf.registerKernel({ ...original, kernelFunc: make(original.kernelFunc as unknown as KernelFunc) as unknown as tf.KernelFunc });
 }
 
-/** Sum over a prefix of axes [0 … k−1] (k < rank) of a float32 tensor as ones[1, 1, R] @ x[1, R, M]. */
+/**
+ * Sum over a prefix of axes [0 … k−1] (k < rank) of a float32 tensor, as a row-accumulating loop over the wasm heap
+ * (x viewed as [R, M]): streaming, no transpose. (A matmul ones[1, R] @ x would run in XNNPACK, but the backend
+ * caches packed right-hand operands by tensor id, and the same gradient is used elsewhere with another shape.)
+ */
 function prefixSum(inner: KernelFunc): KernelFunc {
   return (args) => {
     const { x } = args.inputs;
@@ -42,13 +46,13 @@ function prefixSum(inner: KernelFunc): KernelFunc {
     const R = x.shape.slice(0, axes.length).reduce((p, n) => p * n, 1);
     const rest = x.shape.slice(axes.length);
     const M = rest.reduce((p, n) => p * n, 1);
-    const ones = backend.makeOutput([1, 1, R], "float32");
-    backend.typedArrayFromHeap(ones).fill(1);
-    const matmul = tf.getKernel("BatchMatMul", "wasm")!.kernelFunc as unknown as KernelFunc;
-    // a reshape is a new view of the same data: only the shape differs
-    const out = matmul({ inputs: { a: ones, b: { dataId: x.dataId, shape: [1, R, M], dtype: "float32" } }, backend, attrs: { transposeA: false, transposeB: false } });
-    backend.disposeData(ones.dataId);
-    (out as { shape: number[] }).shape = keepDims ? [...axes.map(() => 1), ...rest] : rest;
+    const out = backend.makeOutput(keepDims ? [...axes.map(() => 1), ...rest] : rest, "float32");
+    const src = backend.typedArrayFromHeap(x), dst = backend.typedArrayFromHeap(out); // views: read after makeOutput (the heap may grow)
+    dst.fill(0);
+    for (let r = 0; r < R; r++) {
+      const o = r * M;
+      for (let j = 0; j < M; j++) dst[j] += src[o + j];
+    }
     return out;
   };
 }
@@ -65,7 +69,7 @@ function sharedIdentity(inner: KernelFunc): KernelFunc {
 
 /** Register the fixes on the wasm backend (no-op elsewhere or when applied). Idempotent. */
 export function applyTrainKernels(): void {
-  if (applied || !tf.findBackend("wasm")) return;
+  if (applied || !tf.getKernel("Sum", "wasm")) return; // wasm kernels register on import of the backend
   replace("Sum", prefixSum);
   replace("Identity", sharedIdentity);
   applied = true;

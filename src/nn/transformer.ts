@@ -25,17 +25,27 @@ export class Attention extends Module {
   }
 
 
+  /** Block i (0 = q, 1 = k, 2 = v) of the qkv projection, split into heads: [B, T, D] → [B, H, T, dh]. */
+  private headProj(x: tf.Tensor, i: number): tf.Tensor {
+    const [B, T] = x.shape;
+    const w = this.qkv.w.slice([0, i * this.d], [this.d, this.d]);
+    const b = this.qkv.b!.slice([i * this.d], [this.d]);
+    const y = tf.fused.matMul({ a: x.reshape([-1, this.d]), b: w, bias: b }); // [B·T, D]
+    return y.reshape([B, T, this.heads, this.dh]).transpose([0, 2, 1, 3]);
+  }
+
   /**
    * x: [B, T, D]; mask: additive [T, S] (0 or -1e9) where S = past + T, or null for full attention;
    * past: cached keys/values of earlier positions. Returns the output and this call's keys/values (past included).
    */
   forward(x: tf.Tensor, mask: tf.Tensor | null, past: KV | null = null): { y: tf.Tensor; kv: KV } {
     const [B, T] = x.shape;
-    const qkv = this.qkv.forward(x); // [B, T, 3D]
-    // fast path: rank-4 transpose then a split (wasm runs rank-5 transposes 100-200x slower); same values
+    // fast path: q, k, v from column blocks of the qkv weight, each split into heads by a rank-4 transpose. The
+    // stock path's rank-5 transpose runs 100-200x slower on wasm, and splitting activations (SplitV/Unpack)
+    // copies the whole input per output; slicing the [D, 3D] weight is cheap. Same function.
     const [q, k0, v0] = fastPaths.headSplit
-      ? tf.split(qkv.reshape([B, T, 3 * this.heads, this.dh]).transpose([0, 2, 1, 3]), 3, 1) // 3 x [B, H, T, dh]
-      : tf.unstack(qkv.reshape([B, T, 3, this.heads, this.dh]).transpose([2, 0, 3, 1, 4]));
+      ? [0, 1, 2].map((i) => this.headProj(x, i)) // 3 x [B, H, T, dh]
+      : tf.unstack(this.qkv.forward(x).reshape([B, T, 3, this.heads, this.dh]).transpose([2, 0, 3, 1, 4]));
     let k = k0, v = v0;
     if (past) {
       k = tf.concat([past.k, k], 2); // [B, H, S, dh]

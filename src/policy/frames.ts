@@ -1,6 +1,8 @@
 /**
  * From dataset windows (or live observations) to the model's inputs. A FRAME vector is
- * [normalized observation features … ; normalized previous action (0 at the first frame) ; first-frame flag].
+ * [normalized observation features … ; normalized previous action (0 at the first frame) ; first-frame flag],
+ * or only the observation features when the layout says `prevAction: false` (feeding past actions invites
+ * behaviour cloning's copycat problem; Diffusion Policy conditions on observations only).
  * Training batches come from the pure window sampler: observations at offsets −(L−1)…0 and actions at −L…H−1,
  * so every window position j has its frame, its previous action and its target chunk a_j … a_{j+H−1}.
  */
@@ -14,14 +16,18 @@ export interface FrameLayout {
   obsFeatures: { name: string; dim: number }[];
   actionDim: number;
   frameDim: number;
+  /** Whether the frame carries the previous action and the first-frame flag; absent (older checkpoints) = true. */
+  prevAction?: boolean;
 }
 
-export function frameLayout(obsFeatures: { name: string; dim: number }[], actionDim: number): FrameLayout {
-  return { obsFeatures, actionDim, frameDim: obsFeatures.reduce((a, f) => a + f.dim, 0) + actionDim + 1 };
+export function frameLayout(obsFeatures: { name: string; dim: number }[], actionDim: number, opts: { prevAction?: boolean } = {}): FrameLayout {
+  const prevAction = opts.prevAction ?? true;
+  const obsDim = obsFeatures.reduce((a, f) => a + f.dim, 0);
+  return { obsFeatures, actionDim, frameDim: obsDim + (prevAction ? actionDim + 1 : 0), ...(prevAction ? {} : { prevAction: false }) };
 }
 
-export function layoutFromBuffer(buf: EpisodeBuffer, obsNames: readonly string[]): FrameLayout {
-  return frameLayout(obsNames.map((name) => ({ name, dim: featureDim(buf.schema[name]) })), featureDim(buf.schema.action));
+export function layoutFromBuffer(buf: EpisodeBuffer, obsNames: readonly string[], opts: { prevAction?: boolean } = {}): FrameLayout {
+  return frameLayout(obsNames.map((name) => ({ name, dim: featureDim(buf.schema[name]) })), featureDim(buf.schema.action), opts);
 }
 
 type Aff = { scale: Float32Array; shift: Float32Array };
@@ -37,6 +43,7 @@ export function frameFromObs<T extends Float32Array>(L: FrameLayout, norms: Norm
     for (let j = 0; j < f.dim; j++) out[o + j] = v[j] * a.scale[j] + a.shift[j];
     o += f.dim;
   }
+  if (L.prevAction === false) return out;
   const aa = affine(norms.action);
   for (let j = 0; j < L.actionDim; j++) out[o + j] = prevAction ? prevAction[j] * aa.scale[j] + aa.shift[j] : 0;
   out[o + L.actionDim] = prevAction ? 0 : 1;
@@ -83,6 +90,7 @@ export function buildWindows(buf: EpisodeBuffer, L: FrameLayout, norms: NormSet,
         for (let d = 0; d < f.dim; d++) frames[fo + o + d] = src[(b * win + j) * f.dim + d] * a.scale[d] + a.shift[d];
         o += f.dim;
       }
+      if (L.prevAction === false) continue;
       const first = actPad[b * nA + j] === 1; // a_{j-1} lies before the episode start
       for (let d = 0; d < A; d++) frames[fo + o + d] = first ? 0 : act[(b * nA + j) * A + d] * aff.action.scale[d] + aff.action.shift[d];
       frames[fo + o + A] = first ? 1 : 0;

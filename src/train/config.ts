@@ -14,7 +14,8 @@ export const TrainConfig = z.object({
   minLrFrac: z.number().min(0).max(1).default(0.1), // cosine decay floor
   weightDecay: z.number().min(0).default(1e-4),
   clip: z.number().min(0).default(1),
-  emaDecay: z.number().min(0).max(1).default(0.999),
+  emaDecay: z.number().min(0).max(1).default(0.999), // the EMA decay, or its cap with emaPower > 0
+  emaPower: z.number().min(0).default(0), // > 0: Diffusion Policy's warm-up, decay = min(emaDecay, 1 − (1 + step)^−emaPower)
   seed: z.number().int().default(0),
   valFraction: z.number().min(0).max(0.5).default(0.05),
   valEvery: z.number().int().nonnegative().default(250),
