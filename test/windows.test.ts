@@ -57,6 +57,8 @@ test("gatherWindow is pure and writes at the given offsets", () => {
 test("anchors, episode index, and an unknown feature", () => {
   const b = buf();
   assert.equal(Array.from(anchorsForEpisodes(b.episodeEnds, [1])), [3, 4, 5, 6]);
+  assert.equal(Array.from(anchorsForEpisodes(b.episodeEnds, [0, 1], 2)), [0, 3, 4], "the last 2 steps of each episode are dropped");
+  assert.equal(Array.from(anchorsForEpisodes(b.episodeEnds, [0], 9)), [0], "an episode keeps at least one anchor");
   assert.equal(Array.from(episodeIndexOfSteps(b.episodeEnds)), [0, 0, 0, 1, 1, 1, 1]);
   assert.throws(() => sampleWindows(b, { nope: [0] }, [0]), /feature "nope"/);
   assert.throws(() => sampleWindows(b, { obs: [0] }, [99]), /outside the dataset/);

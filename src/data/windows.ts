@@ -27,10 +27,16 @@ export function episodeIndexOfSteps(episodeEnds: ArrayLike<number>): Int32Array 
   return out;
 }
 
-/** Every step of the listed episodes is an anchor (windows near the edges are padded, as in Diffusion Policy). */
-export function anchorsForEpisodes(episodeEnds: ArrayLike<number>, episodes: readonly number[]): Int32Array {
+/**
+ * Every step of the listed episodes is an anchor (windows near the edges are padded, as in Diffusion Policy), except
+ * the last `dropLast` steps of each episode (at least one anchor per episode is kept).
+ */
+export function anchorsForEpisodes(episodeEnds: ArrayLike<number>, episodes: readonly number[], dropLast = 0): Int32Array {
   const out: number[] = [];
-  for (const k of episodes) for (let t = episodeStart(episodeEnds, k); t < episodeEnds[k]; t++) out.push(t);
+  for (const k of episodes) {
+    const s = episodeStart(episodeEnds, k);
+    for (let t = s; t < Math.max(s + 1, episodeEnds[k] - dropLast); t++) out.push(t);
+  }
   return Int32Array.from(out);
 }
 

@@ -15,6 +15,7 @@ export const TrainConfig = z.object({
   weightDecay: z.number().min(0).default(1e-4),
   clip: z.number().min(0).default(1),
   emaDecay: z.number().min(0).max(1).default(0.999), // the EMA decay, or its cap with emaPower > 0
+  maxPadAfterEnd: z.number().int().min(0).optional(), // chunk steps allowed past an episode's end (DP: 7); default: all
   emaPower: z.number().min(0).default(0), // > 0: Diffusion Policy's warm-up, decay = min(emaDecay, 1 − (1 + step)^−emaPower)
   seed: z.number().int().default(0),
   valFraction: z.number().min(0).max(0.5).default(0.05),

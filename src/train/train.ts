@@ -50,7 +50,10 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
   buffer = withFeatures(buffer, obsFeatures);
   if (!buffer.schema.action) throw new ScdError(`${cfg.dataset}: the dataset has no "action" feature`);
   const split = splitEpisodes(buffer.episodeEnds.length, cfg.valFraction, cfg.seed);
-  const trainAnchors = anchorsForEpisodes(buffer.episodeEnds, split.train);
+  // windows whose chunk runs more than maxPadAfterEnd steps past an episode's end are not sampled (Diffusion
+  // Policy pads at most n_action_steps − 1 = 7; lerobot drops windows starting in the last frames)
+  const horizonOf = (policyConfig as { horizon?: number }).horizon ?? 1;
+  const trainAnchors = anchorsForEpisodes(buffer.episodeEnds, split.train, cfg.maxPadAfterEnd === undefined ? undefined : Math.max(0, horizonOf - 1 - cfg.maxPadAfterEnd));
   const valAnchors = anchorsForEpisodes(buffer.episodeEnds, split.val);
   const episodeOf = episodeIndexOfSteps(buffer.episodeEnds);
   const layout: FrameLayout = layoutFromBuffer(buffer, obsFeatures, def.frameOptions?.(policyConfig));

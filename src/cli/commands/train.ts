@@ -31,7 +31,7 @@ export function givenTrainConfig(flags: Flags): Record<string, unknown> {
     if (!fs.existsSync(f)) throw new ScdError(`--config ${f}: no such file`);
     raw = parseJsonFlag(fs.readFileSync(f, "utf8"), `--config ${f}`);
   }
-  const map: [string, string][] = [["policy", "policy"], ["dataset", "dataset"], ["steps", "steps"], ["batch", "batch"], ["lr", "lr"], ["seed", "seed"], ["out", "out"], ["episodes", "episodes"], ["eval-every", "evalEvery"], ["eval-env", "evalEnv"], ["eval-episodes", "evalEpisodes"], ["val-every", "valEvery"], ["ckpt-every", "ckptEvery"], ["warmup", "warmup"], ["max-seconds", "maxSeconds"], ["ema-decay", "emaDecay"], ["ema-power", "emaPower"], ["weight-decay", "weightDecay"], ["min-lr-frac", "minLrFrac"]];
+  const map: [string, string][] = [["policy", "policy"], ["dataset", "dataset"], ["steps", "steps"], ["batch", "batch"], ["lr", "lr"], ["seed", "seed"], ["out", "out"], ["episodes", "episodes"], ["eval-every", "evalEvery"], ["eval-env", "evalEnv"], ["eval-episodes", "evalEpisodes"], ["val-every", "valEvery"], ["ckpt-every", "ckptEvery"], ["warmup", "warmup"], ["max-seconds", "maxSeconds"], ["ema-decay", "emaDecay"], ["ema-power", "emaPower"], ["weight-decay", "weightDecay"], ["min-lr-frac", "minLrFrac"], ["max-pad-after-end", "maxPadAfterEnd"]];
   for (const [flag, key] of map) if (flags[flag] !== undefined) raw[key] = flags[flag];
   if (flags["policy-config"]) raw.policyConfig = { ...((raw.policyConfig as object) ?? {}), ...parseJsonFlag(flags["policy-config"] as string, "--policy-config") };
   if (flags["obs-features"]) raw.obsFeatures = (flags["obs-features"] as string).split(",");
@@ -72,6 +72,7 @@ export const TRAIN_FLAGS = {
   "ema-power": { type: "number", desc: "EMA warm-up power (Diffusion Policy: 0.75); 0 = fixed decay" },
   "weight-decay": { type: "number", desc: "AdamW decoupled weight decay" },
   "min-lr-frac": { type: "number", desc: "cosine schedule floor as a fraction of the peak lr" },
+  "max-pad-after-end": { type: "int", desc: "chunk steps a window may run past its episode's end (Diffusion Policy: 7; default: all)" },
   seed: { type: "int", desc: "seed (weights, batches, noise)" },
   episodes: { type: "int", desc: "train on the first N demonstrations only" },
   out: { type: "string", desc: "run directory (checkpoint/, metrics.jsonl, loss.png)" },

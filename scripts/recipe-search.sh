@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The Push-T recipe search of issue 9: one factor at a time around the base recipe, the same wall-clock budget each
+# (BUDGET seconds, default 360), every run recorded in results/recipe-search.jsonl by scripts/recipe-run.sh.
+# Table + plot: npx tsx scripts/recipe-report.ts. Runs already finished are skipped (their record is re-appended).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+B=${BUDGET:-360}
+base='"history":2,"window":8,"positionsPerWindow":8,"decoderDraws":1,"prevAction":false,"decoder":"mlp","decDModel":256,"decLayers":3'
+common=(--ema-power 0.75 --ema-decay 0.9999)
+run() { local name=$1 pc=$2; shift 2; scripts/recipe-run.sh "$name" "$B" "{$pc}" "${common[@]}" "$@" || echo "run $name failed"; }
+run base "$base"
+run prev-action "${base/\"prevAction\":false/\"prevAction\":true}"
+run history16 "${base/\"history\":2,\"window\":8,\"positionsPerWindow\":8/\"history\":16,\"window\":16,\"positionsPerWindow\":16}"
+run history4 "${base/\"history\":2/\"history\":4}"
+run ddpm "$base,\"objective\":\"ddpm\""
+run draws2 "${base/\"positionsPerWindow\":8,\"decoderDraws\":1/\"positionsPerWindow\":4,\"decoderDraws\":2}"
+run dec512 "${base/\"decDModel\":256/\"decDModel\":512}"
+run batch32 "$base" --batch 32
+run lr1e-3 "$base" --lr 1e-3
+run ema-fixed "$base" --ema-power 0 --ema-decay 0.999
+run pad7 "$base" --max-pad-after-end 7
+run transformer-dec "${base/,\"decoder\":\"mlp\",\"decDModel\":256,\"decLayers\":3/}"
