@@ -20,3 +20,8 @@ run lr1e-3 "$base" --lr 1e-3
 run ema-fixed "$base" --ema-power 0 --ema-decay 0.999
 run pad7 "$base" --max-pad-after-end 7
 run transformer-dec "${base/,\"decoder\":\"mlp\",\"decDModel\":256,\"decLayers\":3/}"
+# the fair comparison (issue 9, item 5): every policy with the new recipe's frames and windows, the same budget
+obs='"history":2,"window":8,"positionsPerWindow":8,"prevAction":false'
+POLICY=causal-diffusion run cmp-entangled "$obs,\"draws\":1"
+POLICY=mlp-bc run cmp-mlp-bc "$obs"
+POLICY=dp-unet run cmp-dp-unet "\"horizon\":16"

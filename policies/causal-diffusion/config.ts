@@ -18,6 +18,7 @@ export const CausalDiffusionConfig = z
     draws: z.number().int().min(1).default(2), // noise draws per window position, as extra token groups
     positionsPerWindow: z.number().int().min(1).default(4),
     defaultSteps: z.number().int().min(1).default(10),
+    prevAction: z.boolean().default(true), // the frame carries the previous action (false: observations only)
   })
   .superRefine((c, ctx) => {
     if (c.dModel % c.heads) ctx.addIssue({ code: "custom", path: ["dModel"], message: `dModel ${c.dModel} must be divisible by heads ${c.heads}` });

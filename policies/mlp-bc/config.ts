@@ -8,5 +8,6 @@ export const MlpBcConfig = z.object({
   layers: z.number().int().min(1).default(3),
   window: z.number().int().min(1).max(128).default(16),
   positionsPerWindow: z.number().int().min(1).default(4),
+  prevAction: z.boolean().default(true), // the frame carries the previous action (false: observations only)
 });
 export type MlpBcConfig = z.infer<typeof MlpBcConfig>;
