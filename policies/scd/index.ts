@@ -2,4 +2,4 @@ import { registerPolicy } from "../../src/policy/model.ts";
 import { ScdConfig } from "./config.ts";
 import { ScdModel } from "./model.ts";
 
-registerPolicy({ name: "scd", description: "Separable Causal Diffusion: causal encoder (KV cache) + light chunk decoder", configSchema: ScdConfig, create: (c, layout, seed) => new ScdModel(c, layout, seed), frameOptions: (c) => ({ prevAction: c.prevAction }) });
+registerPolicy({ name: "scd", description: "Separable Causal Diffusion: causal encoder (KV cache) + light chunk decoder", configSchema: ScdConfig, create: (c, layout, seed) => new ScdModel(c, layout, seed), frameOptions: (c) => ({ prevAction: c.prevAction }), savedDefaults: { decoder: "transformer", prevAction: true } });

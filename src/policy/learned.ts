@@ -54,7 +54,7 @@ export function loadWeightsInto(model: PolicyModel, w: Weights, where: string): 
     if (!arr) throw new ScdError(`${where}: weights have no "${k}" (architecture differs from the config?)`);
     if (arr.length !== p.size) throw new ScdError(`${where}: "${k}" has ${arr.length} values, the model expects ${p.size} (shape [${p.shape}])`);
     for (let i = 0; i < arr.length; i++) if (!Number.isFinite(arr[i])) throw new ScdError(`${where}: "${k}" contains a non-finite value`);
-    p.assign(tf.tensor(arr, p.shape));
+    tf.tidy(() => p.assign(tf.tensor(arr, p.shape))); // the temporary would leak once per parameter per load
   }
   const extra = Object.keys(w).filter((k) => !params.has(k));
   if (extra.length) throw new ScdError(`${where}: weights have unknown parameters: ${extra.slice(0, 3).join(", ")}`);
@@ -63,13 +63,19 @@ export function loadWeightsInto(model: PolicyModel, w: Weights, where: string): 
 /** Build a model from checkpoint metadata (config parsed through the policy's schema). */
 export function modelFromMeta(meta: CheckpointMeta, where: string): PolicyModel {
   const def = policyDef(meta.policy);
-  const config = parsePolicyConfig(def, meta.config, where);
+  const config = parsePolicyConfig(def, { ...def.savedDefaults, ...(meta.config as Record<string, unknown>) }, where);
   return def.create(config, meta.layout, meta.seed);
 }
 
 export function loadPolicy(dir: string, batch = 1): LearnedPolicy {
   const meta = readCheckpointMeta(dir);
   const model = modelFromMeta(meta, dir);
-  loadWeightsInto(model, readWeights(dir), `${dir}/weights.msgpack`);
+  try {
+    if (meta.numParams !== model.numParams()) throw new ScdError(`${dir}/checkpoint.json: numParams is ${meta.numParams}, but its ${meta.policy} config builds ${model.numParams()} parameters`);
+    loadWeightsInto(model, readWeights(dir), `${dir}/weights.msgpack`);
+  } catch (e) {
+    model.dispose(); // a refused checkpoint leaves no tensors behind
+    throw e;
+  }
   return new LearnedPolicy(meta.policy, model, meta.layout, meta.normalizers, batch);
 }

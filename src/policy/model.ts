@@ -34,6 +34,8 @@ export interface PolicyDef<C extends z.ZodTypeAny = z.ZodTypeAny> {
   description: string;
   configSchema: C;
   create(config: z.infer<C>, layout: FrameLayout, seed: number): PolicyModel;
+  /** Values implied for config keys that did not exist when older checkpoints were written (keeps them loadable). */
+  savedDefaults?: Record<string, unknown>;
   /** What a frame holds for this config (default: observations + previous action + first-frame flag). */
   frameOptions?(config: z.infer<C>): { prevAction?: boolean };
 }

@@ -10,13 +10,13 @@ export const TrainConfig = z.object({
   steps: z.number().int().positive().default(2000),
   batch: z.number().int().positive().default(64),
   lr: z.number().positive().default(3e-4),
-  warmup: z.number().int().nonnegative().default(100),
+  warmup: z.number().int().nonnegative().default(200),
   minLrFrac: z.number().min(0).max(1).default(0.1), // cosine decay floor
   weightDecay: z.number().min(0).default(1e-4),
   clip: z.number().min(0).default(1),
-  emaDecay: z.number().min(0).max(1).default(0.999), // the EMA decay, or its cap with emaPower > 0
+  emaDecay: z.number().min(0).max(1).default(0.9999), // the EMA decay, or its cap with emaPower > 0
   maxPadAfterEnd: z.number().int().min(0).optional(), // chunk steps allowed past an episode's end (DP: 7); default: all
-  emaPower: z.number().min(0).default(0), // > 0: Diffusion Policy's warm-up, decay = min(emaDecay, 1 − (1 + step)^−emaPower)
+  emaPower: z.number().min(0).default(0.75), // > 0: Diffusion Policy's warm-up, decay = min(emaDecay, 1 − (1 + step)^−emaPower)
   seed: z.number().int().default(0),
   valFraction: z.number().min(0).max(0.5).default(0.05),
   valEvery: z.number().int().nonnegative().default(250),

@@ -42,7 +42,12 @@ export function defaultObsFeatures(buf: EpisodeBuffer): string[] {
 export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: boolean; evalHook?: (policy: LearnedPolicy, step: number) => Promise<Record<string, number>> } = {}): Promise<TrainResult> {
   const t0 = performance.now();
   const def = policyDef(cfg.policy);
-  const policyConfig = parsePolicyConfig(def, cfg.policyConfig, "policyConfig");
+  // a resumed run keeps the architecture its checkpoint was built with, even if the defaults changed since
+  const resumeFrom = opts.resume ? findResumeCheckpoint(cfg.out) : null;
+  const resumeMeta = resumeFrom ? readCheckpointMeta(resumeFrom) : null;
+  const policyConfig = resumeMeta
+    ? parsePolicyConfig(def, { ...def.savedDefaults, ...(resumeMeta.config as Record<string, unknown>) }, `${resumeFrom}/checkpoint.json`)
+    : parsePolicyConfig(def, cfg.policyConfig, "policyConfig");
   // ---- data
   let { buffer } = await loadDataset(cfg.dataset);
   if (cfg.episodes) buffer = concatEpisodes(buffer.schema, Array.from({ length: Math.min(cfg.episodes, buffer.episodeEnds.length) }, (_, k) => getEpisode(buffer, k)));
@@ -56,7 +61,7 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
   const trainAnchors = anchorsForEpisodes(buffer.episodeEnds, split.train, cfg.maxPadAfterEnd === undefined ? undefined : Math.max(0, horizonOf - 1 - cfg.maxPadAfterEnd));
   const valAnchors = anchorsForEpisodes(buffer.episodeEnds, split.val);
   const episodeOf = episodeIndexOfSteps(buffer.episodeEnds);
-  const layout: FrameLayout = layoutFromBuffer(buffer, obsFeatures, def.frameOptions?.(policyConfig));
+  const layout: FrameLayout = resumeMeta?.layout ?? layoutFromBuffer(buffer, obsFeatures, def.frameOptions?.(policyConfig));
   const trainSteps = concatEpisodes(buffer.schema, split.train.map((k) => getEpisode(buffer, k)));
   let norms: NormSet = Object.fromEntries([...obsFeatures, "action"].map((n) => [n, fitNormalizer(trainSteps.data[n] as Float32Array, buffer.schema[n].shape.reduce((a, b) => a * b, 1), "minmax")]));
   // ---- model and optimizer
@@ -70,8 +75,8 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
   const curve: [number, number][] = [], valCurve: [number, number][] = [];
   let step = 0;
   if (opts.resume) {
-    const from = findResumeCheckpoint(cfg.out); // the newest complete one: a crash may have cut the last save
-    const meta = readCheckpointMeta(from);
+    const from = resumeFrom!; // the newest complete one: a crash may have cut the last save
+    const meta = resumeMeta!;
     if (meta.policy !== cfg.policy) throw new ScdError(`--resume: ${from} holds a "${meta.policy}" policy, not "${cfg.policy}"`);
     const st = readTrainState(from) as { params: Record<string, Float32Array>; opt: AdamWState; rng: Rng["state"]; step: number };
     if (cfg.steps < st.step) throw new ScdError(`--resume: steps ${cfg.steps} is below the step of ${from} (${st.step})`);

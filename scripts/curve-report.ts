@@ -1,0 +1,26 @@
+/**
+ * Score-vs-training-time curve of a run trained with --eval-every: reads <run>/metrics.jsonl (evalAvgMaxReward at
+ * each evaluation, trainSeconds = training time without evaluations and checkpoints), writes a PNG beside the
+ * PyTorch Diffusion-Policy U-Net reference of issue 9, and prints the first time each threshold was reached.
+ * Usage: npx tsx scripts/curve-report.ts <run dir> <out.png> [label]
+ */
+import * as fs from "node:fs";
+import { plotSeries } from "../src/util/chart.ts";
+
+const [dir, png, label = dir] = process.argv.slice(2);
+if (!dir || !png) {
+  process.stderr.write("usage: npx tsx scripts/curve-report.ts <run dir> <out.png> [label]\n");
+  process.exit(2);
+}
+const PYTORCH_UNET: [number, number][] = [[1.5, 0.144], [2.7, 0.193], [5.2, 0.321], [15, 0.777], [30, 0.901], [45, 0.921], [82, 0.932]];
+const rows = fs.readFileSync(`${dir}/metrics.jsonl`, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((m) => m.evalAvgMaxReward !== undefined);
+const pts = rows.map((m) => [m.trainSeconds / 60, m.evalAvgMaxReward] as [number, number]);
+plotSeries(png, [
+  { label: "PyTorch DP U-Net reference (50 seeds, same machine kind)", points: PYTORCH_UNET, line: true, color: "#999999" },
+  { label: `${label} (EMA weights, ${rows[0]?.evalEpisodes ?? 20} test seeds per point)`, points: pts, line: true },
+], { title: "Push-T: mean max reward vs training minutes (this machine)", xLabel: "training minutes", yLabel: "score", yMin: 0, yMax: 1 });
+for (const thr of [0.5, 0.75, 0.9]) {
+  const hit = rows.find((m) => m.evalAvgMaxReward >= thr);
+  console.log(`first ≥ ${thr}: ${hit ? `${(hit.trainSeconds / 60).toFixed(1)} training minutes (step ${hit.step}, score ${hit.evalAvgMaxReward.toFixed(3)})` : "not reached"}`);
+}
+for (const m of rows) console.log(`step ${m.step}\t${(m.trainSeconds / 60).toFixed(1)} min\tscore ${m.evalAvgMaxReward.toFixed(3)}\tsuccess ${m.evalPcSuccess.toFixed(0)} %`);
