@@ -16,6 +16,7 @@ import * as path from "node:path";
 import { z } from "zod";
 import { ScdError } from "../errors.ts";
 import { TrainConfig } from "../train/config.ts";
+import { policyDef, parsePolicyConfig } from "../policy/model.ts";
 
 /** Evaluation of a run's final checkpoint (the flags of `scd eval`, camelCase). */
 export const SweepEval = z.strictObject({
@@ -34,13 +35,16 @@ export const SweepEval = z.strictObject({
 });
 export type SweepEval = z.infer<typeof SweepEval>;
 
-const Axes = z.record(z.string().regex(/^(train|eval)\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'keys are dotted paths under "train." or "eval."'), z.array(z.unknown()).min(1));
+const AXIS_KEY = /^(train|eval)\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+const Axes = z.record(z.string(), z.array(z.unknown()).min(1)).superRefine((o, ctx) => {
+  for (const k of Object.keys(o)) if (!AXIS_KEY.test(k)) ctx.addIssue({ code: "custom", path: [k], message: `keys are dotted paths under "train." or "eval." (e.g. "train.lr"), got "${k}"` });
+});
 const SweepFile = z.strictObject({
   name: z.string().optional(),
   out: z.string().optional(), // runs directory, relative to the working directory (default runs/sweep-<file name>)
   train: z.record(z.string(), z.unknown()).default({}),
   eval: z.record(z.string(), z.unknown()),
-  grid: z.union([Axes, z.array(Axes).min(1)]).default({}),
+  grid: z.unknown().optional(), // an object of axes or a non-empty list of them; parsed below for precise error paths
 });
 
 export interface SweepRun {
@@ -105,9 +109,15 @@ export function loadSweep(file: string, defaults: { train?: Record<string, unkno
     throw new ScdError(`${file}: field ${i.path.join(".") || "(root)"}: ${i.message}`);
   }
   const f = p.data;
+  const gridIn = f.grid ?? {};
+  const g = (Array.isArray(gridIn) ? z.array(Axes).min(1) : Axes).safeParse(gridIn);
+  if (!g.success) {
+    const i = g.error.issues[0];
+    throw new ScdError(`${file}: field ${["grid", ...i.path].join(".")}: ${i.message}`);
+  }
   if ("out" in f.train) throw new ScdError(`${file}: field train.out: the sweep sets each run's directory (use the top-level "out")`);
   const out = f.out ?? path.join("runs", `sweep-${path.basename(file, ".json")}`);
-  const grids = Array.isArray(f.grid) ? f.grid : [f.grid];
+  const grids = Array.isArray(g.data) ? g.data : [g.data];
   const axes = [...new Set(grids.flatMap((g) => Object.keys(g)))];
   const runs = grids.flatMap(product).map((overrides, index): SweepRun => {
     const base = structuredClone({ train: { ...defaults.train, ...f.train }, eval: f.eval }) as Record<string, unknown>;
@@ -116,6 +126,8 @@ export function loadSweep(file: string, defaults: { train?: Record<string, unkno
     const dir = path.join(out, runDirName(index));
     const t = TrainConfig.safeParse({ ...(base.train as object), out: dir });
     if (!t.success) throw new ScdError(`${where}: train.${t.error.issues[0].path.join(".")}: ${t.error.issues[0].message}`);
+    // the policy's own schema too (registered policies only), so a bad grid value fails before any job starts
+    parsePolicyConfig(policyDef(t.data.policy), t.data.policyConfig, `${where}: train.policyConfig`);
     const e = SweepEval.safeParse(base.eval);
     if (!e.success) throw new ScdError(`${where}: eval.${e.error.issues[0].path.join(".")}: ${e.error.issues[0].message}`);
     return { index, overrides, dir, train: t.data, eval: e.data };
