@@ -43,27 +43,35 @@ export async function benchTrain(): Promise<BenchResult> {
     };
     const runs = [make(false), make(true)];
     const times: number[][] = [[], []];
-    const B = defaults.batch;
-    for (let i = 0; i <= ITERS; i++)
-      runs.forEach((r, j) => {
-        setFastPaths(r.fast);
-        const anchors = Array.from({ length: B }, () => r.rng.int(n));
-        const t0 = performance.now();
-        const b = buildWindows(buf, layout, norms, anchors, r.model.window, r.model.horizon, r.model.positionsPerWindow, r.rng);
-        r.opt.minimize(() => r.model.loss(b, r.rng));
-        if (i > 0) times[j].push(performance.now() - t0); // the first step compiles kernels
-      });
-    setFastPaths(true);
+    const B = defaults.batch, P = runs[1].model.positionsPerWindow, params = runs[1].model.numParams();
+    try {
+      for (let i = 0; i <= ITERS; i++)
+        runs.forEach((r, j) => {
+          setFastPaths(r.fast);
+          const anchors = Array.from({ length: B }, () => r.rng.int(n));
+          const t0 = performance.now();
+          const b = buildWindows(buf, layout, norms, anchors, r.model.window, r.model.horizon, r.model.positionsPerWindow, r.rng);
+          r.opt.minimize(() => r.model.loss(b, r.rng));
+          if (i > 0) times[j].push(performance.now() - t0); // the first step compiles kernels
+        });
+    } catch (e) {
+      // one policy's failure (e.g. the wasm heap running out) is reported, not fatal to the other rows
+      const reason = String((e as Error).message ?? e).split("\n")[0].slice(0, 200);
+      json[name] = { error: reason };
+      rows.push([name, `failed: ${reason}`]);
+      continue;
+    } finally {
+      setFastPaths(true);
+      for (const r of runs) {
+        r.opt.dispose();
+        r.model.dispose();
+      }
+    }
     const [stock, fixed] = times.map((t) => quantile(t, 0.5));
-    const P = runs[1].model.positionsPerWindow;
     // the same keys as the policy benchmark (causal-diffusion is "entangled" there)
     const key = name === "causal-diffusion" ? "entangled" : name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
-    json[key] = { msPerStep: fixed, msPerStepStock: stock, speedup: stock / fixed, chunkTargetsPerSec: (B * P * 1000) / fixed, batch: B, positionsPerWindow: P, params: runs[1].model.numParams() };
-    rows.push([name, `${runs[1].model.numParams().toLocaleString("en")} params`, `batch ${B} × ${P} positions`, `stock ${stock.toFixed(0)} ms`, `fixed ${fixed.toFixed(0)} ms`, `${(stock / fixed).toFixed(2)}x`, `${((B * P * 1000) / fixed).toFixed(0)} chunk targets/s`]);
-    for (const r of runs) {
-      r.opt.dispose();
-      r.model.dispose();
-    }
+    json[key] = { msPerStep: fixed, msPerStepStock: stock, speedup: stock / fixed, chunkTargetsPerSec: (B * P * 1000) / fixed, batch: B, positionsPerWindow: P, params };
+    rows.push([name, `${params.toLocaleString("en")} params`, `batch ${B} × ${P} positions`, `stock ${stock.toFixed(0)} ms`, `fixed ${fixed.toFixed(0)} ms`, `${(stock / fixed).toFixed(2)}x`, `${((B * P * 1000) / fixed).toFixed(0)} chunk targets/s`]);
   }
   const scd = json.scd as { speedup: number } | undefined;
   return {

@@ -13,7 +13,13 @@ if (!dir || !png) {
   process.exit(2);
 }
 const PYTORCH_UNET: [number, number][] = [[1.5, 0.144], [2.7, 0.193], [5.2, 0.321], [15, 0.777], [30, 0.901], [45, 0.921], [82, 0.932]];
-const rows = fs.readFileSync(`${dir}/metrics.jsonl`, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((m) => m.evalAvgMaxReward !== undefined);
+// one row per step (the last line written for it wins), evaluations only
+const byStep = new Map<number, { step: number; trainSeconds: number; evalAvgMaxReward?: number; evalPcSuccess: number; evalEpisodes?: number }>();
+for (const l of fs.readFileSync(`${dir}/metrics.jsonl`, "utf8").trim().split("\n")) {
+  const m = JSON.parse(l);
+  byStep.set(m.step, m);
+}
+const rows = [...byStep.values()].filter((m) => m.evalAvgMaxReward !== undefined).sort((a, b) => a.step - b.step) as { step: number; trainSeconds: number; evalAvgMaxReward: number; evalPcSuccess: number; evalEpisodes?: number }[];
 const pts = rows.map((m) => [m.trainSeconds / 60, m.evalAvgMaxReward] as [number, number]);
 plotSeries(png, [
   { label: "PyTorch DP U-Net reference (50 seeds, same machine kind)", points: PYTORCH_UNET, line: true, color: "#999999" },
