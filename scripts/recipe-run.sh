@@ -11,8 +11,11 @@ policy=${POLICY:-scd}
 out=runs/search/$name
 mkdir -p "$out"
 if [ ! -f "$out/eval.json" ]; then
-  npx scd train --policy "$policy" --policy-config "$pc" --steps "${STEPS:-12000}" --warmup 200 --val-every 0 --ckpt-every 200 \
-    --max-seconds "$budget" --out "$out" "$@" > "$out/train.log" 2>&1
+  if [ ! -f "$out/trained" ]; then
+    npx scd train --policy "$policy" --policy-config "$pc" --steps "${STEPS:-12000}" --warmup 200 --val-every 0 --ckpt-every 200 \
+      --max-seconds "$budget" --out "$out" "$@" > "$out/train.log" 2>&1
+    touch "$out/trained"
+  fi
   npx scd eval --policy "$out/checkpoint" --env pusht-v1 --episodes 50 --seed-start 100000 --latency 0 ${EVAL_STEPS:+--steps $EVAL_STEPS} \
     --json "$out/eval.json" > "$out/eval.log" 2>&1
 fi

@@ -14,12 +14,9 @@ run history16 "${base/\"history\":2,\"window\":8,\"positionsPerWindow\":8/\"hist
 run history4 "${base/\"history\":2/\"history\":4}"
 run ddpm "$base,\"objective\":\"ddpm\""
 run draws2 "${base/\"positionsPerWindow\":8,\"decoderDraws\":1/\"positionsPerWindow\":4,\"decoderDraws\":2}"
-run dec512 "${base/\"decDModel\":256/\"decDModel\":512}"
 run batch32 "$base" --batch 32
 run lr1e-3 "$base" --lr 1e-3
 run ema-fixed "$base" --ema-power 0 --ema-decay 0.999
-run pad7 "$base" --max-pad-after-end 7
-run transformer-dec "${base/,\"decoder\":\"mlp\",\"decDModel\":256,\"decLayers\":3/}"
 # the fair comparison (issue 9, item 5): every policy with the new recipe's frames and windows, the same budget
 obs='"history":2,"window":8,"positionsPerWindow":8,"prevAction":false'
 POLICY=causal-diffusion run cmp-entangled "$obs,\"draws\":1"
