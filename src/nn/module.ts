@@ -10,7 +10,9 @@ export abstract class Module {
   private readonly children = new Map<string, Module>();
 
   protected param(name: string, shape: number[], init: Float32Array): tf.Variable {
-    const v = tf.variable(tf.tensor(init, shape), true);
+    const t = tf.tensor(init, shape);
+    const v = tf.variable(t, true); // shares t's data; t itself must go, or every model leaks one tensor per parameter
+    t.dispose();
     this.params.set(name, v);
     return v;
   }

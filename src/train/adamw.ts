@@ -51,9 +51,10 @@ export class AdamW {
         this.v.set(k, new Float32Array(p.size));
         this.e.set(k, p.dataSync().slice() as Float32Array);
       } else {
-        this.tm.set(k, tf.variable(tf.zerosLike(p), false));
-        this.tv.set(k, tf.variable(tf.zerosLike(p), false));
-        this.te.set(k, tf.variable(p.clone(), false));
+        // in a tidy: the initial values would otherwise outlive dispose()
+        this.tm.set(k, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+        this.tv.set(k, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+        this.te.set(k, tf.tidy(() => tf.variable(p.clone(), false)));
       }
     }
   }

@@ -1,0 +1,120 @@
+/**
+ * Robustness 5: tf.memory() returns to its previous value after dispose() of everything that owns tensors
+ * (models, policies, optimizers, evaluations, training runs), and stays flat across --eval-every evaluations.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import "../policies/index.ts";
+import "../envs/index.ts";
+import { initBackend } from "../src/backend/index.ts";
+import { fastPaths } from "../src/backend/fast-paths.ts";
+import { policyNames, policyDef } from "../src/policy/model.ts";
+import { frameLayout, buildWindows } from "../src/policy/frames.ts";
+import { LearnedPolicy, loadPolicy } from "../src/policy/learned.ts";
+import { fitNormalizer } from "../src/data/normalizer.ts";
+import { concatEpisodes } from "../src/data/episodes.ts";
+import { AdamW } from "../src/train/adamw.ts";
+import { train } from "../src/train/train.ts";
+import { TrainConfig } from "../src/train/config.ts";
+import { evaluate } from "../src/eval/evaluate.ts";
+import { makeEnv } from "../src/env/registry.ts";
+import { builtinPolicy } from "../src/policy/builtin.ts";
+import { rollout } from "../src/env/rollout.ts";
+import { DatasetWriter } from "../src/data/native.ts";
+import { Rng } from "../src/util/rng.ts";
+import { ROOT } from "./helpers.ts";
+
+const SHIPPED = path.join(ROOT, "policies/scd/pretrained/pusht");
+const mem = () => ({ numTensors: tf.memory().numTensors, numBytes: tf.memory().numBytes });
+const layout = frameLayout([{ name: "observation.state", dim: 2 }], 2);
+const norms = { "observation.state": fitNormalizer(Float32Array.of(-1, -1, 1, 1), 2, "minmax"), action: fitNormalizer(Float32Array.of(-1, -1, 1, 1), 2, "minmax") };
+const SMALL: Record<string, Record<string, unknown>> = {
+  scd: { dModel: 32, encLayers: 1, decDModel: 16, horizon: 4, history: 4 },
+  "causal-diffusion": { dModel: 32, layers: 1, horizon: 4, history: 4 },
+  "mlp-bc": { hidden: 32, horizon: 4 },
+};
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scd-leaks-"));
+const data = path.join(dir, "reach.scdd");
+
+test("setup: wasm backend, 6 reaching demonstrations", async () => {
+  await initBackend("wasm");
+  const env = await makeEnv("reach-obstacle-v1");
+  const expert = await builtinPolicy("expert", "reach-obstacle-v1", env.actionSpace);
+  const w = new DatasetWriter(data, { "observation.state": { shape: [2] }, action: { shape: [2] } });
+  for (let s = 0; s < 6; s++) w.appendEpisode((await rollout(env, expert, s)).episode);
+  w.finalize();
+});
+
+test("loadPolicy(shipped checkpoint).dispose() four times: tf.memory() back to where it was (was +178 tensors each)", () => {
+  const before = mem();
+  for (let i = 0; i < 4; i++) loadPolicy(SHIPPED).dispose();
+  assert.equal(mem(), before);
+});
+
+test("every registered policy: create, run frames and chunks, dispose → no tensor left", () => {
+  for (const name of policyNames()) {
+    const before = mem();
+    const def = policyDef(name);
+    const p = new LearnedPolicy(name, def.create(def.configSchema.parse(SMALL[name] ?? {}), layout, 1), layout, norms);
+    p.reset(0);
+    for (let t = 0; t < 6; t++) {
+      p.observe({ obs: { "observation.state": Float32Array.of(Math.sin(t), 0.5) }, prevAction: t ? Float32Array.of(0.1, 0.2) : null });
+      p.sampleChunk({ seed: t, steps: 2 });
+    }
+    p.dispose();
+    assert.equal(mem(), before, name);
+  }
+});
+
+test("AdamW (fused and tensor paths): minimize, dispose with its model → no tensor left", () => {
+  const fused = fastPaths.fusedAdamW;
+  try {
+    for (const f of [true, false]) {
+      fastPaths.fusedAdamW = f;
+      const before = mem();
+      const def = policyDef("mlp-bc");
+      const model = def.create(def.configSchema.parse(SMALL["mlp-bc"]), layout, 1);
+      const opt = new AdamW(model.parameters(), { lr: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 1e-4, clip: 1, emaDecay: 0.99 });
+      const buf = concatEpisodes({ "observation.state": { shape: [2] }, action: { shape: [2] } }, [{ "observation.state": new Float32Array(40).map((_, i) => Math.sin(i)), action: new Float32Array(40).map((_, i) => Math.cos(i)) }]);
+      const rng = new Rng(0);
+      const batch = buildWindows(buf, layout, norms, [10, 15], model.window, model.horizon, model.positionsPerWindow, rng);
+      for (let i = 0; i < 2; i++) opt.minimize(() => model.loss(batch, rng));
+      opt.dispose();
+      model.dispose();
+      assert.equal(mem(), before, f ? "fused" : "tensor ops");
+    }
+  } finally {
+    fastPaths.fusedAdamW = fused;
+  }
+});
+
+test("evaluate() of learned policies (2 slots) → no tensor left", async () => {
+  const before = mem();
+  const def = policyDef("scd");
+  const make = async () => new LearnedPolicy("scd", def.create(def.configSchema.parse(SMALL.scd), layout, 1), layout, norms);
+  await evaluate({ makeEnv: () => makeEnv("reach-obstacle-v1"), makePolicy: make, episodes: 2, seedStart: 0, parallel: 2, loop: { strategy: { kind: "receding", execute: 4 }, latencyMs: 0, steps: 2 } });
+  assert.equal(mem(), before);
+});
+
+test("train() with --eval-every evaluations: flat across evaluations, nothing left after the run", async () => {
+  const before = mem();
+  const during: number[] = [];
+  const cfg = TrainConfig.parse({ policy: "scd", policyConfig: SMALL.scd, dataset: data, steps: 6, batch: 4, warmup: 1, valEvery: 2, ckptEvery: 3, evalEvery: 2, out: path.join(dir, "run"), valFraction: 0.2 });
+  await train(cfg, {
+    quiet: true,
+    evalHook: async (p) => {
+      const r = await evaluate({ makeEnv: () => makeEnv("reach-obstacle-v1"), makePolicy: async () => p, episodes: 1, seedStart: 0, loop: { strategy: { kind: "receding", execute: 4 }, latencyMs: 0, steps: 2 } });
+      during.push(tf.memory().numTensors);
+      return { score: r.aggregated.avg_max_reward };
+    },
+  });
+  assert.is(during.length, 3);
+  assert.ok(during.every((n) => n === during[0]), `tensors after each evaluation: ${during}`);
+  assert.equal(mem(), before);
+});
+
+test.run();
