@@ -3,6 +3,7 @@
  * trained with MSE. Unimodal by construction: on a task with two ways around an obstacle it averages them.
  */
 import * as tf from "@tensorflow/tfjs";
+import { clipFinite } from "../../src/diffusion/objective.ts";
 import { Module, Linear } from "../../src/nn/module.ts";
 import type { PolicyModel } from "../../src/policy/model.ts";
 import type { FrameLayout, WindowTensors } from "../../src/policy/frames.ts";
@@ -71,7 +72,7 @@ export class MlpBcModel extends Module implements PolicyModel {
 
   sample(): tf.Tensor {
     const B = this.recent[0].length / this.F, K = this.cfg.history;
-    return tf.tidy(() => this.mlp(tf.tensor(stackFrames(this.recent, K, this.F), [B, K * this.F])).clipByValue(-1, 1));
+    return tf.tidy(() => clipFinite(this.mlp(tf.tensor(stackFrames(this.recent, K, this.F), [B, K * this.F]))));
   }
 }
 

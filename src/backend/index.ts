@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { createRequire } from "node:module";
 import { ScdError } from "../errors.ts";
 import { applyWasmPatches, wasmPatchesApplied } from "./wasm-patches.ts";
+import { applyNanKernels } from "./nan-kernels.ts";
 
 export const BACKENDS = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -43,6 +44,7 @@ async function tryWasm(patch: boolean): Promise<string | null> {
     await import("@tensorflow/tfjs-backend-wasm");
     if (!(await tf.setBackend("wasm"))) return "wasm backend failed to initialise";
     await tf.ready();
+    applyNanKernels(); // correctness, not speed: always, and before the speed patches wrap the same kernels
     if (patch) applyWasmPatches();
     return null;
   } catch (e) {

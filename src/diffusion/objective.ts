@@ -29,7 +29,7 @@ export interface ChunkOps<T> {
   sub(a: T, b: T): T;
   mul(a: T, k: number): T;
   div(a: T, k: number): T;
-  /** Clip to the normalized action range [−1, 1]. */
+  /** Clip to the normalized action range [−1, 1]; a non-finite value becomes NaN (never a valid-looking ±1). */
   clip(a: T): T;
 }
 
@@ -51,7 +51,15 @@ export function sampleLoop<T>(objective: Objective, steps: number, x0: T, ops: C
   return ops.clip(x);
 }
 
-const TF_OPS: ChunkOps<tf.Tensor> = { add: (a, b) => a.add(b), sub: (a, b) => a.sub(b), mul: (a, k) => a.mul(k), div: (a, k) => a.div(k), clip: (a) => a.clipByValue(-1, 1) };
+/**
+ * Clip to the normalized action range [−1, 1], except that a non-finite value becomes NaN: clipping ±Infinity
+ * (an overflow inside the model) to ±1 would pass garbage off as a valid action. Call inside a tidy.
+ */
+export function clipFinite(a: tf.Tensor): tf.Tensor {
+  return tf.where(tf.isFinite(a), a.clipByValue(-1, 1), tf.fill(a.shape, NaN));
+}
+
+const TF_OPS: ChunkOps<tf.Tensor> = { add: (a, b) => a.add(b), sub: (a, b) => a.sub(b), mul: (a, k) => a.mul(k), div: (a, k) => a.div(k), clip: clipFinite };
 
 /** Float32 element-wise ops (results rounded to float32 like the tensors'). */
 export const ARRAY_OPS: ChunkOps<Float32Array> = {
@@ -59,7 +67,7 @@ export const ARRAY_OPS: ChunkOps<Float32Array> = {
   sub: (a, b) => a.map((v, i) => v - b[i]),
   mul: (a, k) => a.map((v) => v * k),
   div: (a, k) => a.map((v) => v / k),
-  clip: (a) => a.map((v) => Math.min(1, Math.max(-1, v))),
+  clip: (a) => a.map((v) => (Number.isFinite(v) ? Math.min(1, Math.max(-1, v)) : NaN)), // as clipFinite
 };
 
 /** From pure noise [N, H, A] to a chunk in `steps` calls of denoise(x, levels). */

@@ -35,7 +35,7 @@ export interface LoopConfig {
 export type ActionSource = "policy" | "fallback" | "final";
 export type LoopEvent =
   | { type: "action"; tick: number; t: number; scheduledT: number; tickT: number; action: Float32Array; source: ActionSource; queueDepth: number }
-  | { type: "inference"; tick: number; t: number; ms: number }
+  | { type: "inference"; tick: number; t: number; ms: number; chunk?: Float32Array } // chunk: the prediction [H·A], for logs
   | { type: "miss"; tick: number; t: number; reason: string }
   | { type: "error"; tick: number; t: number; reason: string };
 
@@ -64,6 +64,24 @@ export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io:
     let closed = false;
     let interrupted: string | null = null;
     const subs: Subscription[] = [];
+
+    let lastTick = -1;
+    // Real time: intervals in which the loop's own synchronous policy calls blocked the thread. Observations
+    // cannot arrive then, so that time does not count towards their age (else one slow inference makes the next
+    // observation "stale", the plan is dropped and computed again: a self-inflicted fallback loop).
+    const blocked: [number, number][] = [];
+    const timed = <T>(fn: () => T): T => {
+      if (cfg.mode !== "realtime") return fn();
+      const t0 = clock();
+      try {
+        return fn();
+      } finally {
+        blocked.push([t0, clock()]);
+        if (blocked.length > 64) blocked.shift();
+      }
+    };
+    const blockedSince = (t: number, now: number) => blocked.reduce((a, [b0, b1]) => a + Math.max(0, Math.min(b1, now) - Math.max(b0, t)), 0);
+    const late = (scheduledT: number) => cfg.mode === "realtime" && clock() - scheduledT > deadline;
 
     const tickTimes = new Map<number, number>(); // when each tick actually started (for jitter)
     const send = (tick: number, scheduledT: number, a: Float32Array, source: ActionSource) => {
@@ -100,7 +118,9 @@ export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io:
           const w = waiting;
           waiting = null;
           w.timer.unsubscribe();
-          send(w.tick, w.scheduledT, a, "policy");
+          // the chunk came after the tick's deadline (the thread was blocked, so the timer could not fire)
+          if (late(w.scheduledT)) miss(w.tick, w.scheduledT, `deadline (the chunk arrived ${(clock() - w.scheduledT).toFixed(1)} ms after its tick)`);
+          else send(w.tick, w.scheduledT, a, "policy");
         }
       }
     };
@@ -111,7 +131,7 @@ export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io:
       const opts = { steps: cfg.steps, seed: (cfg.seed ?? 0) * 1_000_003 + tick };
       const done = (chunk: Float32Array) => {
         const ms = performance.now() - t0;
-        sub.next({ type: "inference", tick, t: clock(), ms });
+        sub.next({ type: "inference", tick, t: clock(), ms, chunk });
         if (cfg.mode === "realtime") return onChunk(chunk, tick);
         const lat = cfg.latencyMs === "measured" || cfg.latencyMs === undefined ? ms : cfg.latencyMs;
         if (lat <= 0) onChunk(chunk, tick);
@@ -122,7 +142,7 @@ export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io:
         sub.next({ type: "error", tick, t: clock(), reason: `policy failed: ${(e as Error)?.message ?? e}` });
       };
       try {
-        const r = policy.sampleChunk(opts);
+        const r = timed(() => policy.sampleChunk(opts));
         if (r instanceof Promise) {
           if (cfg.mode === "virtual") throw new Error(`policy "${policy.name}" returned a Promise; the virtual clock needs a synchronous sampleChunk`);
           r.then(done, fail);
@@ -136,6 +156,10 @@ export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io:
       const now = clock();
       const scheduledT = start + tick * cfg.periodMs;
       tickTimes.set(tick, now);
+      // the tick source skips ticks that are already overdue (it never replays them): report each as a miss
+      for (let j = lastTick + 1; j < tick && lastTick >= 0; j++) sub.next({ type: "miss", tick: j, t: now, reason: "skipped (overdue: the loop was blocked)" });
+      if (tick > openTick && lastTick >= 0) openTick = tick;
+      lastTick = tick;
       if (waiting) {
         // the previous tick is still waiting (deadline ≥ period): it has missed
         const w = waiting;
@@ -143,7 +167,8 @@ export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io:
         w.timer.unsubscribe();
         miss(w.tick, w.scheduledT, "deadline");
       }
-      const problem = interrupted ?? checkObservation(latest, io.observationSpace, now, maxAge);
+      // the age check does not count the time this loop itself blocked the thread
+      const problem = interrupted ?? checkObservation(latest, io.observationSpace, latest ? now - blockedSince(latest.t, now) : now, maxAge);
       interrupted = null;
       if (problem) {
         sub.next({ type: "error", tick, t: now, reason: problem });
@@ -154,14 +179,20 @@ export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io:
       if (latest !== lastFramed) {
         lastFramed = latest;
         try {
-          policy.observe({ obs: latest!.obs, prevAction: last });
+          timed(() => policy.observe({ obs: latest!.obs, prevAction: last }));
         } catch (e) {
+          // e.g. a frame that is not finite after normalization: never act on a plan that frame should have changed
           sub.next({ type: "error", tick, t: now, reason: `policy.observe failed: ${(e as Error).message}` });
+          queue.clear();
+          send(tick, scheduledT, fallback(), "fallback");
+          return;
         }
       }
       if (!inFlight && queue.needsInference(tick)) infer(tick);
       if (closed) return;
       const a = queue.pop(tick);
+      // a synchronous inference (or observe) ran past this tick's deadline: its command would go out late
+      if (a && late(scheduledT)) return miss(tick, scheduledT, `deadline (the action was ready ${(clock() - scheduledT).toFixed(1)} ms after its tick)`);
       if (a) return send(tick, scheduledT, a, "policy");
       if (!inFlight) return miss(tick, scheduledT, "empty queue");
       const timer = scheduler.schedule(() => {

@@ -16,6 +16,10 @@ export interface LoopSummary {
   steadyMissRate: number;
   fallbacks: number;
   errors: number;
+  /** Actions that came from the policy (not fallbacks); 0 with errors > 0 means every inference failed. */
+  policyActions: number;
+  /** The reason of the first error event, if any. */
+  firstError: string | null;
   /** |tick start − its scheduled time| */
   jitterMs: Quantiles;
   /** action sent − scheduled tick time (includes waiting for a chunk in flight, up to the deadline) */
@@ -45,11 +49,22 @@ export function summarizeLoop(events: LoopEvent[]): LoopSummary {
     steadyMissRate: steadyTicks ? (misses - startupMisses) / steadyTicks : 0,
     fallbacks: acts.filter((a) => a.source === "fallback").length,
     errors: events.filter((e) => e.type === "error").length,
+    policyActions: acts.filter((a) => a.source === "policy").length,
+    firstError: (events.find((e) => e.type === "error") as { reason: string } | undefined)?.reason ?? null,
     jitterMs: quantiles(acts.map((a) => Math.abs(a.tickT - a.scheduledT))),
     actionDelayMs: quantiles(acts.map((a) => a.t - a.scheduledT)),
     inferenceMs: { ...quantiles(inf.map((e) => e.ms)), count: inf.length },
     queueDepth: quantiles(acts.map((a) => a.queueDepth)),
   };
+}
+
+/**
+ * A run in which the policy never produced an action but errors occurred (every inference failed): the message
+ * to exit with, naming the first reason; null otherwise.
+ */
+export function allInferenceFailed(s: LoopSummary, what: string): string | null {
+  if (s.policyActions > 0 || s.errors === 0) return null;
+  return `${what}: every inference failed (${s.errors} errors, ${s.ticks} fallback actions, no policy action); the first: ${s.firstError}`;
 }
 
 export function formatSummary(s: LoopSummary): string {

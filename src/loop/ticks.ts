@@ -2,7 +2,8 @@
  * A drift-free tick source: tick k is scheduled for start + k·period on the given clock, so a late tick does not
  * push back the ones after it (setInterval's drift). Works on any scheduler (real, virtual, TestScheduler).
  * `spinMs` (real time only): wake up that much early and spin to the exact time, since Node's timers fire
- * 1–2 ms late; it costs up to spinMs of CPU per tick.
+ * 1–2 ms late; it costs up to spinMs of CPU per tick. Ticks that are already overdue when the source wakes up
+ * (the thread was blocked for more than a period) are skipped: the next tick emitted is the current one.
  */
 import { Observable, type SchedulerLike } from "rxjs";
 
@@ -10,6 +11,10 @@ export function ticks(periodMs: number, scheduler: SchedulerLike, clock: () => n
   return new Observable<number>((sub) => {
     const start = clock();
     return scheduler.schedule<number>(function (k = 0) {
+      // woken more than a period late (the thread was blocked): jump to the current tick, never replay overdue
+      // ones (a burst of stale ticks would make the lag grow without bound under overload)
+      const current = Math.floor((clock() - start) / periodMs);
+      if (current > k) k = current;
       if (spinMs > 0) {
         const due = start + k * periodMs;
         while (clock() < due);

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { Packr } from "msgpackr";
 import { z } from "zod";
 import { ScdError } from "../errors.ts";
-import { NormSetSchema } from "../data/normalizer.ts";
+import { NormSetSchema, normDim } from "../data/normalizer.ts";
 
 export const CKPT_FORMAT = "scd-checkpoint";
 export const CKPT_VERSION = 1;
@@ -64,7 +64,36 @@ export function readCheckpointMeta(dir: string): CheckpointMeta {
   if (ver !== CKPT_VERSION) throw new ScdError(`${f}: unsupported checkpoint version ${String(ver)} (this scd reads version ${CKPT_VERSION})`);
   const r = CheckpointMeta.safeParse(raw);
   if (!r.success) throw new ScdError(`${f}: invalid checkpoint: ${r.error.issues[0].path.join(".")}: ${r.error.issues[0].message}`);
+  checkMetaParts(r.data, f);
   return r.data;
+}
+
+/**
+ * The parts of checkpoint.json must agree with each other: the frame layout's size, and a normalizer of the
+ * right dimension for every observation feature and the action. A checkpoint that fails this would load and then
+ * fail at every control tick.
+ * @throws ScdError naming the file, the field and the value.
+ */
+export function checkMetaParts(meta: CheckpointMeta, where: string): void {
+  const L = meta.layout;
+  const needs = [...L.obsFeatures, { name: "action", dim: L.actionDim }];
+  const needList = needs.map((f) => `${f.name} [${f.dim}]`).join(", ");
+  const obsDim = L.obsFeatures.reduce((a, f) => a + f.dim, 0);
+  const frameDim = obsDim + (L.prevAction === false ? 0 : L.actionDim + 1);
+  if (L.frameDim !== frameDim) throw new ScdError(`${where}: layout.frameDim is ${L.frameDim}, but its features give ${frameDim} (${needList}${L.prevAction === false ? "" : " + previous action + first-frame flag"})`);
+  const names = new Set<string>();
+  for (const f of L.obsFeatures) {
+    if (names.has(f.name)) throw new ScdError(`${where}: layout.obsFeatures lists "${f.name}" twice`);
+    names.add(f.name);
+  }
+  for (const f of needs) {
+    const s = meta.normalizers[f.name];
+    if (!s) throw new ScdError(`${where}: normalizers has no entry for "${f.name}" (the layout needs ${needList})`);
+    const d = normDim(s);
+    if (d !== f.dim) throw new ScdError(`${where}: normalizers["${f.name}"] has dimension ${d}, the layout says ${f.dim}`);
+    if (s.mode === "minmax" && s.max.length !== d) throw new ScdError(`${where}: normalizers["${f.name}"] has ${s.min.length} min and ${s.max.length} max values`);
+    if (s.mode === "meanstd" && s.std.length !== d) throw new ScdError(`${where}: normalizers["${f.name}"] has ${s.mean.length} mean and ${s.std.length} std values`);
+  }
 }
 
 function readPacked(file: string, what: string): Record<string, unknown> {

@@ -10,12 +10,14 @@ import { Rng } from "../util/rng.ts";
 
 export abstract class NormalizedChunkPolicy implements ChunkPolicy {
   readonly requiredFeatures: readonly string[];
+  readonly featureDims: Readonly<Record<string, number>>;
   private readonly frame: Float32Array<ArrayBuffer>;
   private rngSeed = 0;
 
   constructor(readonly name: string, readonly layout: FrameLayout, readonly norms: NormSet, readonly horizon: number, readonly actionDim: number, readonly defaultSteps: number, readonly batch = 1) {
     this.frame = new Float32Array(layout.frameDim);
     this.requiredFeatures = layout.obsFeatures.map((f) => f.name);
+    this.featureDims = Object.fromEntries(layout.obsFeatures.map((f) => [f.name, f.dim]));
   }
 
   /** Clear the per-stream state (KV cache, frame history) for `batch` streams. */
@@ -31,12 +33,28 @@ export abstract class NormalizedChunkPolicy implements ChunkPolicy {
     this.resetState(this.batch);
   }
 
+  /** @throws Error naming the feature when the normalized frame is not finite (NaN or ±Infinity never reach a model). */
   observe(f: Frame): void {
-    this.observeFrame(frameFromObs(this.layout, this.norms, f.obs, f.prevAction, this.frame));
+    const v = frameFromObs(this.layout, this.norms, f.obs, f.prevAction, this.frame);
+    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new Error(`frame is not finite: ${frameSlot(this.layout, f, i)} normalizes to ${v[i]}`);
+    this.observeFrame(v);
   }
 
+  /** @throws Error when the model's chunk is not finite (the loop turns it into an error event and a fallback). */
   sampleChunk(opts: { steps?: number; seed?: number } = {}): Float32Array {
     const rng = new Rng(opts.seed ?? this.rngSeed);
-    return unnormalize(this.norms.action, this.sampleNormalized(opts.steps ?? this.defaultSteps, rng));
+    const a = unnormalize(this.norms.action, this.sampleNormalized(opts.steps ?? this.defaultSteps, rng));
+    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw new Error(`${this.name} sampled a chunk that is not finite (value ${i} is ${a[i]})`);
+    return a;
   }
+}
+
+/** Which input a frame slot comes from, with its raw value, for error messages. */
+function frameSlot(L: FrameLayout, f: Frame, i: number): string {
+  let o = 0;
+  for (const feat of L.obsFeatures) {
+    if (i < o + feat.dim) return `observation "${feat.name}"[${i - o}] = ${f.obs[feat.name]?.[i - o]}`;
+    o += feat.dim;
+  }
+  return i - o < L.actionDim ? `previous action[${i - o}] = ${f.prevAction?.[i - o]}` : `frame value ${i}`;
 }

@@ -22,6 +22,8 @@ export interface ChunkPolicy {
   dispose?(): void;
   /** Observation features the policy reads (checked against an env's or a topic map's before a run). */
   readonly requiredFeatures?: readonly string[];
+  /** Values per observation feature the policy was trained on (checked against a topic map before a run). */
+  readonly featureDims?: Readonly<Record<string, number>>;
 }
 
 /** Throws naming the missing features when a policy cannot run on these observations. */

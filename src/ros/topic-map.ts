@@ -73,3 +73,23 @@ export function fieldsDim(fields: FieldSpec[]): number | null {
 
 const ARRAY_LEAVES = new Set(["data", "position", "velocity", "effort", "positions", "velocities", "accelerations"]);
 export const isArrayPath = (p: string): boolean => ARRAY_LEAVES.has(p.split(".").at(-1)!);
+
+/**
+ * The topic map must give every observation feature as many values as the policy was trained on, and take as
+ * many action values as the policy produces; otherwise values would be dropped or read as NaN at every tick.
+ * @param policy `featureDims` (values per feature, when the policy declares them) and `actionDim`.
+ * @throws ScdError naming the map file, the feature or action fields, and both sizes.
+ */
+export function checkMapAgainstPolicy(map: TopicMap, policy: { featureDims?: Readonly<Record<string, number>>; actionDim: number }, where: string): void {
+  for (const o of map.observations) {
+    const want = policy.featureDims?.[o.feature];
+    if (want === undefined) continue;
+    const got = fieldsDim(o.fields);
+    if (got === null) throw new ScdError(`topic map ${where}: ${o.feature} reads an array field with no declared length; add "length": ${want} (the policy was trained on ${want} values)`);
+    if (got !== want) throw new ScdError(`topic map ${where}: ${o.feature} gives ${got} values (${o.fields.map((f) => f.path).join(", ")}), the policy was trained on ${want}`);
+    for (const [k, b] of [["low", o.low], ["high", o.high]] as const)
+      if (b && b.length !== want) throw new ScdError(`topic map ${where}: ${o.feature}.${k} has ${b.length} values, the policy was trained on ${want}`);
+  }
+  const got = fieldsDim(map.action.fields) ?? map.action.low.length;
+  if (got !== policy.actionDim) throw new ScdError(`topic map ${where}: action gives ${got} values (${map.action.fields.map((f) => f.path).join(", ")}), the policy produces ${policy.actionDim}`);
+}

@@ -5,7 +5,7 @@ import { policyFactory } from "../../policy/resolve.ts";
 import { checkFeatures } from "../../policy/types.ts";
 import { evaluate } from "../../eval/evaluate.ts";
 import { parseShard, shardFromEnv, shardPath, shardSlice } from "../../eval/shard.ts";
-import { formatSummary } from "../../loop/metrics.ts";
+import { formatSummary, allInferenceFailed } from "../../loop/metrics.ts";
 import type { Strategy } from "../../loop/queue.ts";
 import { Progress } from "../../util/progress.ts";
 import { writeFileAtomic } from "../../util/fsx.ts";
@@ -63,7 +63,7 @@ export const evalCommand: Command = {
     gif: { type: "string", desc: "directory for GIFs of the first episodes" },
     "gif-episodes": { type: "int", desc: "how many episodes get a GIF", default: 3 },
     plot: { type: "string", desc: "PNG plot of per-episode scores (default: beside --json)" },
-    record: { type: "string", desc: "write the executed episodes as a native dataset" },
+    record: { type: "string", desc: "write what was executed: out.scdd (a dataset: observations, actions, timestamps, fallback flags) or out.mcap (a Foxglove log: ticks, chunks, loop events)" },
     parallel: { type: "int", desc: "episodes run in lockstep on one virtual clock", default: 10 },
     dataset: { type: "string", desc: "dataset for the replay policy" },
     "obs-mode": { type: "string", desc: "Push-T observation mode (keypoints | state)" },
@@ -88,8 +88,10 @@ export const evalCommand: Command = {
     const shard = flags.shard !== undefined ? parseShard(flags.shard as string) : shardFromEnv(process.env, flags.shards as number | undefined);
     const slice = shard ? shardSlice(n, shard) : { start: 0, count: n };
     if (shard) process.stderr.write(`shard ${shard.index}/${shard.count}${"source" in shard ? ` (${shard.source})` : ""}: episodes ${slice.start}..${slice.start + slice.count - 1} of ${n}\n`);
-    const jsonOut = shard && flags.json && flags.json !== "-" ? shardPath(flags.json as string, shard) : (flags.json as string | undefined);
-    const plotPath = (flags.plot as string | undefined) ?? (jsonOut && jsonOut !== "-" ? path.join(path.dirname(jsonOut), path.basename(jsonOut, ".json") + "_scores.png") : undefined);
+    // each shard writes its own files (GIF names carry the global episode index already)
+    const own = (f: string | undefined) => (shard && f && f !== "-" ? shardPath(f, shard) : f);
+    const jsonOut = own(flags.json as string | undefined);
+    const plotPath = own(flags.plot as string | undefined) ?? (jsonOut && jsonOut !== "-" ? path.join(path.dirname(jsonOut), path.basename(jsonOut, ".json") + "_scores.png") : undefined);
     const bar = new Progress(`eval ${flags.policy} on ${envId}`, slice.count);
     let succ = 0, sumMax = 0;
     const report = await evaluate({
@@ -109,7 +111,7 @@ export const evalCommand: Command = {
       gifDir: flags.gif as string | undefined,
       gifEpisodes: flags["gif-episodes"] as number,
       plotPath,
-      recordPath: flags.record as string | undefined,
+      recordPath: own(flags.record as string | undefined),
       onEpisode: (done, r) => {
         if (r.success) succ++;
         sumMax += r.maxReward;
@@ -120,7 +122,13 @@ export const evalCommand: Command = {
     const settings = Object.fromEntries(["obs-mode", "dataset", ...Object.keys(LOOP_FLAGS)].map((k) => [k, flags[k] ?? null]));
     const shardInfo = shard ? { shard: { index: shard.index, count: shard.count, episodes: n, settings } } : {};
     const json = JSON.stringify({ env: envId, policy: flags.policy, seed_start: flags["seed-start"], ...report, ...shardInfo }, null, 2);
-    if (jsonOut === "-") return out(json);
+    // a run whose every inference failed is not a score of 0: exit non-zero with the first reason (after the report)
+    const failed = allInferenceFailed(report.loop, `${flags.policy} on ${envId}`);
+    if (jsonOut === "-") {
+      out(json);
+      if (failed) throw new ScdError(failed, 1);
+      return;
+    }
     if (jsonOut) writeFileAtomic(jsonOut, json + "\n");
     const a = report.aggregated;
     out(
@@ -134,5 +142,6 @@ export const evalCommand: Command = {
         ...(report.files.record ? [`  recording: ${report.files.record}`] : []),
       ].join("\n"),
     );
+    if (failed) throw new ScdError(failed, 1);
   },
 };

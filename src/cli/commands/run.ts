@@ -4,8 +4,9 @@ import { initBackend } from "../../backend/index.ts";
 import { makeEnv } from "../../env/registry.ts";
 import { policyFactory, BUILTIN_POLICIES } from "../../policy/resolve.ts";
 import { checkFeatures } from "../../policy/types.ts";
-import { summarizeLoop, formatSummary } from "../../loop/metrics.ts";
-import { box } from "../../env/types.ts";
+import { summarizeLoop, formatSummary, allInferenceFailed } from "../../loop/metrics.ts";
+import { box, type Obs } from "../../env/types.ts";
+import { recorderFor, datasetFormats, type LogRecorder } from "../../data/formats.ts";
 import { type Command, BACKEND_FLAG, out } from "../command.ts";
 import { LOOP_FLAGS, strategyFromFlags } from "./eval.ts";
 import "../../../envs/index.ts";
@@ -13,7 +14,7 @@ import "../../../envs/index.ts";
 export const runCommand: Command = {
   name: "run",
   summary: "run a policy in real time against a robot or simulator behind rosbridge (Ctrl-C stops with a safe action)",
-  usage: "--policy <checkpoint|expert|random> --ros ws://host:port --map map.json [--env id] [--duration s] [--test-server]",
+  usage: "--policy <checkpoint|expert|random> --ros ws://host:port --map map.json [--env id] [--duration s] [--test-server] [--record out.mcap]",
   flags: {
     policy: { type: "string", desc: "checkpoint directory or built-in policy" },
     ros: { type: "string", desc: "rosbridge URL, e.g. ws://127.0.0.1:9090" },
@@ -23,6 +24,7 @@ export const runCommand: Command = {
     duration: { type: "number", desc: "stop after this many seconds (default: until Ctrl-C)" },
     "test-server": { type: "boolean", desc: "start an in-process rosbridge server with --env (default reach-obstacle-v1) as a simulated robot (demo)" },
     fallback: { type: "string", desc: "safe action: zero | hold", default: "zero" },
+    record: { type: "string", desc: "log every tick, chunk and loop event to a file (out.mcap: Foxglove)" },
     ...LOOP_FLAGS,
     ...BACKEND_FLAG,
   },
@@ -32,9 +34,11 @@ export const runCommand: Command = {
     if (!flags.ros && !flags["test-server"]) throw new ScdError(`run needs --ros ws://host:port (or --test-server for the built-in simulated robot)`);
     const fb = flags.fallback as string;
     if (fb !== "zero" && fb !== "hold") throw new ScdError(`--fallback must be zero or hold, got "${fb}"`);
+    const recFmt = flags.record ? recorderFor(flags.record as string) : null;
+    if (flags.record && !recFmt) throw new ScdError(`--record ${flags.record}: scd run writes logs; name a file ending in ${datasetFormats().flatMap((f) => (f.recorder ? f.extensions ?? [] : [])).join(", ")}`);
     await initBackend((flags.backend as string) ?? process.env.SCD_BACKEND ?? null);
     // ROS is loaded only here: users who never touch ROS never load roslib
-    const { loadTopicMap } = await import("../../ros/topic-map.ts");
+    const { loadTopicMap, checkMapAgainstPolicy } = await import("../../ros/topic-map.ts");
     const { RosConnector } = await import("../../ros/connector.ts");
     const { runOverRos } = await import("../../ros/run.ts");
     const map = loadTopicMap(flags.map as string);
@@ -64,10 +68,19 @@ export const runCommand: Command = {
     if (BUILTIN_POLICIES.includes(spec) && spec !== "random" && !envId) throw new ScdError(`built-in policy "${spec}" needs --env <id>`);
     const policy = await (await policyFactory(spec, envId ?? "reach-obstacle-v1", actionSpace))();
     checkFeatures(policy, map.observations.map((o) => o.feature), `topic map ${flags.map}`);
+    checkMapAgainstPolicy(map, policy, flags.map as string);
     const conn = new RosConnector(url!, map, { log: (l) => process.stderr.write(`[ros] ${l}\n`) });
     await conn.start();
     const periodMs = (flags["period-ms"] as number | undefined) ?? (env ? 1000 / env.metadata.controlHz : 100);
+    let log: LogRecorder | null = null;
+    if (recFmt) {
+      log = await recFmt.recorder!(flags.record as string, { env: envId, periodMs: (flags["period-ms"] as number | undefined) ?? (env ? 1000 / env.metadata.controlHz : 100), actionDim: actionSpace.low.length, meta: { policy: spec, ros: url } });
+    }
+    let lastObs: Obs = {};
+    const obsSub = log ? conn.obs$.subscribe((o) => (lastObs = o.obs)) : null;
     const run = runOverRos(policy, conn, { periodMs, strategy: strategyFromFlags(flags, policy.horizon), fallback: fb, ...(flags.steps ? { steps: flags.steps as number } : {}) }, { keepEvents: 20_000 });
+    // wall-clock loop times (performance.now) onto the Unix epoch
+    if (log) run.onEvent((e) => (e.type === "action" ? log!.tick(performance.timeOrigin + e.t, 0, e.tick, lastObs, e.action, e.source !== "policy") : log!.event(performance.timeOrigin + e.t, 0, e)));
     const t0 = performance.now();
     const live = setInterval(() => {
       const s = summarizeLoop(run.events);
@@ -89,16 +102,21 @@ export const runCommand: Command = {
     await new Promise((r) => setTimeout(r, 100));
     conn.close();
     await cleanup();
+    obsSub?.unsubscribe();
+    await log?.close();
     out(
       [
         `run of ${path.basename(spec)} over ${url} for ${((performance.now() - t0) / 1000).toFixed(1)} s:`,
         formatSummary(summarizeLoop(run.events)).replace(/^/gm, "  "),
         `  ros: published ${conn.stats.published}, dropped while disconnected ${conn.stats.dropped}, received ${conn.stats.received}, malformed ${conn.stats.malformed}, reconnects ${Math.max(0, conn.stats.connects - 1)}`,
         finalSent ? "  final safe action published" : "  final safe action NOT published (disconnected)",
+        ...(flags.record ? [`  log: ${flags.record}`] : []),
         ...(sim ? [sim.success ? "  robot reached the goal" : "  robot did not reach the goal"] : []),
       ].join("\n"),
     );
     policy.dispose?.();
+    const failed = allInferenceFailed(summarizeLoop(run.events), `run of ${path.basename(spec)}`);
+    if (failed) throw new ScdError(failed, 1); // every inference failed: not a successful run
     process.exit(0);
   },
 };
