@@ -5,6 +5,8 @@
 import { ScdError } from "../errors.ts";
 import { nearest } from "../util/nearest.ts";
 import type { EpisodeBuffer } from "./episodes.ts";
+import type { Obs } from "../env/types.ts";
+import type { LoopEvent } from "../loop/loop.ts";
 
 export interface ReadOptions {
   /** Also read image features (large); readers skip them by default. */
@@ -23,7 +25,34 @@ export interface WriteOptions {
   meta?: Record<string, unknown>;
   /** Control rate of the data (Hz), for formats that store timestamps; default 10. */
   fps?: number;
+  /** The task every episode performs, in words, for formats that store one (LeRobot). */
+  task?: string;
+  /** Split data files after this many frames (whole episodes per file), for formats with several files. */
+  maxFramesPerFile?: number;
   onProgress?: (line: string) => void;
+}
+
+/** What a log recorder is told when it opens. */
+export interface RecorderInfo {
+  env?: string;
+  /** Control period (ms). */
+  periodMs: number;
+  /** Values per action (A), to lay predicted chunks out as [H, A]. */
+  actionDim: number;
+  meta?: Record<string, unknown>;
+}
+
+/**
+ * A live log of a control loop (`--record <file>` on eval and run). Times are absolute (ms since the Unix
+ * epoch; eval maps its virtual clock onto one). Calls may return before the write lands; close() flushes.
+ */
+export interface LogRecorder {
+  /** One control tick: the observation the loop acted on, the executed action, and whether it was a fallback. */
+  tick(timeMs: number, episode: number, tick: number, obs: Obs, action: ArrayLike<number>, fallback: boolean): void;
+  /** A loop event: inference (with its predicted chunk), miss or error; action events are ticks. */
+  event(timeMs: number, episode: number, e: LoopEvent): void;
+  /** Flush and finish the file (atomically). @throws on a write failure. */
+  close(): Promise<void>;
 }
 
 export interface DatasetFormat {
@@ -37,6 +66,12 @@ export interface DatasetFormat {
   read?: (path: string, opts: ReadOptions) => Promise<ReadResult>;
   /** Write `buffer` to `path` (a file or a directory, by format), atomically. */
   write?: (path: string, buffer: EpisodeBuffer, opts: WriteOptions) => Promise<void>;
+  /** File name endings that select this format for `--record` (".mcap"). */
+  extensions?: string[];
+  /** Open a live loop log at `path`. */
+  recorder?: (path: string, info: RecorderInfo) => Promise<LogRecorder>;
+  /** Tried after every other reader (the native format: any file). */
+  fallback?: boolean;
 }
 
 const FORMATS = new Map<string, DatasetFormat>();
@@ -62,8 +97,13 @@ export function datasetFormat(id: string, need: "read" | "write"): DatasetFormat
 
 /** The first registered reader that recognises `path`, or an error listing what each reader expects. */
 export function readerFor(path: string): DatasetFormat {
-  const readers = datasetFormats().filter((f) => f.read);
+  const readers = datasetFormats().filter((f) => f.read).sort((a, b) => Number(!!a.fallback) - Number(!!b.fallback));
   const f = readers.find((r) => r.recognizes!(path));
   if (!f) throw new ScdError(`${path}: no dataset reader recognises it (${readers.map((r) => `${r.id}: ${r.expects ?? r.description}`).join("; ")})`);
   return f;
+}
+
+/** The format whose extension `path` ends with and which records loop logs, or null (then: the native dataset). */
+export function recorderFor(path: string): DatasetFormat | null {
+  return datasetFormats().find((f) => f.recorder && f.extensions?.some((e) => path.endsWith(e))) ?? null;
 }

@@ -17,6 +17,7 @@ registerDatasetFormat({
   description: "this package's .scdd file",
   expects: "a .scdd file",
   recognizes: (p) => fs.statSync(p).isFile(),
+  fallback: true,
   read: async (p) => {
     const { buffer, header } = readDataset(p);
     return { buffer, meta: header.meta };

@@ -14,6 +14,8 @@ import { writeGif } from "../util/image.ts";
 import { plotScores } from "./plot.ts";
 import { DatasetWriter } from "../data/native.ts";
 import { compactLoopEvents, type CompactLoopEvents } from "./loop-events.ts";
+import { recorderFor, type LogRecorder } from "../data/formats.ts";
+import { logEpisode } from "./record-log.ts";
 
 export interface EvalOptions {
   makeEnv: () => Promise<Env>;
@@ -80,6 +82,10 @@ export async function evaluate(o: EvalOptions): Promise<EvalReport> {
   const ix0 = o.episodeIxStart ?? 0;
   const per_episode: EvalReport["per_episode"] = [];
   let rec: DatasetWriter | null = null;
+  // a log format (.mcap) records ticks and loop events; anything else is a native dataset of the executed steps
+  const logFmt = o.recordPath ? recorderFor(o.recordPath) : null;
+  const log: LogRecorder | null = logFmt ? await logFmt.recorder!(o.recordPath!, { env: env0.id, periodMs, actionDim: env0.actionSpace.low.length, meta: { seedStart: o.seedStart } }) : null;
+  let logBase = Date.now(); // the virtual clock, laid onto the wall clock from the start of the evaluation
   const events: EpisodeResult["events"] = [];
   const gifs: string[] = [];
   for (let start = 0; start < o.episodes; start += parallel) {
@@ -97,8 +103,9 @@ export async function evaluate(o: EvalOptions): Promise<EvalReport> {
       const final_info = Object.fromEntries(Object.entries(r.finalInfo).filter(([, v]) => ["number", "string", "boolean"].includes(typeof v))) as Record<string, number | string | boolean>;
       per_episode.push({ episode_ix: ix0 + per_episode.length, seed: r.seed, max_reward: r.maxReward, sum_reward: r.sumReward, success: r.success, steps: r.steps, misses, fallbacks, final_info });
       for (const e of r.events) events.push(e);
-      if (o.recordPath) {
-        rec ??= new DatasetWriter(o.recordPath, Object.fromEntries(Object.entries(r.episode).map(([k, v]) => [k, { shape: [v.length / Math.max(1, r.steps)] }])), { env: env0.id, seedStart: o.seedStart });
+      if (log) logBase = logEpisode(log, logBase, periodMs, ix0 + start + i, r);
+      else if (o.recordPath) {
+        rec ??= new DatasetWriter(o.recordPath, Object.fromEntries(Object.entries(r.episode).map(([k, v]) => [k, { shape: [v.length / Math.max(1, r.steps)] }])), { env: env0.id, seedStart: o.seedStart, fps: env0.metadata.controlHz });
         if (r.steps > 0) rec.appendEpisode(r.episode);
       }
       if (start + i < gifN && o.gifDir) {
@@ -113,6 +120,7 @@ export async function evaluate(o: EvalOptions): Promise<EvalReport> {
     }
   }
   rec?.finalize();
+  await log?.close();
   const eval_s = (performance.now() - t0) / 1000;
   const report: EvalReport = {
     aggregated: aggregate(per_episode, eval_s),

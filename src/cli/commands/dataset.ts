@@ -3,25 +3,28 @@ import { ScdError } from "../../errors.ts";
 import { loadDataset } from "../../data/load.ts";
 import { writeDataset } from "../../data/native.ts";
 import { summarize, formatSummary } from "../../data/inspect.ts";
+import { datasetFormat, datasetFormats } from "../../data/formats.ts";
 import { type Command, out } from "../command.ts";
 
 export const datasetInspect: Command = {
   name: "dataset inspect",
-  summary: "episodes, steps, feature shapes and per-dimension min/max/mean/std of a Zarr or native dataset",
-  usage: "<zarr dir | .scdd file> [--json]",
+  summary: "episodes, steps, feature shapes and per-dimension min/max/mean/std of a dataset (.scdd, Zarr, LeRobot v3.0)",
+  usage: "<.scdd file | zarr dir | lerobot dir> [--json]",
   minPositional: 1,
   flags: { json: { type: "boolean", desc: "print one JSON object" }, images: { type: "boolean", desc: "include image arrays of a Zarr store" } },
   async run([p], flags) {
-    const ds = await loadDataset(p, { images: !!flags.images });
+    const skipped: string[] = [];
+    const ds = await loadDataset(p, { images: !!flags.images, onProgress: (l) => l.startsWith("skipping") && skipped.push(l) });
     const s = summarize(ds.buffer);
-    out(flags.json ? JSON.stringify({ path: p, kind: ds.kind, ...s }, null, 2) : formatSummary(p, ds.kind, s));
+    const notes = skipped.length ? { skipped: ds.meta.skipped ?? skipped } : {};
+    out(flags.json ? JSON.stringify({ path: p, kind: ds.kind, ...s, ...notes }, null, 2) : formatSummary(p, ds.kind, s) + skipped.map((l) => `\n  ${l}`).join(""));
   },
 };
 
 export const datasetImport: Command = {
   name: "dataset import",
-  summary: "convert a Diffusion Policy Zarr replay buffer to the native format",
-  usage: "<zarr dir> <out.scdd> [--images] [--force]",
+  summary: "convert a Diffusion Policy Zarr replay buffer or a LeRobot v3.0 dataset to the native format",
+  usage: "<zarr dir | lerobot dir> <out.scdd> [--images] [--force]",
   minPositional: 2,
   flags: {
     images: { type: "boolean", desc: "also import image arrays (uint8; large)" },
@@ -30,9 +33,39 @@ export const datasetImport: Command = {
   async run([src, dst], flags) {
     if (fs.existsSync(dst) && !flags.force) throw new ScdError(`${dst} exists; pass --force to overwrite`);
     const ds = await loadDataset(src, { images: !!flags.images, onProgress: (l) => process.stderr.write(`${l}\n`) });
-    if (ds.kind === "native") throw new ScdError(`${src}: import expects a Zarr replay buffer; it is already a native dataset`);
-    writeDataset(dst, ds.buffer, { source: "diffusion-policy-zarr", importedFrom: src.split("/").pop(), importedAt: new Date().toISOString() });
+    if (ds.kind === "native") throw new ScdError(`${src}: import expects a Zarr replay buffer or a LeRobot dataset; it is already a native dataset`);
+    const source = ds.kind === "zarr" ? "diffusion-policy-zarr" : ds.kind;
+    writeDataset(dst, ds.buffer, { source, importedFrom: src.split("/").pop(), importedAt: new Date().toISOString(), ...(typeof ds.meta.fps === "number" ? { fps: ds.meta.fps } : {}) });
     const s = summarize(ds.buffer);
     out(`wrote ${dst}: ${s.episodes} episodes, ${s.steps} steps, features ${Object.keys(ds.buffer.schema).join(", ")} (${(fs.statSync(dst).size / 1e6).toFixed(2)} MB)`);
+  },
+};
+
+export const datasetExport: Command = {
+  name: "dataset export",
+  summary: "write any dataset the package reads (.scdd, Zarr, LeRobot, an `scd eval --record` file) as LeRobot v3.0 or MCAP",
+  usage: "<dataset> --format lerobot|mcap|native --out <dir or file> [--fps N] [--task TEXT] [--force]",
+  minPositional: 1,
+  flags: {
+    format: { type: "string", desc: "output format: lerobot (a v3.0 directory), mcap (a Foxglove log), native (.scdd)" },
+    out: { type: "string", desc: "output directory (lerobot) or file" },
+    fps: { type: "number", desc: "frames per second of the data (default: the dataset's, else 10)" },
+    task: { type: "string", desc: "the task of every episode, in words (LeRobot's tasks; default: the env id, else \"default task\")" },
+    "max-frames-per-file": { type: "int", desc: "split LeRobot data files after this many frames (whole episodes per file)" },
+    force: { type: "boolean", desc: "overwrite an existing output" },
+  },
+  async run([src], flags) {
+    if (!flags.format) throw new ScdError(`dataset export needs --format (${datasetFormats().filter((f) => f.write).map((f) => f.id).join(", ")})`);
+    if (!flags.out) throw new ScdError(`dataset export needs --out <path>`);
+    const fmt = datasetFormat(flags.format as string, "write");
+    const dst = flags.out as string;
+    if (fs.existsSync(dst) && !flags.force) throw new ScdError(`${dst} exists; pass --force to overwrite`);
+    const ds = await loadDataset(src, { onProgress: (l) => process.stderr.write(`${l}\n`) });
+    const fps = (flags.fps as number | undefined) ?? (typeof ds.meta.fps === "number" ? ds.meta.fps : 10);
+    if (!(fps > 0)) throw new ScdError(`--fps must be positive, got ${fps}`);
+    const task = (flags.task as string | undefined) ?? (typeof ds.meta.env === "string" ? ds.meta.env : "default task");
+    await fmt.write!(dst, ds.buffer, { fps, task, meta: { ...ds.meta, exportedFrom: src }, maxFramesPerFile: flags["max-frames-per-file"] as number | undefined, onProgress: (l) => process.stderr.write(`${l}\n`) });
+    const s = summarize(ds.buffer);
+    out(`wrote ${dst} (${fmt.id}): ${s.episodes} episodes, ${s.steps} frames at ${fps} fps, features ${Object.keys(ds.buffer.schema).join(", ")}`);
   },
 };

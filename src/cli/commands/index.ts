@@ -1,7 +1,7 @@
 /** Every CLI command, in help order. */
 import type { Command } from "../command.ts";
 import { info } from "./info.ts";
-import { datasetImport, datasetInspect } from "./dataset.ts";
+import { datasetImport, datasetInspect, datasetExport } from "./dataset.ts";
 import { start } from "./start.ts";
 import { evalCommand } from "./eval.ts";
 import { evalMergeCommand } from "./eval-merge.ts";
@@ -14,4 +14,4 @@ import { bridgeCommand } from "./bridge.ts";
 import { exportCommand } from "./export.ts";
 import { envList, envReset, envRender, envRollout, envReplay, collect } from "./env.ts";
 
-export const COMMANDS: Command[] = [start, info, datasetInspect, datasetImport, envList, envReset, envRender, envRollout, envReplay, collect, trainCommand, evalCommand, evalMergeCommand, sweepCommand, sweepRunCommand, sweepReportCommand, runCommand, exportCommand, bridgeCommand];
+export const COMMANDS: Command[] = [start, info, datasetInspect, datasetImport, datasetExport, envList, envReset, envRender, envRollout, envReplay, collect, trainCommand, evalCommand, evalMergeCommand, sweepCommand, sweepRunCommand, sweepReportCommand, runCommand, exportCommand, bridgeCommand];
