@@ -14,7 +14,7 @@ import "../policies/index.ts";
 import "../policies/onnx.ts";
 import { initBackend } from "../src/backend/index.ts";
 import { policyNames, policyDef } from "../src/policy/model.ts";
-import { frameLayout, type FrameLayout } from "../src/policy/frames.ts";
+import { frameLayout } from "../src/policy/frames.ts";
 import { LearnedPolicy, modelWeights, loadWeightsInto, loadPolicy } from "../src/policy/learned.ts";
 import { writeCheckpoint, readCheckpointMeta, readWeights, type CheckpointMeta } from "../src/policy/checkpoint.ts";
 import type { NormalizedChunkPolicy } from "../src/policy/normalized.ts";
@@ -27,13 +27,19 @@ import { Rng } from "../src/util/rng.ts";
 import { ROOT } from "./helpers.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scd-onnx-"));
-const layout = frameLayout([{ name: "observation.state", dim: 5 }], 2);
+const OBS = [{ name: "observation.state", dim: 5 }];
+const layout = frameLayout(OBS, 2);
 const norms = { "observation.state": fitNormalizer(Float32Array.of(-1, -2, -1, 0, -3, 1, 2, 3, 5, 3), 5, "minmax"), action: fitNormalizer(Float32Array.of(0, 0, 10, 10), 2, "minmax") };
 // small but complete: several layers and heads, a history (8) far shorter than the rollout (200 frames)
 const CONFIGS: Record<string, Record<string, unknown>[]> = {
-  scd: [{ dModel: 32, encLayers: 2, heads: 4, decDModel: 16, decLayers: 2, decHeads: 2, horizon: 6, history: 8 }, { dModel: 16, encLayers: 1, decDModel: 16, horizon: 4, history: 3, objective: "ddpm" }],
-  "causal-diffusion": [{ dModel: 32, layers: 2, heads: 4, horizon: 6, history: 8 }, { dModel: 16, layers: 1, horizon: 4, history: 3, objective: "ddpm" }],
-  "mlp-bc": [{ hidden: 48, layers: 2, horizon: 6, history: 3 }],
+  scd: [
+    { dModel: 32, encLayers: 2, heads: 4, decDModel: 16, decLayers: 2, decHeads: 2, horizon: 6, history: 8 },
+    { dModel: 16, encLayers: 1, decDModel: 16, horizon: 4, history: 3, objective: "ddpm" },
+    { dModel: 32, encLayers: 2, decoder: "mlp", decDModel: 24, decLayers: 2, horizon: 6, history: 8, prevAction: false },
+  ],
+  "causal-diffusion": [{ dModel: 32, layers: 2, heads: 4, horizon: 6, history: 8 }, { dModel: 16, layers: 1, horizon: 4, history: 3, objective: "ddpm", prevAction: false }],
+  "mlp-bc": [{ hidden: 48, layers: 2, horizon: 6, history: 3 }, { hidden: 32, layers: 1, horizon: 4, history: 2, prevAction: false }],
+  "dp-unet": [{ horizon: 8, nObsSteps: 3, downDims: [8, 16, 16], nGroups: 4, stepEmbedDim: 8 }],
 };
 const TOL = 1e-4;
 
@@ -47,9 +53,11 @@ function perturbed(w: Record<string, Float32Array>, seed: number): Record<string
   }));
 }
 
-function checkpoint(name: string, cfgRaw: Record<string, unknown>, L: FrameLayout, out: string): void {
+/** A checkpoint as `scd train` writes it (the frame layout from the policy's frame options), weights perturbed. */
+function checkpoint(name: string, cfgRaw: Record<string, unknown>, out: string): void {
   const def = policyDef(name);
   const cfg = def.configSchema.parse(cfgRaw) as Record<string, unknown>;
+  const L = frameLayout(OBS, 2, def.frameOptions?.(cfg) ?? {});
   const model = def.create(cfg, L, 3);
   loadWeightsInto(model, perturbed(modelWeights(model), 11), "test");
   const meta: CheckpointMeta = { format: "scd-checkpoint", version: 1, policy: name, config: cfg, layout: L, normalizers: norms, step: 0, numParams: model.numParams(), seed: 3, info: {} };
@@ -87,7 +95,7 @@ for (const name of policyNames()) {
   (CONFIGS[name] ?? [{}]).forEach((cfg, ci) => {
     test(`${name} (config ${ci}): ONNX = tfjs within ${TOL} over 200 frames`, () => {
       const ck = path.join(dir, `${name}-${ci}`), ex = path.join(dir, `${name}-${ci}-onnx`);
-      checkpoint(name, cfg, layout, ck);
+      checkpoint(name, cfg, ck);
       exportCheckpoint(ck, ex);
       const loaded = loadExport(ex, (b) => nodeRunner(b));
       const tfp = loadPolicy(ck), ox = loaded.policy();

@@ -14,7 +14,7 @@ import type { Rng } from "../../src/util/rng.ts";
 import { CausalDiffusionConfig } from "./config.ts";
 
 const LEVEL_DIM = 64; // model.ts
-const KNOWN = ["horizon", "history", "window", "dModel", "layers", "heads", "mlpRatio", "objective", "draws", "positionsPerWindow", "defaultSteps"];
+const KNOWN = ["horizon", "history", "window", "dModel", "layers", "heads", "mlpRatio", "objective", "draws", "positionsPerWindow", "defaultSteps", "prevAction"];
 
 function trunkStep(c: Ctx, cfg: CausalDiffusionConfig, F: number): void {
   const { g } = c;

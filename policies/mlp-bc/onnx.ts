@@ -9,7 +9,7 @@ import { checkKnownConfig } from "../../src/deploy/kv.ts";
 import { MlpBcConfig } from "./config.ts";
 import { stackFrames } from "./model.ts";
 
-const KNOWN = ["horizon", "history", "hidden", "layers", "window", "positionsPerWindow"];
+const KNOWN = ["horizon", "history", "hidden", "layers", "window", "positionsPerWindow", "prevAction"];
 
 class MlpBcOnnxModel implements ArrayModel {
   private recent: Float32Array[] = [];

@@ -11,6 +11,7 @@ import { z } from "zod";
 import { ScdError } from "../errors.ts";
 import { CheckpointMeta, readCheckpointMeta, readWeights } from "../policy/checkpoint.ts";
 import { NormSetSchema } from "../data/normalizer.ts";
+import { policyDef, parsePolicyConfig } from "../policy/model.ts";
 import { OPSET, IR_VERSION } from "./onnx-graph.ts";
 import { WeightReader } from "./onnx-nn.ts";
 import { onnxExportDef, type GraphRunner, type ExportFacts } from "./runtime.ts";
@@ -41,6 +42,11 @@ export type Manifest = z.infer<typeof Manifest>;
 /** Graph name → ONNX bytes, and the manifest describing them (no files written). */
 export function buildExport(meta: CheckpointMeta, weights: Record<string, Float32Array>, where: string, source = where): { manifest: Manifest; files: Record<string, Uint8Array> } {
   const def = onnxExportDef(meta.policy, where);
+  // the config exactly as the tfjs loader resolves it (learned.ts): fields an older checkpoint lacks take the
+  // defaults it was saved under, then the schema's; the manifest records it complete
+  const pdef = policyDef(meta.policy);
+  const config = parsePolicyConfig(pdef, { ...pdef.savedDefaults, ...meta.config }, `${where}/checkpoint.json`);
+  meta = { ...meta, config };
   const reader = new WeightReader(weights, `${where}/weights.msgpack`);
   const { graphs, facts } = def.build(meta, reader);
   reader.checkAllUsed();

@@ -3,9 +3,12 @@
  * initializers, nodes, and typed graph inputs/outputs with symbolic dimensions. Policies build their export
  * graphs from checkpoint weights with it (policies/<name>/onnx.ts); `toBytes()` serializes a ModelProto.
  */
-import onnxProto from "onnx-proto";
+import { createRequire } from "node:module";
+import type onnxProto from "onnx-proto";
 
-const { onnx } = onnxProto;
+// loaded on first serialization only: every CLI start registers the exporters, few export
+const require = createRequire(import.meta.url);
+const schema = (): typeof onnxProto.onnx => (require("onnx-proto") as typeof onnxProto).onnx;
 /** The ONNX operator set every exported graph declares (LayerNormalization needs 17; ORT 1.30 runs up to 23). */
 export const OPSET = 17;
 /** IR version 8 (ONNX 1.10+), the newest the onnx-proto schema knows. */
@@ -13,7 +16,9 @@ export const IR_VERSION = 8;
 
 export type Dim = number | string;
 export type DType = "float32" | "float64" | "int64";
-const DT = { float32: onnx.TensorProto.DataType.FLOAT, float64: onnx.TensorProto.DataType.DOUBLE, int64: onnx.TensorProto.DataType.INT64 } as const;
+// TensorProto.DataType and AttributeProto.AttributeType codes of the ONNX spec (onnx.proto)
+const DT = { float32: 1, float64: 11, int64: 7 } as const;
+const ATTR = { FLOAT: 1, INT: 2, INTS: 7 } as const;
 
 export interface ValueSpec {
   name: string;
@@ -26,10 +31,9 @@ export interface ValueSpec {
 type AttrValue = number | number[] | { float: number };
 
 function attribute(name: string, v: AttrValue): onnxProto.onnx.IAttributeProto {
-  const T = onnx.AttributeProto.AttributeType;
-  if (Array.isArray(v)) return { name, type: T.INTS, ints: v };
-  if (typeof v === "object") return { name, type: T.FLOAT, f: v.float };
-  return { name, type: T.INT, i: v };
+  if (Array.isArray(v)) return { name, type: ATTR.INTS, ints: v };
+  if (typeof v === "object") return { name, type: ATTR.FLOAT, f: v.float };
+  return { name, type: ATTR.INT, i: v };
 }
 
 function valueInfo(v: ValueSpec): onnxProto.onnx.IValueInfoProto {
@@ -115,6 +119,7 @@ export class GraphBuilder {
   }
 
   toBytes(docString: string): Uint8Array {
+    const onnx = schema();
     const model = onnx.ModelProto.create({
       irVersion: IR_VERSION,
       opsetImport: [{ domain: "", version: OPSET }],

@@ -1,0 +1,109 @@
+/**
+ * `scd export` end to end through the real CLI: the shipped checkpoint and a checkpoint `scd train` just wrote are
+ * exported, evaluated through ONNX Runtime with the same per-episode scores as through tfjs, and every kind of bad
+ * export directory gives one `scd: error:` line naming the file and the problem (exit 2).
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { scd, ROOT } from "./helpers.ts";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scd-onnx-cli-"));
+const SHIPPED = path.join(ROOT, "policies/scd/pretrained/pusht");
+const EXPORT = path.join(dir, "pusht-onnx");
+
+function userError(args: string[], needle: RegExp): void {
+  const r = scd(args);
+  assert.is(r.code, 2, `exit code for ${args.join(" ")}: ${r.stderr}`);
+  const lines = r.stderr.trim().split("\n");
+  assert.is(lines.length, 1, `one line: ${r.stderr}`);
+  assert.match(lines[0], /^scd: error: /);
+  assert.match(lines[0], needle);
+}
+
+/** A copy of the good export with one change. */
+function broken(name: string, change: (d: string) => void): string {
+  const d = path.join(dir, name);
+  fs.cpSync(EXPORT, d, { recursive: true });
+  change(d);
+  return d;
+}
+
+const episodes = (r: { stdout: string }) => (JSON.parse(r.stdout) as { per_episode: { seed: number; max_reward: number; steps: number }[] }).per_episode;
+
+test("scd export writes the graphs and a manifest describing every input and output", () => {
+  const r = scd(["export", SHIPPED, "--format", "onnx", "--out", EXPORT]);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /exported scd \(step 2000, 1,062,786 parameters\)/);
+  const m = JSON.parse(fs.readFileSync(path.join(EXPORT, "manifest.json"), "utf8"));
+  assert.is(m.format, "scd-onnx-export");
+  assert.is(m.opset, 17);
+  assert.equal(Object.keys(m.graphs).sort(), ["decoder_condition", "decoder_denoise", "encoder_step"]);
+  assert.equal(m.graphs.encoder_step.inputs[0], { name: "frame", dtype: "float32", shape: ["batch", 23], doc: m.graphs.encoder_step.inputs[0].doc });
+  assert.is(m.graphs.encoder_step.inputs.length, 11);
+  assert.is(m.normalizers.action.mode, "minmax");
+  for (const g of Object.values(m.graphs) as { file: string }[]) assert.ok(fs.statSync(path.join(EXPORT, g.file)).size > 1000);
+  userError(["export", SHIPPED, "--format", "onnx", "--out", EXPORT], /pusht-onnx: exists; pass --force/);
+  userError(["export", SHIPPED, "--format", "tflite", "--out", EXPORT], /--format must be onnx, got "tflite"/);
+  userError(["export", path.join(dir, "nope"), "--out", path.join(dir, "x")], /nope: not a checkpoint \(no checkpoint\.json\)/);
+});
+
+test("Push-T through ONNX Runtime gives the per-episode scores of tfjs (latency 0, same seeds)", () => {
+  const args = ["--env", "pusht-v1", "--episodes", "2", "--parallel", "2", "--latency", "0", "--json", "-"];
+  const a = scd(["eval", "--policy", EXPORT, ...args]), b = scd(["eval", "--policy", SHIPPED, ...args]);
+  assert.is(a.code, 0, a.stderr);
+  assert.is(b.code, 0, b.stderr);
+  const ea = episodes(a), eb = episodes(b);
+  assert.is(ea.length, 2);
+  ea.forEach((e, i) => {
+    assert.is(e.seed, eb[i].seed);
+    assert.is(e.steps, eb[i].steps);
+    assert.ok(Math.abs(e.max_reward - eb[i].max_reward) < 1e-4, `seed ${e.seed}: ${e.max_reward} vs ${eb[i].max_reward}`);
+  });
+});
+
+test("a checkpoint written by scd train exports and runs", () => {
+  const run = path.join(dir, "run");
+  const tiny = JSON.stringify({ dModel: 32, encLayers: 1, decDModel: 16, horizon: 8, history: 4 });
+  const t = scd(["train", "--policy", "scd", "--policy-config", tiny, "--steps", "2", "--batch", "4", "--episodes", "8", "--out", run]);
+  assert.is(t.code, 0, t.stderr);
+  const ex = path.join(dir, "trained-onnx");
+  assert.is(scd(["export", path.join(run, "checkpoint"), "--out", ex]).code, 0);
+  const args = ["--env", "pusht-v1", "--episodes", "1", "--latency", "0", "--json", "-"];
+  const a = scd(["eval", "--policy", ex, ...args]), b = scd(["eval", "--policy", path.join(run, "checkpoint"), ...args]);
+  assert.is(a.code, 0, a.stderr);
+  assert.ok(Math.abs(episodes(a)[0].max_reward - episodes(b)[0].max_reward) < 1e-4, `${episodes(a)[0].max_reward} vs ${episodes(b)[0].max_reward}`);
+});
+
+test("bad export directories: one line naming the file and the problem, exit 2", () => {
+  const ev = (p: string) => ["eval", "--policy", p, "--env", "pusht-v1", "--episodes", "1"];
+  const empty = path.join(dir, "empty");
+  fs.mkdirSync(empty);
+  userError(ev(empty), /empty: neither a checkpoint \(no checkpoint\.json\) nor an ONNX export \(no manifest\.json\)/);
+  userError(ev(broken("junk-json", (d) => fs.writeFileSync(path.join(d, "manifest.json"), "{ not json"))), /junk-json\/manifest\.json: corrupt JSON/);
+  const edit = (f: (m: Record<string, any>) => void) => (d: string) => {
+    const m = JSON.parse(fs.readFileSync(path.join(d, "manifest.json"), "utf8"));
+    f(m);
+    fs.writeFileSync(path.join(d, "manifest.json"), JSON.stringify(m));
+  };
+  userError(ev(broken("v2", edit((m) => (m.version = 2)))), /v2\/manifest\.json: unsupported export version 2 \(this scd reads version 1\)/);
+  userError(ev(broken("fmt", edit((m) => (m.format = "other")))), /fmt\/manifest\.json: format "other" is not "scd-onnx-export"/);
+  userError(ev(broken("shape", edit((m) => (m.graphs.decoder_denoise.inputs[0].shape = ["batch", 8, 2])))), /shape\/manifest\.json: graphs\.decoder_denoise\.inputs\[0\] "x" is float32 \[batch, 8, 2\], but decoder_denoise\.onnx has float32 \[batch, 16, 2\]/);
+  userError(ev(broken("names", edit((m) => (m.graphs.encoder_step.outputs[0].name = "ctx")))), /names\/manifest\.json: graphs\.encoder_step\.outputs \(ctx, present_key_0.*\) disagree with encoder_step\.onnx's \(context, present_key_0/);
+  userError(ev(broken("missing", (d) => fs.rmSync(path.join(d, "decoder_condition.onnx")))), /missing\/decoder_condition\.onnx: missing \(listed in .*manifest\.json as graph "decoder_condition"\)/);
+  const truncate = (d: string) => {
+    const f = path.join(d, "decoder_denoise.onnx");
+    fs.writeFileSync(f, fs.readFileSync(f).subarray(0, 5000));
+  };
+  userError(ev(broken("trunc", truncate)), /trunc\/decoder_denoise\.onnx: not a loadable ONNX model/);
+  const flip = (d: string) => {
+    const f = path.join(d, "encoder_step.onnx"), b = fs.readFileSync(f);
+    b[b.length - 100] ^= 0x40; // inside the last weight tensor: still a valid model, different numbers
+    fs.writeFileSync(f, b);
+  };
+  userError(ev(broken("flip", flip)), /flip\/encoder_step\.onnx: contents differ from the sha256 in .*manifest\.json \(corrupt or modified; export again\)/);
+});
+
+test.run();
