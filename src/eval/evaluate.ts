@@ -22,6 +22,8 @@ export interface EvalOptions {
   makePolicy: () => Promise<ChunkPolicy>;
   episodes: number;
   seedStart: number;
+  /** explicit seeds, one per episode (e.g. re-running chosen episodes with GIFs); overrides seedStart + i */
+  seeds?: number[];
   loop: Omit<LoopConfig, "seed" | "mode" | "periodMs" | "fallback"> & Partial<Pick<LoopConfig, "fallback">>;
   parallel?: number;
   gifDir?: string;
@@ -58,6 +60,8 @@ export function aggregate(per_episode: EvalReport["per_episode"], eval_s: number
 
 export async function evaluate(o: EvalOptions): Promise<EvalReport> {
   const t0 = performance.now();
+  if (o.seeds && o.seeds.length !== o.episodes) throw new Error(`evaluate: ${o.seeds.length} seeds for ${o.episodes} episodes`);
+  const seedOf = (i: number) => o.seeds?.[i] ?? o.seedStart + i;
   const parallel = Math.max(1, Math.min(o.parallel ?? 1, o.episodes));
   const slots = await Promise.all(Array.from({ length: parallel }, async () => ({ env: await o.makeEnv(), policy: await o.makePolicy() })));
   const env0 = slots[0].env;
@@ -74,7 +78,7 @@ export async function evaluate(o: EvalOptions): Promise<EvalReport> {
     // the first call of a tfjs model compiles kernels; do it before the clock runs, as a robot would at start-up
     for (const s of slots) {
       s.policy.reset(0);
-      s.policy.observe({ obs: s.env.reset({ seed: o.seedStart }).obs, prevAction: null });
+      s.policy.observe({ obs: s.env.reset({ seed: seedOf(0) }).obs, prevAction: null });
       await s.policy.sampleChunk({ seed: 0 });
     }
   }
@@ -92,7 +96,7 @@ export async function evaluate(o: EvalOptions): Promise<EvalReport> {
     const n = Math.min(parallel, o.episodes - start);
     const maxSteps = env0.metadata.maxEpisodeSteps ?? 10_000;
     const sched = virtualScheduler((maxSteps + 10) * periodMs);
-    const runs = slots.slice(0, n).map((s, i) => startEpisode(s.env, s.policy, o.seedStart + start + i, cfg, sched, { render: start + i < gifN, maxSteps }));
+    const runs = slots.slice(0, n).map((s, i) => startEpisode(s.env, s.policy, seedOf(start + i), cfg, sched, { render: start + i < gifN, maxSteps }));
     sched.flush();
     for (const r of runs) r.stop();
     for (const [i, run] of runs.entries()) {

@@ -4,6 +4,7 @@
  * RNG), metrics JSONL, a loss-curve PNG, and optional periodic evaluation in the simulator.
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { ScdError } from "../errors.ts";
@@ -31,6 +32,12 @@ export interface TrainResult {
   valLoss: number | null;
   seconds: number;
   numParams: number;
+}
+
+/** The machine a run trained on, as checkpoints record it (info.machine): "<cores> × <CPU model>". */
+export function machineKind(): string {
+  const cpus = os.cpus();
+  return `${cpus.length} × ${cpus[0]?.model.trim() || "unknown CPU"}`;
 }
 
 export function defaultObsFeatures(buf: EpisodeBuffer): string[] {
@@ -97,7 +104,7 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
   const P = model.positionsPerWindow, W = model.window, H = model.horizon;
   const meta = (): CheckpointMeta => ({
     format: "scd-checkpoint", version: 1, policy: cfg.policy, config: policyConfig, layout, normalizers: norms, step, numParams: model.numParams(), seed: cfg.seed,
-    info: { dataset: path.basename(cfg.dataset), episodes: buffer.episodeEnds.length, trainEpisodes: split.train.length, valEpisodes: split.val.length, trainConfig: cfg, savedAt: new Date().toISOString() },
+    info: { dataset: path.basename(cfg.dataset), episodes: buffer.episodeEnds.length, trainEpisodes: split.train.length, valEpisodes: split.val.length, trainConfig: cfg, savedAt: new Date().toISOString(), trainSeconds: Math.round(trainSeconds * 100) / 100, machine: machineKind() },
   });
   const emaWeights = () => opt.emaWeights();
   const save = () => {
