@@ -191,8 +191,9 @@ export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io:
       if (!inFlight && queue.needsInference(tick)) infer(tick);
       if (closed) return;
       const a = queue.pop(tick);
-      // a synchronous inference (or observe) ran past this tick's deadline: its command would go out late
-      if (a && late(scheduledT)) return miss(tick, scheduledT, `deadline (the action was ready ${(clock() - scheduledT).toFixed(1)} ms after its tick)`);
+      // a synchronous inference (or observe) in this tick ran past its deadline: its command would go out late
+      // (a tick that merely fired late, with no blocking call of ours, still sends the policy's action)
+      if (a && late(scheduledT) && now - scheduledT <= deadline) return miss(tick, scheduledT, `deadline (the action was ready ${(clock() - scheduledT).toFixed(1)} ms after its tick)`);
       if (a) return send(tick, scheduledT, a, "policy");
       if (!inFlight) return miss(tick, scheduledT, "empty queue");
       const timer = scheduler.schedule(() => {
