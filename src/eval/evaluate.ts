@@ -77,9 +77,13 @@ export async function evaluate(o: EvalOptions): Promise<EvalReport> {
   if (o.loop.latencyMs === "measured" || o.loop.latencyMs === undefined) {
     // the first call of a tfjs model compiles kernels; do it before the clock runs, as a robot would at start-up
     for (const s of slots) {
-      s.policy.reset(0);
-      s.policy.observe({ obs: s.env.reset({ seed: seedOf(0) }).obs, prevAction: null });
-      await s.policy.sampleChunk({ seed: 0 });
+      try {
+        s.policy.reset(0);
+        s.policy.observe({ obs: s.env.reset({ seed: seedOf(0) }).obs, prevAction: null });
+        await s.policy.sampleChunk({ seed: 0 });
+      } catch {
+        // a policy that fails (e.g. a non-finite chunk) fails again inside the loop, where it is counted and reported
+      }
     }
   }
   const gifN = o.gifDir ? (o.gifEpisodes ?? 3) : 0;
