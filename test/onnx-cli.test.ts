@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { scd, ROOT } from "./helpers.ts";
+import { readWeights } from "../src/policy/checkpoint.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scd-onnx-cli-"));
 const SHIPPED = path.join(ROOT, "policies/scd/pretrained/pusht");
@@ -99,8 +100,12 @@ test("bad export directories: one line naming the file and the problem, exit 2",
   };
   userError(ev(broken("trunc", truncate)), /trunc\/decoder_denoise\.onnx: not a loadable ONNX model/);
   const flip = (d: string) => {
+    // one low mantissa bit of a weight (encoder.lnF.g's raw data): still a valid model, different numbers
     const f = path.join(d, "encoder_step.onnx"), b = fs.readFileSync(f);
-    b[b.length - 100] ^= 0x40; // inside the last weight tensor: still a valid model, different numbers
+    const w = readWeights(SHIPPED)["encoder.lnF.g"];
+    const at = b.indexOf(Buffer.from(w.buffer, w.byteOffset, 64));
+    assert.ok(at > 0, "weight bytes found in the graph");
+    b[at + 4] ^= 0x01;
     fs.writeFileSync(f, b);
   };
   userError(ev(broken("flip", flip)), /flip\/encoder_step\.onnx: contents differ from the sha256 in .*manifest\.json \(corrupt or modified; export again\)/);
