@@ -42,6 +42,7 @@ test("shard K/N: parsing, disjoint contiguous slices covering every episode, Slu
   }
   assert.throws(() => shardSlice(3, { index: 0, count: 4 }), /4 shards for 3 episodes/);
   assert.is(shardPath("out/eval.json", { index: 2, count: 4 }), "out/eval.shard-2-of-4.json");
+  assert.is(shardPath("out/rec.scdd", { index: 0, count: 2 }), "out/rec.shard-0-of-2.scdd");
   assert.is(shardFromEnv({}), null);
   assert.equal(shardFromEnv({ SLURM_ARRAY_TASK_ID: "3", SLURM_ARRAY_TASK_COUNT: "4", SLURM_ARRAY_TASK_MIN: "0", SLURM_ARRAY_TASK_MAX: "3" })?.index, 3);
   // --array=1-4 is shard 0..3

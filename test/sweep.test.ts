@@ -49,7 +49,7 @@ test("a grid expands into numbered runs: train-config overrides + eval settings,
 
 test("scd sweep / sweep run / sweep report: runs by index or array variable, finished runs are left alone, unfinished ones noted", () => {
   const list = scd(["sweep", grid]);
-  assert.is(list.code, 0, list.stderr);
+  assert.is(list.code, 0, `exit ${list.code}: ${list.stderr} ${list.stdout}`);
   assert.match(list.stdout, /3 run\(s\)/);
   assert.match(list.stdout, /2  seed=7 execute=2 hidden=8/);
   assert.is(scd(["sweep", grid, "--count"]).stdout.trim(), "3");
@@ -88,7 +88,9 @@ test("an interrupted run resumes from its checkpoint, and its wall-clock budget 
   const ckpt = path.join(dir, "bw/run-000/checkpoint/checkpoint.json");
   const t0 = Date.now();
   // first attempt: killed (as a preempted or timed-out job would be) as soon as it has a checkpoint
-  const child = spawn(process.execPath, [path.join(ROOT, "bin/scd.js"), "sweep", "run", budget, "--index", "0"], { env: { ...process.env, ...noArray, SCD_QUIET: "1" }, stdio: "ignore" });
+  const child = spawn(process.execPath, [path.join(ROOT, "bin/scd.js"), "sweep", "run", budget, "--index", "0"], { cwd: ROOT, env: { ...process.env, ...noArray, SCD_QUIET: "1" }, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (d) => (stderr += d));
   const exited = new Promise((r) => child.once("exit", r));
   let killedAt = 0;
   while (child.exitCode === null && Date.now() - t0 < 600_000) {
@@ -97,7 +99,7 @@ test("an interrupted run resumes from its checkpoint, and its wall-clock budget 
   }
   child.kill("SIGKILL");
   await exited;
-  assert.ok(killedAt >= 1, `the first attempt checkpointed step ${killedAt}`);
+  assert.ok(killedAt >= 1, `the first attempt checkpointed step ${killedAt} (exit ${child.exitCode}: ${stderr})`);
   assert.not.ok(fs.existsSync(path.join(dir, "bw/run-000/train.json")), "the first attempt was killed before it finished training");
   const r = scd(["sweep", "run", budget, "--index", "0"], noArray);
   const elapsed = (Date.now() - t0) / 1000;

@@ -3,6 +3,7 @@
  * the shards' rows concatenated in shard order are the single run's rows in seed order. K and N come from a flag
  * or, on a cluster, from the scheduler's array variables (Slurm job arrays, Kubernetes Indexed Jobs).
  */
+import * as path from "node:path";
 import { ScdError } from "../errors.ts";
 
 export interface Shard {
@@ -64,8 +65,8 @@ export function shardSlice(episodes: number, s: Shard): { start: number; count: 
   return { start, count: Math.floor(((s.index + 1) * episodes) / s.count) - start };
 }
 
-/** "out/eval.json" → "out/eval.shard-2-of-4.json": every task of an array writes its own file. */
-export function shardPath(jsonPath: string, s: Shard): string {
-  const tag = `.shard-${s.index}-of-${s.count}`;
-  return jsonPath.endsWith(".json") ? jsonPath.slice(0, -5) + tag + ".json" : jsonPath + tag;
+/** "out/eval.json" → "out/eval.shard-2-of-4.json" (any extension): every task of an array writes its own file. */
+export function shardPath(file: string, s: Shard): string {
+  const ext = path.extname(file);
+  return `${file.slice(0, file.length - ext.length)}.shard-${s.index}-of-${s.count}${ext}`;
 }
