@@ -135,7 +135,7 @@ test("a rollout recorded by eval (--record .scdd) exports to LeRobot and reads b
   await evaluate({
     makeEnv: () => makeEnv("reach-obstacle-v1"),
     makePolicy: async () => builtinPolicy("expert", "reach-obstacle-v1", (await makeEnv("reach-obstacle-v1")).actionSpace),
-    episodes: 2, seedStart: 0, loop: { strategy: { kind: "receding", execute: 4 }, latencyMs: 0 }, recordPath: rec,
+    episodes: 2, seedStart: 0, loop: { strategy: { kind: "receding", execute: 1 }, latencyMs: 0 }, recordPath: rec,
   });
   const { buffer, header } = readDataset(rec);
   assert.is(header.meta.fps, 10);
