@@ -2,12 +2,16 @@
  * Score-vs-training-time curve of a run trained with --eval-every: reads <run>/metrics.jsonl (evalAvgMaxReward at
  * each evaluation, trainSeconds = training time without evaluations and checkpoints), writes a PNG beside the
  * PyTorch Diffusion-Policy U-Net reference of issue 9, and prints the first time each threshold was reached.
- * Usage: npx tsx scripts/curve-report.ts <run dir> <out.png> [label]
+ * Usage: npx tsx scripts/curve-report.ts <run dir> <out.png> [label] [--final <minutes>,<score>,<label>]
+ * (--final adds a separately measured point, e.g. the full 50-seed evaluation of the final checkpoint)
  */
 import * as fs from "node:fs";
 import { plotSeries } from "../src/util/chart.ts";
 
-const [dir, png, label = dir] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const fi = args.indexOf("--final");
+const finals = fi >= 0 ? args.splice(fi, 2)[1].split(";").map((f) => f.split(",")) : [];
+const [dir, png, label = dir] = args;
 if (!dir || !png) {
   process.stderr.write("usage: npx tsx scripts/curve-report.ts <run dir> <out.png> [label]\n");
   process.exit(2);
@@ -23,7 +27,8 @@ const rows = [...byStep.values()].filter((m) => m.evalAvgMaxReward !== undefined
 const pts = rows.map((m) => [m.trainSeconds / 60, m.evalAvgMaxReward] as [number, number]);
 plotSeries(png, [
   { label: "PyTorch DP U-Net reference (50 seeds, same machine kind)", points: PYTORCH_UNET, line: true, color: "#999999" },
-  { label: `${label} (EMA weights, ${rows[0]?.evalEpisodes ?? 20} test seeds per point)`, points: pts, line: true },
+  { label: `${label} (EMA weights, first ${rows[0]?.evalEpisodes ?? 20} test seeds per point)`, points: pts, line: true },
+  ...finals.map(([m, sc, l]) => ({ label: l, points: [[Number(m), Number(sc)]] as [number, number][], color: "#111111" })),
 ], { title: "Push-T: mean max reward vs training minutes (this machine)", xLabel: "training minutes", yLabel: "score", yMin: 0, yMax: 1 });
 for (const thr of [0.5, 0.75, 0.9]) {
   const hit = rows.find((m) => m.evalAvgMaxReward >= thr);
