@@ -115,7 +115,7 @@ test("2: scd eval on the issue's checkpoint (normalizer deleted) exits 2 with th
 function reachCheckpoint(name: string, scale = 1): string {
   const { config, policy } = make("mlp-bc");
   const w = Object.fromEntries(Object.entries(modelWeights(policy.model)).map(([k, v]) => [k, v.map((x) => x * scale + (scale > 1 ? scale : 0))]));
-  const meta: CheckpointMeta = { format: "scd-checkpoint", version: 1, policy: "mlp-bc", config, layout, normalizers: norms, step: 0, numParams: policy.model.numParams(), seed: 1, info: {} };
+  const meta: CheckpointMeta = { format: "scd-checkpoint", version: 1, policy: "mlp-bc", config: config as Record<string, unknown>, layout, normalizers: norms, step: 0, numParams: policy.model.numParams(), seed: 1, info: {} };
   const d = path.join(dir, name);
   writeCheckpoint(d, meta, w);
   policy.dispose();
