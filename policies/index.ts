@@ -2,3 +2,4 @@
 import "./scd/index.ts";
 import "./causal-diffusion/index.ts";
 import "./mlp-bc/index.ts";
+import "./dp-unet/index.ts";

@@ -35,6 +35,7 @@ const layoutObsOnly = frameLayout([{ name: "observation.state", dim: 3 }], 2, { 
 const CASES: { id: string; name: string; cfg: Record<string, unknown>; layout: typeof layout }[] = [
   ...Object.entries(SMALL).map(([name, cfg]) => ({ id: name, name, cfg, layout })),
   { id: "scd (mlp decoder, observation-only frames)", name: "scd", cfg: { ...SMALL.scd, decoder: "mlp", decDModel: 32, decLayers: 2, prevAction: false }, layout: layoutObsOnly },
+  { id: "dp-unet", name: "dp-unet", cfg: { horizon: 4, downDims: [8, 16], nGroups: 4, stepEmbedDim: 8, kernelSize: 3 }, layout: layoutObsOnly }, // observation-only frames (frameOptions)
 ];
 const obsAt = (t: number) => ({ "observation.state": Float32Array.of(Math.sin(t), Math.cos(t), 0.1 * (t % 7)) });
 
