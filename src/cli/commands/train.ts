@@ -58,7 +58,7 @@ export function trainConfigFromFlags(flags: Flags): TrainConfig {
 }
 
 export const TRAIN_FLAGS = {
-  policy: { type: "string", desc: "policy name: scd | causal-diffusion | mlp-bc" },
+  policy: { type: "string", desc: "policy name: scd | causal-diffusion | mlp-bc | dp-unet" },
   dataset: { type: "string", desc: "demonstrations (.scdd or Zarr); default: the shipped Push-T demonstrations" },
   config: { type: "string", desc: "JSON file with training config (flags override it)" },
   "policy-config": { type: "string", desc: "JSON object of policy config overrides, e.g. '{\"history\":2}'" },
