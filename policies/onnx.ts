@@ -2,3 +2,4 @@
 import "./scd/onnx.ts";
 import "./causal-diffusion/onnx.ts";
 import "./mlp-bc/onnx.ts";
+import "./dp-unet/onnx.ts";
