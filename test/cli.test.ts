@@ -83,7 +83,7 @@ test("npm start's main job: the shipped checkpoint and one trained now, side by 
   const r = scd(["start", "--steps", "2", "--episodes", "2", "--gifs", "1", "--out", out]);
   assert.is(r.code, 0, r.stderr);
   // the terminal says plainly which is which, with the numbers and the files
-  assert.match(r.stdout, /A\. SHIPPED: Shipped checkpoint \(trained for (an unknown time|[\d.]+ min)[^)]*, step \d+\)/);
+  assert.match(r.stdout, /A\. SHIPPED: Shipped checkpoint \(trained for (an unknown time|[\d.]+ min).*, step \d+\)$/m);
   assert.match(r.stdout, /B\. TRAINED JUST NOW: Trained just now for [\d.]+ min with the best recipe/);
   assert.match(r.stdout, /mean score \(avg_max_reward\) \d\.\d{3}, success/);
   assert.match(r.stderr, /\[1\/3\] A\. shipped checkpoint[\s\S]*\[2\/3\] B\. training[\s\S]*\[3\/3\] B\. evaluating/);

@@ -41,7 +41,7 @@ function part(title: string, gif: string, checkpoint: string): StartPart {
 
 test("the page names both parts, inlines every GIF, escapes what it quotes, and the summary says which is which", () => {
   const gif = path.join(dir, "a.gif");
-  writeGif(gif, [{ width: 4, height: 4, data: new Uint8Array(48).fill(200) }]);
+  writeGif(gif, [{ width: 4, height: 4, data: new Uint8ClampedArray(48).fill(200) }]);
   const r: StartReport = {
     createdAt: "2026-01-01T00:00:00Z", machine: "2 × CPU", backend: "wasm", budgetMinutes: 10, wallSeconds: 90,
     protocol: { env: "pusht-v1", episodes: 2, seedStart: 100000, latencyMs: 0, strategy: "receding", maxSteps: 300 },

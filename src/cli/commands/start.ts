@@ -32,19 +32,26 @@ const SEED_START = 100000; // Diffusion Policy's Push-T test seeds
 const PARALLEL = 10;
 const GIF_SIZE = 256; // px: a 300-step GIF at 512 px is ~0.9 MB, and the report inlines every GIF
 
+/** The records of a metrics.jsonl; a torn last line (a live run's) is skipped. */
+function metricLines(file: string): Record<string, unknown>[] {
+  return fs.readFileSync(file, "utf8").split("\n").filter(Boolean).flatMap((l) => {
+    try {
+      return [JSON.parse(l) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}
+
 /** Seconds of training steps behind a checkpoint: info.trainSeconds, else the last trainSeconds of a metrics.jsonl beside it. */
 export function recordedTraining(dir: string, info: Record<string, unknown>): { seconds: number | null; source: string; metrics: string | null } {
   const metrics = [path.join(dir, "metrics.jsonl"), path.join(path.dirname(dir), "metrics.jsonl")].find((f) => fs.existsSync(f)) ?? null;
   if (typeof info.trainSeconds === "number") return { seconds: info.trainSeconds, source: "checkpoint.json info.trainSeconds", metrics };
   if (metrics) {
-    const lines = fs.readFileSync(metrics, "utf8").split("\n").filter(Boolean);
+    const lines = metricLines(metrics);
     for (let i = lines.length - 1; i >= 0; i--) {
-      try {
-        const t = JSON.parse(lines[i]).trainSeconds;
-        if (typeof t === "number") return { seconds: t, source: `trainSeconds in ${metrics}`, metrics };
-      } catch {
-        /* a torn last line of a live run: look further up */
-      }
+      const t = lines[i].trainSeconds;
+      if (typeof t === "number") return { seconds: t, source: `trainSeconds in ${metrics}`, metrics };
     }
   }
   return { seconds: null, source: "not recorded in checkpoint.json nor in a metrics.jsonl beside it", metrics };
@@ -56,13 +63,7 @@ export function recordedTraining(dir: string, info: Record<string, unknown>): { 
  */
 function curvesFromMetrics(metrics: string, dir: string, title: string): { loss: string | null; score: string | null } {
   const tr: [number, number][] = [], val: [number, number][] = [], score: [number, number][] = [];
-  for (const l of fs.readFileSync(metrics, "utf8").split("\n").filter(Boolean)) {
-    let m: Record<string, unknown>;
-    try {
-      m = JSON.parse(l);
-    } catch {
-      continue; // a torn last line of a live run
-    }
+  for (const m of metricLines(metrics)) {
     const step = m.step as number;
     if (typeof m.loss === "number") tr.push([step, m.loss]);
     if (typeof m.valLoss === "number") val.push([step, m.valLoss]);
