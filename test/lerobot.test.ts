@@ -13,7 +13,7 @@ import "../datasets/index.ts";
 import { loadDataset } from "../src/data/load.ts";
 import { readDataset } from "../src/data/native.ts";
 import { computeStats } from "../src/data/normalizer.ts";
-import { concatEpisodes, getEpisode, type EpisodeBuffer } from "../src/data/episodes.ts";
+import type { EpisodeBuffer } from "../src/data/episodes.ts";
 import { ScdError } from "../src/errors.ts";
 import { writeLeRobot } from "../datasets/lerobot/write.ts";
 import { PUSHT_NATIVE, scd } from "./helpers.ts";
@@ -40,7 +40,12 @@ function assertSame(a: EpisodeBuffer, b: EpisodeBuffer): void {
 }
 
 /** The first n demonstrations: small fixtures for the error cases. */
-const small = (n: number) => concatEpisodes(pusht.schema, Array.from({ length: n }, (_, k) => getEpisode(pusht, k)));
+function small(n: number): EpisodeBuffer {
+  // the first n episodes, sliced straight from the flat arrays (a fresh copy each time)
+  const total = pusht.episodeEnds[pusht.episodeEnds.length - 1], end = pusht.episodeEnds[n - 1];
+  const data = Object.fromEntries(Object.entries(pusht.data).map(([k, v]) => [k, v.slice(0, (end * v.length) / total)]));
+  return { schema: structuredClone(pusht.schema), data, episodeEnds: pusht.episodeEnds.slice(0, n) } as EpisodeBuffer;
+}
 
 async function variant(name: string, n = 3, opts: Parameters<typeof writeLeRobot>[2] = {}): Promise<string> {
   const p = path.join(dir, name);

@@ -137,7 +137,7 @@ test("batch is dynamic: 3 streams at once equal 3 single streams (scd)", () => {
   const ms = singles.map((s) => (s as unknown as { model: typeof m3 }).model);
   m3.reset(3);
   ms.forEach((m) => m.reset(1));
-  const rng = new Rng(4), F = layout.frameDim;
+  const rng = new Rng(4), F = readCheckpointMeta(path.join(dir, "scd-0")).layout.frameDim; // the export's own frame size
   for (let t = 0; t < 12; t++) {
     const f = Float32Array.from({ length: 3 * F }, () => rng.normal());
     m3.observe(f);

@@ -46,6 +46,9 @@ export function buildExport(meta: CheckpointMeta, weights: Record<string, Float3
   // defaults it was saved under, then the schema's; the manifest records it complete
   const pdef = policyDef(meta.policy);
   const config = parsePolicyConfig(pdef, { ...pdef.savedDefaults, ...meta.config }, `${where}/checkpoint.json`);
+  // the schema drops keys it does not know; an export must not silently ignore an architecture field
+  for (const [k, v] of Object.entries(meta.config as Record<string, unknown>))
+    if (!(k in config)) throw new ScdError(`${where}/checkpoint.json: config field "${k}" = ${JSON.stringify(v)} is not supported by the ONNX export of ${meta.policy}`);
   meta = { ...meta, config };
   const reader = new WeightReader(weights, `${where}/weights.msgpack`);
   const { graphs, facts } = def.build(meta, reader);
