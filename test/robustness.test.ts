@@ -38,6 +38,7 @@ const obs = (x: number, y: number) => ({ "observation.state": Float32Array.of(x,
 
 test("setup: wasm backend", async () => {
   await initBackend("wasm");
+  await tf.setBackend("wasm"); // test files share one process: an earlier file may have switched to cpu
   assert.is(tf.getBackend(), "wasm");
 });
 
