@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { ScdError } from "../errors.ts";
+import { readVersionedJson } from "../util/fsx.ts";
 import { CheckpointMeta, readCheckpointMeta, readWeights } from "../policy/checkpoint.ts";
 import { NormSetSchema } from "../data/normalizer.ts";
 import { policyDef, parsePolicyConfig } from "../policy/model.ts";
@@ -106,18 +107,7 @@ export function readManifest(dir: string): Manifest {
   const f = path.join(dir, "manifest.json");
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new ScdError(`${dir}: no such directory`);
   if (!fs.existsSync(f)) throw new ScdError(`${dir}: not an ONNX export (no manifest.json; create one with "scd export <checkpoint> --format onnx --out ${dir}")`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(f, "utf8"));
-  } catch (e) {
-    throw new ScdError(`${f}: corrupt JSON (${(e as Error).message})`);
-  }
-  const fmt = (raw as { format?: unknown })?.format, ver = (raw as { version?: unknown })?.version;
-  if (fmt !== EXPORT_FORMAT) throw new ScdError(`${f}: format "${String(fmt)}" is not "${EXPORT_FORMAT}"`);
-  if (ver !== EXPORT_VERSION) throw new ScdError(`${f}: unsupported export version ${String(ver)} (this scd reads version ${EXPORT_VERSION})`);
-  const r = Manifest.safeParse(raw);
-  if (!r.success) throw new ScdError(`${f}: invalid manifest: ${r.error.issues[0].path.join(".")}: ${r.error.issues[0].message}`);
-  return r.data;
+  return readVersionedJson(f, EXPORT_FORMAT, EXPORT_VERSION, Manifest, { version: "export", invalid: "manifest" });
 }
 
 const fmtShape = (s: (number | string)[]) => `[${s.join(", ")}]`;

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { Packr } from "msgpackr";
 import { z } from "zod";
 import { ScdError } from "../errors.ts";
+import { readVersionedJson } from "../util/fsx.ts";
 import { NormSetSchema, normDim } from "../data/normalizer.ts";
 
 export const CKPT_FORMAT = "scd-checkpoint";
@@ -53,19 +54,9 @@ export function writeCheckpoint(dir: string, meta: CheckpointMeta, weights: Weig
 export function readCheckpointMeta(dir: string): CheckpointMeta {
   const f = path.join(dir, "checkpoint.json");
   if (!fs.existsSync(f)) throw new ScdError(`${dir}: not a checkpoint (no checkpoint.json)`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(f, "utf8"));
-  } catch (e) {
-    throw new ScdError(`${f}: corrupt JSON (${(e as Error).message})`);
-  }
-  const fmt = (raw as { format?: unknown })?.format, ver = (raw as { version?: unknown })?.version;
-  if (fmt !== CKPT_FORMAT) throw new ScdError(`${f}: format "${String(fmt)}" is not "${CKPT_FORMAT}"`);
-  if (ver !== CKPT_VERSION) throw new ScdError(`${f}: unsupported checkpoint version ${String(ver)} (this scd reads version ${CKPT_VERSION})`);
-  const r = CheckpointMeta.safeParse(raw);
-  if (!r.success) throw new ScdError(`${f}: invalid checkpoint: ${r.error.issues[0].path.join(".")}: ${r.error.issues[0].message}`);
-  checkMetaParts(r.data, f);
-  return r.data;
+  const meta = readVersionedJson(f, CKPT_FORMAT, CKPT_VERSION, CheckpointMeta, { version: "checkpoint", invalid: "checkpoint" });
+  checkMetaParts(meta, f);
+  return meta;
 }
 
 /**
