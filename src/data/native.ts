@@ -6,41 +6,11 @@
  * Readers load header + footer and decode episodes lazily.
  */
 import * as fs from "node:fs";
-import { Packr } from "msgpackr";
-import { z } from "zod";
 import { ScdError } from "../errors.ts";
-import { crc32 } from "../util/fsx.ts";
-import { type Schema, type Episode, type EpisodeBuffer, concatEpisodes, episodeLength } from "./episodes.ts";
+import { type Schema, type Episode, type EpisodeBuffer, concatEpisodes } from "./episodes.ts";
+import { type DatasetHeader, type DatasetFooter, headerBytes, episodeRecord, footerBytes, openContainer, decodeEpisode } from "./native-bytes.ts";
 
-export const FORMAT = "scd-dataset";
-export const VERSION = 1;
-const MAGIC = Buffer.from("SCDDSET1");
-const END_MAGIC = Buffer.from("SCDDEND1");
-// moreTypes keeps typed arrays typed; no records, so any msgpack reader sees plain maps
-const packr = new Packr({ moreTypes: true, useRecords: false });
-
-const HeaderSchema = z.object({
-  format: z.string(),
-  version: z.number().int(),
-  schema: z.record(z.string(), z.object({ shape: z.array(z.number().int().positive()), dtype: z.enum(["float32", "uint8"]).optional() })),
-  meta: z.record(z.string(), z.unknown()).default({}),
-});
-const FooterSchema = z.object({
-  episodes: z.number().int().nonnegative(),
-  steps: z.number().int().nonnegative(),
-  episodeEnds: z.array(z.number().int()),
-  offsets: z.array(z.number().int()),
-  lengths: z.array(z.number().int()),
-  crcs: z.array(z.number().int()),
-});
-export type DatasetHeader = z.infer<typeof HeaderSchema>;
-
-function frame(obj: unknown): Buffer {
-  const body = packr.pack(obj);
-  const len = Buffer.alloc(4);
-  len.writeUInt32LE(body.length);
-  return Buffer.concat([len, body]);
-}
+export { FORMAT, VERSION, type DatasetHeader, encodeDataset, decodeDataset } from "./native-bytes.ts";
 
 /** Streams whole episodes into a temporary file; `finalize()` makes it a valid dataset atomically. */
 export class DatasetWriter {
@@ -56,11 +26,10 @@ export class DatasetWriter {
   constructor(readonly path: string, readonly schema: Schema, meta: Record<string, unknown> = {}) {
     this.partialPath = `${path}.partial`;
     this.fd = fs.openSync(this.partialPath, "w");
-    this.write(MAGIC);
-    this.write(frame({ format: FORMAT, version: VERSION, schema, meta }));
+    for (const b of headerBytes(schema, meta)) this.write(b);
   }
 
-  private write(buf: Buffer): void {
+  private write(buf: Uint8Array): void {
     fs.writeSync(this.fd, buf, 0, buf.length, this.pos);
     this.pos += buf.length;
   }
@@ -71,14 +40,10 @@ export class DatasetWriter {
 
   appendEpisode(ep: Episode): void {
     if (this.closed) throw new ScdError(`${this.path}: writer already finalized`);
-    const len = episodeLength(this.schema, ep, `${this.path}: episode ${this.ends.length}`);
-    for (const [name, arr] of Object.entries(ep))
-      for (let i = 0; i < arr.length; i++)
-        if (!Number.isFinite(arr[i])) throw new ScdError(`${this.path}: episode ${this.ends.length} feature "${name}" has a non-finite value (${arr[i]}) at index ${i}`);
-    const rec = frame({ episode: this.ends.length, length: len, data: ep });
+    const { rec, len, crc } = episodeRecord(this.schema, ep, this.ends.length, this.path);
     this.offsets.push(this.pos);
     this.lengths.push(rec.length);
-    this.crcs.push(crc32(rec));
+    this.crcs.push(crc);
     this.write(rec);
     this.ends.push((this.ends.at(-1) ?? 0) + len);
   }
@@ -86,11 +51,8 @@ export class DatasetWriter {
   finalize(): void {
     if (this.closed) return;
     const footerOffset = this.pos;
-    this.write(frame({ episodes: this.ends.length, steps: this.ends.at(-1) ?? 0, episodeEnds: this.ends, offsets: this.offsets, lengths: this.lengths, crcs: this.crcs }));
-    const trailer = Buffer.alloc(16);
-    trailer.writeBigUInt64LE(BigInt(footerOffset));
-    END_MAGIC.copy(trailer, 8);
-    this.write(trailer);
+    const f = { episodes: this.ends.length, steps: this.ends.at(-1) ?? 0, episodeEnds: this.ends, offsets: this.offsets, lengths: this.lengths, crcs: this.crcs };
+    for (const b of footerBytes(f, footerOffset)) this.write(b);
     fs.fsyncSync(this.fd);
     fs.closeSync(this.fd);
     this.closed = true;
@@ -109,7 +71,7 @@ export class DatasetWriter {
 export class DatasetReader {
   private constructor(
     readonly path: string, private readonly fd: number, readonly header: DatasetHeader,
-    private readonly footer: z.infer<typeof FooterSchema>,
+    private readonly footer: DatasetFooter,
   ) {}
 
   static open(path: string): DatasetReader {
@@ -120,34 +82,12 @@ export class DatasetReader {
       throw new ScdError(`${path}: cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
     try {
-      const size = fs.fstatSync(fd).size;
-      const read = (pos: number, len: number, what: string): Buffer => {
-        if (pos < 0 || pos + len > size) throw new ScdError(`${path}: truncated or corrupt (${what} at byte ${pos}+${len} lies beyond the file size ${size})`);
+      const { header, footer } = openContainer(path, fs.fstatSync(fd).size, (pos, len) => {
         const b = Buffer.alloc(len);
         fs.readSync(fd, b, 0, len, pos);
         return b;
-      };
-      if (size < MAGIC.length || !read(0, 8, "magic").equals(MAGIC)) throw new ScdError(`${path}: not an scd dataset (bad magic bytes; expected a file written by scd)`);
-      if (size < 8 + 16 || !read(size - 8, 8, "trailer").equals(END_MAGIC)) throw new ScdError(`${path}: truncated or unfinished dataset (no end marker; was recording interrupted before finalize?)`);
-      const footerOffset = Number(read(size - 16, 8, "trailer").readBigUInt64LE());
-      const decode = (pos: number, what: string): unknown => {
-        const len = read(pos, 4, what).readUInt32LE();
-        try {
-          return packr.unpack(read(pos + 4, len, what));
-        } catch (e) {
-          throw new ScdError(`${path}: corrupt ${what} (${(e as Error).message})`);
-        }
-      };
-      const header = HeaderSchema.safeParse(decode(8, "header"));
-      if (!header.success) throw new ScdError(`${path}: invalid header: ${header.error.issues[0].path.join(".")}: ${header.error.issues[0].message}`);
-      if (header.data.format !== FORMAT) throw new ScdError(`${path}: format "${header.data.format}" is not "${FORMAT}"`);
-      if (header.data.version !== VERSION) throw new ScdError(`${path}: unsupported format version ${header.data.version} (this scd reads version ${VERSION})`);
-      const footer = FooterSchema.safeParse(decode(footerOffset, "footer"));
-      if (!footer.success) throw new ScdError(`${path}: invalid footer: ${footer.error.issues[0].path.join(".")}: ${footer.error.issues[0].message}`);
-      const f = footer.data;
-      if (f.episodeEnds.length !== f.episodes || f.offsets.length !== f.episodes || f.crcs.length !== f.episodes)
-        throw new ScdError(`${path}: corrupt footer (${f.episodes} episodes but ${f.episodeEnds.length} ends, ${f.offsets.length} offsets)`);
-      return new DatasetReader(path, fd, header.data, f);
+      });
+      return new DatasetReader(path, fd, header, footer);
     } catch (e) {
       fs.closeSync(fd);
       throw e;
@@ -171,14 +111,7 @@ export class DatasetReader {
     if (!(k >= 0 && k < this.numEpisodes)) throw new ScdError(`${this.path}: episode ${k} out of range (0..${this.numEpisodes - 1})`);
     const buf = Buffer.alloc(this.footer.lengths[k]);
     const got = fs.readSync(this.fd, buf, 0, buf.length, this.footer.offsets[k]);
-    if (got !== buf.length || crc32(buf) !== this.footer.crcs[k]) throw new ScdError(`${this.path}: episode ${k} is corrupt (checksum mismatch)`);
-    const rec = packr.unpack(buf.subarray(4)) as { data?: Episode };
-    const where = `${this.path}: episode ${k}`;
-    if (!rec || typeof rec !== "object" || !rec.data) throw new ScdError(`${where}: record has no data`);
-    const len = episodeLength(this.schema, rec.data, where);
-    const want = this.footer.episodeEnds[k] - (k ? this.footer.episodeEnds[k - 1] : 0);
-    if (len !== want) throw new ScdError(`${where}: has ${len} steps, the footer says ${want}`);
-    return rec.data;
+    return decodeEpisode(this.path, this.schema, this.footer, k, buf.subarray(0, got));
   }
 
   readAll(): EpisodeBuffer {

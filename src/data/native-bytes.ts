@@ -1,0 +1,141 @@
+/**
+ * The native dataset format (.scdd) on bytes, browser-safe (no node: imports): record framing, the container's
+ * header/footer checks shared with the file reader (native.ts), and whole-file encode/decode in memory — what a
+ * web page records and downloads, or loads from a picked file. Layout (native.ts has the full description):
+ *   "SCDDSET1" | [u32 len][header] | [u32 len][episode 0] ... | [u32 len][footer] | [u64 footerOffset]["SCDDEND1"]
+ */
+import { Packr } from "msgpackr";
+import { z } from "zod";
+import { ScdError } from "../errors.ts";
+import { crc32 } from "../util/crc32.ts";
+import { type Schema, type Episode, type EpisodeBuffer, concatEpisodes, episodeLength } from "./episodes.ts";
+
+export const FORMAT = "scd-dataset";
+export const VERSION = 1;
+export const MAGIC = new TextEncoder().encode("SCDDSET1");
+export const END_MAGIC = new TextEncoder().encode("SCDDEND1");
+// moreTypes keeps typed arrays typed; no records, so any msgpack reader sees plain maps
+const packr = new Packr({ moreTypes: true, useRecords: false });
+
+const HeaderSchema = z.object({
+  format: z.string(),
+  version: z.number().int(),
+  schema: z.record(z.string(), z.object({ shape: z.array(z.number().int().positive()), dtype: z.enum(["float32", "uint8"]).optional() })),
+  meta: z.record(z.string(), z.unknown()).default({}),
+});
+const FooterSchema = z.object({
+  episodes: z.number().int().nonnegative(),
+  steps: z.number().int().nonnegative(),
+  episodeEnds: z.array(z.number().int()),
+  offsets: z.array(z.number().int()),
+  lengths: z.array(z.number().int()),
+  crcs: z.array(z.number().int()),
+});
+export type DatasetHeader = z.infer<typeof HeaderSchema>;
+export type DatasetFooter = z.infer<typeof FooterSchema>;
+
+const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** One length-prefixed msgpack record. */
+export function frameRecord(obj: unknown): Uint8Array {
+  const body = packr.pack(obj);
+  const out = new Uint8Array(4 + body.length);
+  new DataView(out.buffer).setUint32(0, body.length, true);
+  out.set(body, 4);
+  return out;
+}
+
+/** A checked episode record: the framed bytes and their CRC. Throws naming `where`, the feature and the index of a non-finite value. */
+export function episodeRecord(schema: Schema, ep: Episode, index: number, where: string): { rec: Uint8Array; len: number; crc: number } {
+  const len = episodeLength(schema, ep, `${where}: episode ${index}`);
+  for (const [name, arr] of Object.entries(ep))
+    for (let i = 0; i < arr.length; i++)
+      if (!Number.isFinite(arr[i])) throw new ScdError(`${where}: episode ${index} feature "${name}" has a non-finite value (${arr[i]}) at index ${i}`);
+  const rec = frameRecord({ episode: index, length: len, data: ep });
+  return { rec, len, crc: crc32(rec) };
+}
+
+/** Footer record + 16-byte trailer for a container whose footer starts at `footerOffset`. */
+export function footerBytes(f: DatasetFooter, footerOffset: number): Uint8Array[] {
+  const trailer = new Uint8Array(16);
+  new DataView(trailer.buffer).setBigUint64(0, BigInt(footerOffset), true);
+  trailer.set(END_MAGIC, 8);
+  return [frameRecord(f), trailer];
+}
+
+export const headerBytes = (schema: Schema, meta: Record<string, unknown>): Uint8Array[] => [MAGIC, frameRecord({ format: FORMAT, version: VERSION, schema, meta })];
+
+/**
+ * Header and footer of a container of `size` bytes read through `read(pos, len)`. Throws ScdError naming `where`
+ * for a foreign file, a file cut short, a corrupt record, a wrong format or version.
+ */
+export function openContainer(where: string, size: number, readAt: (pos: number, len: number) => Uint8Array): { header: DatasetHeader; footer: DatasetFooter } {
+  const read = (pos: number, len: number, what: string): Uint8Array => {
+    if (pos < 0 || pos + len > size) throw new ScdError(`${where}: truncated or corrupt (${what} at byte ${pos}+${len} lies beyond the file size ${size})`);
+    return readAt(pos, len);
+  };
+  const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (size < MAGIC.length || !equal(read(0, 8, "magic"), MAGIC)) throw new ScdError(`${where}: not an scd dataset (bad magic bytes; expected a file written by scd)`);
+  if (size < 8 + 16 || !equal(read(size - 8, 8, "trailer"), END_MAGIC)) throw new ScdError(`${where}: truncated or unfinished dataset (no end marker; was recording interrupted before finalize?)`);
+  const footerOffset = Number(view(read(size - 16, 8, "trailer")).getBigUint64(0, true));
+  const decode = (pos: number, what: string): unknown => {
+    const len = view(read(pos, 4, what)).getUint32(0, true);
+    try {
+      return packr.unpack(read(pos + 4, len, what));
+    } catch (e) {
+      throw new ScdError(`${where}: corrupt ${what} (${(e as Error).message})`);
+    }
+  };
+  const header = HeaderSchema.safeParse(decode(8, "header"));
+  if (!header.success) throw new ScdError(`${where}: invalid header: ${header.error.issues[0].path.join(".")}: ${header.error.issues[0].message}`);
+  if (header.data.format !== FORMAT) throw new ScdError(`${where}: format "${header.data.format}" is not "${FORMAT}"`);
+  if (header.data.version !== VERSION) throw new ScdError(`${where}: unsupported format version ${header.data.version} (this scd reads version ${VERSION})`);
+  const footer = FooterSchema.safeParse(decode(footerOffset, "footer"));
+  if (!footer.success) throw new ScdError(`${where}: invalid footer: ${footer.error.issues[0].path.join(".")}: ${footer.error.issues[0].message}`);
+  const f = footer.data;
+  if (f.episodeEnds.length !== f.episodes || f.offsets.length !== f.episodes || f.crcs.length !== f.episodes)
+    throw new ScdError(`${where}: corrupt footer (${f.episodes} episodes but ${f.episodeEnds.length} ends, ${f.offsets.length} offsets)`);
+  return { header: header.data, footer: f };
+}
+
+/** Episode `k` from its record bytes as read (a short read fails the length check), CRC- and length-checked against the footer. */
+export function decodeEpisode(where: string, schema: Schema, footer: DatasetFooter, k: number, buf: Uint8Array): Episode {
+  if (buf.length !== footer.lengths[k] || crc32(buf) !== footer.crcs[k]) throw new ScdError(`${where}: episode ${k} is corrupt (checksum mismatch)`);
+  const rec = packr.unpack(buf.subarray(4)) as { data?: Episode };
+  const at = `${where}: episode ${k}`;
+  if (!rec || typeof rec !== "object" || !rec.data) throw new ScdError(`${at}: record has no data`);
+  const len = episodeLength(schema, rec.data, at);
+  const want = footer.episodeEnds[k] - (k ? footer.episodeEnds[k - 1] : 0);
+  if (len !== want) throw new ScdError(`${at}: has ${len} steps, the footer says ${want}`);
+  return rec.data;
+}
+
+/** A whole dataset file in memory (byte for byte what DatasetWriter writes). Throws as DatasetWriter.appendEpisode. */
+export function encodeDataset(schema: Schema, episodes: Episode[], meta: Record<string, unknown> = {}, where = "dataset"): Uint8Array {
+  const parts = headerBytes(schema, meta);
+  let pos = parts.reduce((a, p) => a + p.length, 0);
+  const f: DatasetFooter = { episodes: 0, steps: 0, episodeEnds: [], offsets: [], lengths: [], crcs: [] };
+  episodes.forEach((ep, k) => {
+    const { rec, len, crc } = episodeRecord(schema, ep, k, where);
+    f.offsets.push(pos);
+    f.lengths.push(rec.length);
+    f.crcs.push(crc);
+    f.episodeEnds.push((f.episodeEnds.at(-1) ?? 0) + len);
+    parts.push(rec);
+    pos += rec.length;
+  });
+  f.episodes = episodes.length;
+  f.steps = f.episodeEnds.at(-1) ?? 0;
+  parts.push(...footerBytes(f, pos));
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) out.set(p, (o += p.length) - p.length);
+  return out;
+}
+
+/** Every episode of a dataset file held in memory; `where` names it in errors (e.g. the picked file's name). */
+export function decodeDataset(bytes: Uint8Array, where: string): { buffer: EpisodeBuffer; header: DatasetHeader } {
+  const { header, footer } = openContainer(where, bytes.length, (pos, len) => bytes.subarray(pos, pos + len));
+  const eps = footer.offsets.map((off, k) => decodeEpisode(where, header.schema, footer, k, bytes.subarray(off, Math.min(bytes.length, off + footer.lengths[k]))));
+  return { buffer: concatEpisodes(header.schema, eps), header };
+}
