@@ -6,7 +6,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { TestScheduler } from "rxjs/testing";
-import { Observable, map, filter, take, type SchedulerLike } from "rxjs";
+import { Observable, VirtualTimeScheduler, VirtualAction, map, filter, take, type SchedulerLike } from "rxjs";
 import { controlLoop, type LoopConfig, type LoopEvent } from "../src/loop/loop.ts";
 import { ticks } from "../src/loop/ticks.ts";
 import { ActionQueue } from "../src/loop/queue.ts";
@@ -179,6 +179,20 @@ test("actions are clamped to the action space; a non-finite chunk is an error, n
     s.flush();
     assert.equal(got.slice(0, 2), [1000, -1000]);
   });
+});
+
+test("ticks: spinning to the due time cannot hang on a clock that stands still while it spins (a virtual one)", () => {
+  // realtime mode's default spin on a virtual clock used to busy-wait forever inside one action (issue 10, item 6)
+  const s = new VirtualTimeScheduler(VirtualAction, 100);
+  let reads = 0;
+  const clock = () => {
+    if (++reads > 5e7) throw new Error("the tick source spun on a clock that does not advance");
+    return s.now() + 1; // ahead of the timers, as a clock that another thread's work moved
+  };
+  const got: number[] = [];
+  ticks(20, s, clock, 2).subscribe((k) => got.push(k));
+  s.flush();
+  assert.equal(got, [0, 1, 2, 3, 4, 5]);
 });
 
 test.run();

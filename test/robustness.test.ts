@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { VirtualTimeScheduler, VirtualAction, map } from "rxjs";
+import { BehaviorSubject, VirtualTimeScheduler, VirtualAction, map } from "rxjs";
 import "../policies/index.ts";
 import { initBackend } from "../src/backend/index.ts";
 import { policyDef } from "../src/policy/model.ts";
@@ -22,6 +22,7 @@ import { summarizeLoop } from "../src/loop/metrics.ts";
 import { parseTopicMap, checkMapAgainstPolicy } from "../src/ros/topic-map.ts";
 import { box } from "../src/env/types.ts";
 import type { ChunkPolicy } from "../src/policy/types.ts";
+import type { TimedObs } from "../src/loop/safety.ts";
 import { ROOT, scd } from "./helpers.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scd-robust-"));
@@ -151,39 +152,94 @@ test("4: scd run --test-server with a 3-value map and a policy trained on 2 exit
 });
 
 /**
- * 6: a policy that blocks the loop's thread for 60 ms per chunk at a 20 ms period. Simulated on a virtual clock
- * that jumps by 60 ms inside sampleChunk, as the wall clock does while the thread is blocked: timers due in the
- * meantime fire late, in order. A sensor publishes every 20 ms (it cannot while the thread is blocked).
+ * One thread's time, simulated for item 6: `block(ms)` is synchronous work on the thread (time passes, nothing
+ * else runs), so timers due meanwhile fire late, in order of due time, and I/O that arrived meanwhile (`arrive`)
+ * is handled after them, as Node runs its timers phase before its poll phase. (rxjs's VirtualTimeScheduler sets
+ * its clock back to each action's due time, so work inside an action could never delay anything.)
  */
-// SKIPPED: under VirtualTimeScheduler with a clock that runs ahead of virtual time, flush() does not return (seen
-// twice, > 10 min); the loop's overload handling is unverified until this is fixed (issue 10, item 6 stays open).
-test.skip("6: overload (60 ms synchronous inference, 20 ms period): lag stays bounded, overdue ticks skipped, no self-inflicted stale", () => {
-  const sched = new VirtualTimeScheduler(VirtualAction, 4000);
-  let blockedMs = 0;
-  const clock = () => sched.now() + blockedMs;
+class ThreadTime extends VirtualTimeScheduler {
+  private readonly io: { at: number; fn: () => void }[] = [];
+  constructor(readonly endMs: number) {
+    super(VirtualAction, endMs);
+  }
+  block(ms: number): void {
+    this.frame += ms;
+  }
+  /** An external event (e.g. a sensor message) that reaches the thread at `at` ms, or when it is next free. */
+  arrive(at: number, fn: () => void): void {
+    this.io.push({ at, fn });
+    this.io.sort((a, b) => a.at - b.at);
+  }
+  override flush(): void {
+    for (;;) {
+      const timer = this.actions[0], io = this.io[0];
+      if (timer && timer.delay <= this.frame) {
+        this.actions.shift();
+        const err = timer.execute(timer.state, timer.delay);
+        if (err) throw err;
+      } else if (io && io.at <= this.frame) this.io.shift()!.fn();
+      else {
+        const next = Math.min(timer?.delay ?? Infinity, io?.at ?? Infinity);
+        if (next > this.endMs) return;
+        this.frame = next; // idle until the next event
+      }
+    }
+  }
+}
+
+test("6 (simulation): blocking delays every timer due meanwhile; I/O that arrived meanwhile comes after them", () => {
+  const s = new ThreadTime(100);
+  const log: string[] = [];
+  s.schedule(() => (log.push(`block@${s.now()}`), s.block(30)), 0);
+  s.schedule(() => log.push(`timer10@${s.now()}`), 10);
+  s.schedule(() => log.push(`timer20@${s.now()}`), 20);
+  s.arrive(15, () => log.push(`io15@${s.now()}`));
+  s.schedule(() => log.push(`timer40@${s.now()}`), 40);
+  s.flush();
+  assert.equal(log, ["block@0", "timer10@30", "timer20@30", "io15@30", "timer40@40"]);
+});
+
+/**
+ * 6: a policy that blocks the loop's thread for 60 ms per chunk at a 20 ms period (receding 8 of H = 16, default
+ * deadline and max observation age), and a sensor process publishing every 20 ms whose messages reach the loop
+ * when its thread is free. Was: the newest command 1.0 s late after 4 s and growing, overdue ticks replayed,
+ * ~40 % fallbacks for "stale observation" made stale by the loop's own inference.
+ */
+test("6: overload (60 ms synchronous inference, 20 ms period): lag stays bounded, overdue ticks skipped, no self-inflicted stale", () => {
+  const P = 20, BLOCK = 60, END = 4000;
+  const sched = new ThreadTime(END);
   const slow: ChunkPolicy = {
     name: "slow", horizon: 16, actionDim: 1, reset() {}, observe() {},
-    sampleChunk: () => ((blockedMs += 60), new Float32Array(16).fill(0.5)),
+    sampleChunk: () => (sched.block(BLOCK), new Float32Array(16).fill(0.5)),
   };
-  const sensor = ticks(20, sched, clock).pipe(map(() => ({ obs: { x: Float32Array.of(0) }, t: clock() })));
+  const sensor = new BehaviorSubject<TimedObs>({ obs: { x: Float32Array.of(0) }, t: 0 });
+  for (let t = P; t <= END; t += P) sched.arrive(t, () => sensor.next({ obs: { x: Float32Array.of(0) }, t: sched.now() }));
   const events: LoopEvent[] = [];
-  controlLoop(slow, sensor, { observationSpace: { x: box([1], -1, 1) }, actionSpace: box([1], -1, 1), actuator: () => {} }, { periodMs: 20, strategy: { kind: "receding", execute: 8 }, fallback: "zero", mode: "realtime", clock }, sched).subscribe((e) => events.push(e));
+  const sub = controlLoop(slow, sensor, { observationSpace: { x: box([1], -1, 1) }, actionSpace: box([1], -1, 1), actuator: () => {} }, { periodMs: P, strategy: { kind: "receding", execute: 8 }, fallback: "zero", mode: "realtime", spinMs: 0 }, sched).subscribe((e) => events.push(e));
   sched.flush();
-  const acts = events.filter((e): e is Extract<LoopEvent, { type: "action" }> => e.type === "action");
+  sub.unsubscribe();
+  const acts = events.filter((e): e is Extract<LoopEvent, { type: "action" }> => e.type === "action" && e.source !== "final");
+  const infs = events.filter((e) => e.type === "inference");
+  const missed = (re: RegExp) => new Set(events.flatMap((e) => (e.type === "miss" && re.test(e.reason) ? [e.tick] : [])));
   const s = summarizeLoop(events);
-  assert.ok(clock() > 4000 && acts.length > 50, `${acts.length} actions in ${clock()} ms`);
-  // the newest command is for the current tick: late by at most one blocking call plus one period (was 1.0 s and growing)
+  assert.ok(sched.now() >= END && infs.length >= 20, `${infs.length} inferences in ${sched.now()} ms`);
+  // every command is for the tick current when it goes out: the lag is under one period, at the end as at the start
   const lag = acts.map((a) => a.t - a.scheduledT);
-  assert.ok(Math.max(...lag) <= 60 + 20, `max lag ${Math.max(...lag)} ms`);
-  assert.ok(lag.at(-1)! <= 60 + 20, `final lag ${lag.at(-1)} ms`);
-  for (const a of acts) assert.ok(Math.floor((a.t - 0) / 20) - a.tick <= 3, `tick ${a.tick} sent at ${a.t}`);
-  // overdue ticks are skipped and reported; the blocked tick's own action was late: a deadline miss, not a late send
-  const reasons = events.filter((e) => e.type === "miss").map((e) => (e as { reason: string }).reason);
-  assert.ok(reasons.filter((r) => /skipped/.test(r)).length >= 2 * s.inferenceMs.count - 2, `skipped: ${reasons.filter((r) => /skipped/.test(r)).length} for ${s.inferenceMs.count} inferences`);
-  assert.ok(reasons.filter((r) => /deadline/.test(r)).length >= s.inferenceMs.count - 1, "each blocking inference is a deadline miss");
-  // the loop's own blocking does not make observations stale (was ~40 % of ticks)
-  assert.is(events.filter((e) => e.type === "error" && /stale/.test(e.reason)).length, 0);
-  assert.ok(s.policyActions >= acts.length / 2, `${s.policyActions} policy actions of ${acts.length}`);
+  for (const a of acts) assert.is(Math.floor(a.t / P), a.tick, `tick ${a.tick} sent at ${a.t} ms`);
+  assert.ok(Math.max(...lag) < P && acts.at(-1)!.t >= END - BLOCK - P, `max lag ${Math.max(...lag)} ms, last command at ${acts.at(-1)!.t} ms`);
+  // each blocking inference: its own tick a deadline miss (no late command), the ticks it blocked skipped
+  const deadline = missed(/deadline/), skipped = missed(/skipped/), sent = new Set(acts.map((a) => a.tick));
+  for (const i of infs) {
+    assert.ok(deadline.has(i.tick) && !sent.has(i.tick), `tick ${i.tick}: its late chunk is a deadline miss, not a late command`);
+    for (let j = i.tick + 1; j < i.tick + BLOCK / P && i.t < END; j++) assert.ok(skipped.has(j) && !sent.has(j), `tick ${j} (blocked by tick ${i.tick}'s inference) skipped`);
+  }
+  const last = Math.max(...sent, ...deadline, ...skipped);
+  for (let k = 0; k <= last; k++) assert.ok(sent.has(k) !== (deadline.has(k) || skipped.has(k)), `tick ${k}: exactly one command or one miss`);
+  assert.is(s.unsent, deadline.size + skipped.size);
+  // the loop's own blocking made no observation stale: no error, no fallback; 5 of every 8 ticks are the policy's
+  assert.is(s.errors, 0, s.firstError ?? "");
+  assert.is(s.fallbacks, 0);
+  assert.ok(s.policyActions >= 0.6 * (s.ticks + s.unsent), `${s.policyActions} policy actions of ${s.ticks + s.unsent} ticks`);
 });
 
 test.run();

@@ -1,9 +1,13 @@
 /**
  * The control loop: observations → policy (one observe() per new frame; a chunk is sampled when the queue asks)
  * → action queue → one action per tick → actuator. Every tick emits an action: a missed deadline, a stale or
- * invalid observation, or a failing policy yields the fallback. The clock is injected: a real-time clock for
- * robots and demos, a virtual one for evaluation (inference latency is then modelled in virtual time, measured
- * or fixed), with the same code path.
+ * invalid observation, or a failing policy yields the fallback. Except under real-time overload (the thread was
+ * blocked past a tick's period, e.g. by a synchronous policy): no command goes out for a tick whose period has
+ * passed. Overdue ticks are skipped, and a tick whose own action came too late is a deadline miss, each a "miss"
+ * event without an action, so the next command is always for the current tick and the lag stays bounded (the
+ * actuator keeps its last command meanwhile, as it must while the thread is blocked). The clock is injected: a
+ * real-time clock for robots and demos, a virtual one for evaluation (inference latency is then modelled in
+ * virtual time, measured or fixed), with the same code path.
  */
 import { Observable, type SchedulerLike, type Subscription } from "rxjs";
 import type { Box, Obs } from "../env/types.ts";
@@ -76,12 +80,15 @@ export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io:
       try {
         return fn();
       } finally {
-        blocked.push([t0, clock()]);
-        if (blocked.length > 64) blocked.shift();
+        const t1 = clock();
+        if (t1 > t0) blocked.push([t0, t1]);
+        if (blocked.length > 64) blocked.shift(); // older windows only matter for ages > 64 calls: then stale anyway
       }
     };
     const blockedSince = (t: number, now: number) => blocked.reduce((a, [b0, b1]) => a + Math.max(0, Math.min(b1, now) - Math.max(b0, t)), 0);
     const late = (scheduledT: number) => cfg.mode === "realtime" && clock() - scheduledT > deadline;
+    // real time: the tick's period has passed (a later tick is due), so a command for it would be a stale one
+    const passed = (tick: number) => cfg.mode === "realtime" && clock() >= start + (tick + 1) * cfg.periodMs;
 
     const tickTimes = new Map<number, number>(); // when each tick actually started (for jitter)
     const send = (tick: number, scheduledT: number, a: Float32Array, source: ActionSource) => {
@@ -98,6 +105,13 @@ export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io:
     };
     const fallback = () => fallbackAction(cfg.fallback, last, io.actionSpace, latest && cfg.holdFrom ? cfg.holdFrom(latest.obs) : null);
     const miss = (tick: number, scheduledT: number, reason: string) => {
+      if (passed(tick)) {
+        // the current tick sends its own command right after this; one for a past tick would only add lag
+        sub.next({ type: "miss", tick, t: clock(), reason: `${reason}; no command sent (its period had passed)` });
+        tickTimes.delete(tick);
+        openTick = Math.max(openTick, tick + 1);
+        return;
+      }
       sub.next({ type: "miss", tick, t: clock(), reason });
       send(tick, scheduledT, fallback(), "fallback");
     };
@@ -157,7 +171,7 @@ export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io:
       const scheduledT = start + tick * cfg.periodMs;
       tickTimes.set(tick, now);
       // the tick source skips ticks that are already overdue (it never replays them): report each as a miss
-      for (let j = lastTick + 1; j < tick && lastTick >= 0; j++) sub.next({ type: "miss", tick: j, t: now, reason: "skipped (overdue: the loop was blocked)" });
+      for (let j = lastTick + 1; j < tick && lastTick >= 0; j++) sub.next({ type: "miss", tick: j, t: now, reason: "skipped (overdue: the loop was blocked); no command sent" });
       if (tick > openTick && lastTick >= 0) openTick = tick;
       lastTick = tick;
       if (waiting) {
@@ -184,16 +198,17 @@ export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io:
           // e.g. a frame that is not finite after normalization: never act on a plan that frame should have changed
           sub.next({ type: "error", tick, t: now, reason: `policy.observe failed: ${(e as Error).message}` });
           queue.clear();
-          send(tick, scheduledT, fallback(), "fallback");
+          if (passed(tick)) miss(tick, scheduledT, "deadline (policy.observe blocked past the period)");
+          else send(tick, scheduledT, fallback(), "fallback");
           return;
         }
       }
       if (!inFlight && queue.needsInference(tick)) infer(tick);
       if (closed) return;
       const a = queue.pop(tick);
-      // a synchronous inference (or observe) in this tick ran past its deadline: its command would go out late
-      // (a tick that merely fired late, with no blocking call of ours, still sends the policy's action)
-      if (a && late(scheduledT) && now - scheduledT <= deadline) return miss(tick, scheduledT, `deadline (the action was ready ${(clock() - scheduledT).toFixed(1)} ms after its tick)`);
+      // a synchronous inference (or observe) in this tick ran past its deadline or period: its command would go
+      // out late (a tick that merely fired late, with no blocking call of ours, still sends the policy's action)
+      if (a && (passed(tick) || (late(scheduledT) && now - scheduledT <= deadline))) return miss(tick, scheduledT, `deadline (the action was ready ${(clock() - scheduledT).toFixed(1)} ms after its tick)`);
       if (a) return send(tick, scheduledT, a, "policy");
       if (!inFlight) return miss(tick, scheduledT, "empty queue");
       const timer = scheduler.schedule(() => {

@@ -8,8 +8,13 @@ export interface Quantiles {
   max: number;
 }
 export interface LoopSummary {
+  /** Commands sent (one per tick that had one). */
   ticks: number;
+  /** Real-time overload: ticks that passed with no command (skipped while the thread was blocked, or whose action
+   * came after their period). Each is also a miss; ticks + unsent = ticks elapsed. */
+  unsent: number;
   misses: number;
+  /** misses / ticks elapsed (ticks + unsent) */
   missRate: number;
   /** Misses before the first policy action (the first chunk is still being computed) and after it. */
   startupMisses: number;
@@ -40,11 +45,15 @@ export function summarizeLoop(events: LoopEvent[]): LoopSummary {
   const misses = events.filter((e) => e.type === "miss").length;
   const firstPolicy = acts.find((a) => a.source === "policy")?.tick ?? Infinity;
   const startupMisses = events.filter((e) => e.type === "miss" && e.tick < firstPolicy).length;
-  const steadyTicks = acts.filter((a) => a.tick >= firstPolicy).length;
+  const sent = new Set(acts.map((a) => a.tick));
+  const unsentTicks = [...new Set(events.flatMap((e) => (e.type === "miss" && !sent.has(e.tick) ? [e.tick] : [])))];
+  const elapsed = acts.length + unsentTicks.length;
+  const steadyTicks = acts.filter((a) => a.tick >= firstPolicy).length + unsentTicks.filter((t) => t >= firstPolicy).length;
   return {
     ticks: acts.length,
+    unsent: unsentTicks.length,
     misses,
-    missRate: acts.length ? misses / acts.length : 0,
+    missRate: elapsed ? misses / elapsed : 0,
     startupMisses,
     steadyMissRate: steadyTicks ? (misses - startupMisses) / steadyTicks : 0,
     fallbacks: acts.filter((a) => a.source === "fallback").length,
@@ -70,7 +79,7 @@ export function allInferenceFailed(s: LoopSummary, what: string): string | null 
 export function formatSummary(s: LoopSummary): string {
   const f = (q: Quantiles) => `p50 ${q.p50.toFixed(2)} / p95 ${q.p95.toFixed(2)} / p99 ${q.p99.toFixed(2)}`;
   return [
-    `ticks ${s.ticks}, misses ${s.misses} (${(100 * s.missRate).toFixed(2)} %; ${s.startupMisses} before the first chunk, ${(100 * s.steadyMissRate).toFixed(2)} % after), fallbacks ${s.fallbacks}, errors ${s.errors}`,
+    `ticks ${s.ticks}${s.unsent ? ` (+ ${s.unsent} passed without a command)` : ""}, misses ${s.misses} (${(100 * s.missRate).toFixed(2)} %; ${s.startupMisses} before the first chunk, ${(100 * s.steadyMissRate).toFixed(2)} % after), fallbacks ${s.fallbacks}, errors ${s.errors}`,
     `tick jitter ms: ${f(s.jitterMs)}; action delay ms: ${f(s.actionDelayMs)}`,
     `inference ms (${s.inferenceMs.count} calls): ${f(s.inferenceMs)}`,
     `queue depth: ${f(s.queueDepth)}`,

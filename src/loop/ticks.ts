@@ -2,8 +2,9 @@
  * A drift-free tick source: tick k is scheduled for start + k·period on the given clock, so a late tick does not
  * push back the ones after it (setInterval's drift). Works on any scheduler (real, virtual, TestScheduler).
  * `spinMs` (real time only): wake up that much early and spin to the exact time, since Node's timers fire
- * 1–2 ms late; it costs up to spinMs of CPU per tick. Ticks that are already overdue when the source wakes up
- * (the thread was blocked for more than a period) are skipped: the next tick emitted is the current one.
+ * 1–2 ms late; it costs up to spinMs + 1 ms of CPU per tick (bounded on the wall clock, so a clock that does
+ * not advance while spinning, a virtual one, cannot hang it). Ticks that are already overdue when the source
+ * wakes up (the thread was blocked for more than a period) are skipped: the next tick emitted is the current one.
  */
 import { Observable, type SchedulerLike } from "rxjs";
 
@@ -16,8 +17,9 @@ export function ticks(periodMs: number, scheduler: SchedulerLike, clock: () => n
       const current = Math.floor((clock() - start) / periodMs);
       if (current > k) k = current;
       if (spinMs > 0) {
-        const due = start + k * periodMs;
-        while (clock() < due);
+        // bounded by the wall clock: a clock that does not move while we spin (a virtual one) must not hang us
+        const due = start + k * periodMs, until = performance.now() + spinMs + 1;
+        while (clock() < due && performance.now() < until);
       }
       sub.next(k);
       const next = start + (k + 1) * periodMs;
