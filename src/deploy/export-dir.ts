@@ -15,7 +15,10 @@ import { NormSetSchema } from "../data/normalizer.ts";
 import { policyDef, parsePolicyConfig } from "../policy/model.ts";
 import { OPSET, IR_VERSION } from "./onnx-graph.ts";
 import { WeightReader } from "./onnx-nn.ts";
-import { onnxExportDef, type GraphRunner, type ExportFacts } from "./runtime.ts";
+import { onnxExportDef, type GraphRunner } from "./runtime.ts";
+import { checkGraphIO } from "./graph-check.ts";
+
+export { factsOf } from "./graph-check.ts";
 
 export const EXPORT_FORMAT = "scd-onnx-export";
 export const EXPORT_VERSION = 1;
@@ -110,8 +113,6 @@ export function readManifest(dir: string): Manifest {
   return readVersionedJson(f, EXPORT_FORMAT, EXPORT_VERSION, Manifest, { version: "export", invalid: "manifest" });
 }
 
-const fmtShape = (s: (number | string)[]) => `[${s.join(", ")}]`;
-
 /** Load every graph with `load` and check it against the manifest (file, checksum, input/output names, types, shapes). */
 export function loadGraphs(dir: string, m: Manifest, load: (bytes: Uint8Array) => GraphRunner): Record<string, GraphRunner> {
   const mf = path.join(dir, "manifest.json");
@@ -129,23 +130,11 @@ export function loadGraphs(dir: string, m: Manifest, load: (bytes: Uint8Array) =
       }
       out[name] = r;
       if (createHash("sha256").update(bytes).digest("hex") !== g.sha256) throw new ScdError(`${f}: contents differ from the sha256 in ${mf} (corrupt or modified; export again)`);
-      for (const [kind, want, got] of [["inputs", g.inputs, r.inputs], ["outputs", g.outputs, r.outputs]] as const) {
-        if (want.length !== got.length || want.some((w, i) => w.name !== got[i].name))
-          throw new ScdError(`${mf}: graphs.${name}.${kind} (${want.map((w) => w.name).join(", ")}) disagree with ${g.file}'s (${got.map((x) => x.name).join(", ")})`);
-        want.forEach((w, i) => {
-          const x = got[i];
-          if (w.dtype !== x.dtype || w.shape.length !== x.shape.length || w.shape.some((d, j) => d !== x.shape[j]))
-            throw new ScdError(`${mf}: graphs.${name}.${kind}[${i}] "${w.name}" is ${w.dtype} ${fmtShape(w.shape)}, but ${g.file} has ${x.dtype} ${fmtShape(x.shape)}`);
-        });
-      }
+      checkGraphIO(mf, name, g, r);
     }
   } catch (e) {
     for (const r of Object.values(out)) r.dispose();
     throw e;
   }
   return out;
-}
-
-export function factsOf(m: Manifest): ExportFacts {
-  return { horizon: m.horizon, actionDim: m.actionDim, defaultSteps: m.defaultSteps, objective: m.objective, runtime: m.runtime };
 }

@@ -2,27 +2,11 @@
  * An exported policy behind the control loop's ChunkPolicy interface: normalization and seeding from
  * NormalizedChunkPolicy (the tfjs policy's own code), the per-frame work from the policy's ONNX runtime.
  */
-import { NormalizedChunkPolicy } from "../policy/normalized.ts";
-import type { Rng } from "../util/rng.ts";
 import { factsOf, loadGraphs, readManifest, type Manifest } from "./export-dir.ts";
-import { onnxExportDef, type ArrayModel, type GraphRunner } from "./runtime.ts";
+import { OnnxPolicy } from "./onnx-chunk-policy.ts";
+import { onnxExportDef, type GraphRunner } from "./runtime.ts";
 
-export class OnnxPolicy extends NormalizedChunkPolicy {
-  constructor(readonly manifest: Manifest, readonly model: ArrayModel, batch = 1) {
-    super(manifest.policy, manifest.layout, manifest.normalizers, manifest.horizon, manifest.actionDim, manifest.defaultSteps, batch);
-  }
-  protected resetState(batch: number): void {
-    this.model.reset(batch);
-  }
-  protected observeFrame(frame: Float32Array): void {
-    this.model.observe(frame);
-  }
-  sampleNormalized(steps: number, rng: Rng): Float32Array {
-    return this.model.sample(steps, rng);
-  }
-  /** The graphs belong to the LoadedExport (shared by its policies). */
-  dispose(): void {}
-}
+export { OnnxPolicy };
 
 export interface LoadedExport {
   manifest: Manifest;
