@@ -3,7 +3,7 @@
  * PyTorch's definitions (Conv1d "same", Downsample1d = stride-2 conv, Upsample1d = ConvTranspose1d(4, 2, 1)),
  * GroupNorm equals the textbook formula, wasm gradients equal cpu's, the DDIM sampler returns [B, H, A] in
  * [−1, 1], the first frame after reset fills the observation history (training windows at an episode start
- * repeat their first frame the same way), and the loss falls on a fixed batch at a three-level config.
+ * repeat their first frame the same way), a rollout on cpu equals wasm, and the loss falls on a fixed batch at a three-level config.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -137,6 +137,24 @@ test("gradients of every parameter on wasm equal cpu's (max |Δ| < 1e-4)", async
   }
   assert.is(zero, 0, "some parameter gets no gradient");
   assert.ok(worst < 1e-4, `worst ${worst} at ${name}`);
+});
+
+test("a rollout on cpu equals wasm: the policy keeps its own copy of each observed frame (cpu keeps the given array)", async () => {
+  const o = (t: number) => ({ "observation.state": Float32Array.of(Math.sin(t), Math.cos(t), 0.3 * t) });
+  const roll = async (backend: string) => {
+    await tf.setBackend(backend);
+    const p = new LearnedPolicy("dp-unet", make(SMALL, 5), layout, norms);
+    p.reset(0);
+    const chunks: number[] = [];
+    for (let t = 0; t < 5; t++) {
+      p.observe({ obs: o(t), prevAction: null });
+      chunks.push(...p.sampleChunk({ seed: t, steps: 3 }));
+    }
+    p.dispose();
+    return chunks;
+  };
+  const cpu = await roll("cpu"), wasm = await roll("wasm");
+  assert.ok(maxDiff(cpu, wasm) < 1e-4, `max |Δ| ${maxDiff(cpu, wasm)}`);
 });
 
 test("DDIM sampler: [B, H, A] chunks in [−1, 1] for 3 streams, at K = 10 and K = 1", () => {

@@ -22,8 +22,9 @@ export class LearnedPolicy extends NormalizedChunkPolicy {
   }
 
   protected observeFrame(v: Float32Array): void {
-    // not in a tidy: the model keeps its per-frame state (KV cache, context) across calls
-    const x = tf.tensor(v, [1, v.length]);
+    // not in a tidy: the model keeps its per-frame state (KV cache, context) across calls. A copy: the cpu
+    // backend keeps the array it is given, and the caller reuses `v` for the next frame (dp-unet keeps frames)
+    const x = tf.tensor(v.slice(), [1, v.length]);
     try {
       this.model.observe(x);
     } finally {

@@ -22,7 +22,7 @@ import { writeFileAtomic } from "../util/fsx.ts";
 import { AdamW, type AdamWState } from "./adamw.ts";
 import { plotLoss } from "./plot.ts";
 import { Rng } from "../util/rng.ts";
-import { Progress, fmtTime } from "../util/progress.ts";
+import { Progress } from "../util/progress.ts";
 import type { TrainConfig } from "./config.ts";
 
 export interface TrainResult {
@@ -169,7 +169,7 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
     outOfTime = cfg.maxSeconds !== undefined && (performance.now() - t0) / 1000 > cfg.maxSeconds;
     if ((cfg.ckptEvery && step % cfg.ckptEvery === 0) || step === cfg.steps || outOfTime) save();
     const sps = stepsDone / ((performance.now() - tLoop) / 1000);
-    bar.update(step, `loss ${loss.toFixed(4)}${lastVal !== null ? ` val ${lastVal.toFixed(4)}` : ""} ${sps.toFixed(2)} steps/s ETA ${fmtTime((cfg.steps - step) / sps)}`);
+    bar.update(step, `loss ${loss.toFixed(4)}${lastVal !== null ? ` val ${lastVal.toFixed(4)}` : ""} ${sps.toFixed(2)} steps/s`, (cfg.steps - step) / sps);
   }
   if (stepAt0 === cfg.steps) save();
   const result = { dir: ckptDir, step, trainLoss: lastLoss, valLoss: lastVal, seconds: (performance.now() - t0) / 1000, numParams: model.numParams() };

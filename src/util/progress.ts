@@ -5,7 +5,8 @@ export class Progress {
   private readonly tty = !!process.stderr.isTTY;
   constructor(readonly label: string, readonly total: number, readonly enabled = process.env.SCD_QUIET !== "1") {}
 
-  update(done: number, extra = ""): void {
+  /** `etaSeconds` overrides the estimate from the mean rate since start (e.g. a resumed run knows its own rate). */
+  update(done: number, extra = "", etaSeconds?: number): void {
     if (!this.enabled) return;
     const now = performance.now();
     const final = done >= this.total;
@@ -14,7 +15,7 @@ export class Progress {
     const frac = this.total > 0 ? Math.min(1, done / this.total) : 1;
     const el = (now - this.t0) / 1000;
     const rate = done / Math.max(el, 1e-9);
-    const eta = rate > 0 ? (this.total - done) / rate : 0;
+    const eta = etaSeconds ?? (rate > 0 ? (this.total - done) / rate : 0);
     const w = 24, fill = Math.round(frac * w);
     const line = `${this.label} [${"#".repeat(fill)}${".".repeat(w - fill)}] ${done}/${this.total} ${fmtTime(el)} elapsed, ETA ${fmtTime(eta)}${extra ? "  " + extra : ""}`;
     if (this.tty) process.stderr.write(`\r\x1b[2K${line}${final ? "\n" : ""}`);
