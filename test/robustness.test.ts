@@ -17,6 +17,7 @@ import { LearnedPolicy, loadPolicy, modelWeights } from "../src/policy/learned.t
 import { readCheckpointMeta, writeCheckpoint, readWeights, type CheckpointMeta } from "../src/policy/checkpoint.ts";
 import { fitNormalizer } from "../src/data/normalizer.ts";
 import { controlLoop, type LoopEvent } from "../src/loop/loop.ts";
+import type { Strategy } from "../src/loop/queue.ts";
 import { ticks } from "../src/loop/ticks.ts";
 import { summarizeLoop } from "../src/loop/metrics.ts";
 import { parseTopicMap, checkMapAgainstPolicy } from "../src/ros/topic-map.ts";
@@ -205,7 +206,8 @@ test("6 (simulation): blocking delays every timer due meanwhile; I/O that arrive
  * when its thread is free. Was: the newest command 1.0 s late after 4 s and growing, overdue ticks replayed,
  * ~40 % fallbacks for "stale observation" made stale by the loop's own inference.
  */
-test("6: overload (60 ms synchronous inference, 20 ms period): lag stays bounded, overdue ticks skipped, no self-inflicted stale", () => {
+/** The loop on ThreadTime with a policy blocking the thread 60 ms per chunk (H = 16) at a 20 ms period for 4 s. */
+function overloaded(strategy: Strategy) {
   const P = 20, BLOCK = 60, END = 4000;
   const sched = new ThreadTime(END);
   const slow: ChunkPolicy = {
@@ -215,14 +217,17 @@ test("6: overload (60 ms synchronous inference, 20 ms period): lag stays bounded
   const sensor = new BehaviorSubject<TimedObs>({ obs: { x: Float32Array.of(0) }, t: 0 });
   for (let t = P; t <= END; t += P) sched.arrive(t, () => sensor.next({ obs: { x: Float32Array.of(0) }, t: sched.now() }));
   const events: LoopEvent[] = [];
-  const sub = controlLoop(slow, sensor, { observationSpace: { x: box([1], -1, 1) }, actionSpace: box([1], -1, 1), actuator: () => {} }, { periodMs: P, strategy: { kind: "receding", execute: 8 }, fallback: "zero", mode: "realtime", spinMs: 0 }, sched).subscribe((e) => events.push(e));
+  const sub = controlLoop(slow, sensor, { observationSpace: { x: box([1], -1, 1) }, actionSpace: box([1], -1, 1), actuator: () => {} }, { periodMs: P, strategy, fallback: "zero", mode: "realtime", spinMs: 0 }, sched).subscribe((e) => events.push(e));
   sched.flush();
   sub.unsubscribe();
   const acts = events.filter((e): e is Extract<LoopEvent, { type: "action" }> => e.type === "action" && e.source !== "final");
-  const infs = events.filter((e) => e.type === "inference");
+  return { P, BLOCK, END, now: sched.now(), events, acts, infs: events.filter((e) => e.type === "inference"), s: summarizeLoop(events) };
+}
+
+test("6: overload (60 ms synchronous inference, 20 ms period): lag stays bounded, overdue ticks skipped, no self-inflicted stale", () => {
+  const { P, BLOCK, END, now, events, acts, infs, s } = overloaded({ kind: "receding", execute: 8 });
   const missed = (re: RegExp) => new Set(events.flatMap((e) => (e.type === "miss" && re.test(e.reason) ? [e.tick] : [])));
-  const s = summarizeLoop(events);
-  assert.ok(sched.now() >= END && infs.length >= 20, `${infs.length} inferences in ${sched.now()} ms`);
+  assert.ok(now >= END && infs.length >= 20, `${infs.length} inferences in ${now} ms`);
   // every command is for the tick current when it goes out: the lag is under one period, at the end as at the start
   const lag = acts.map((a) => a.t - a.scheduledT);
   for (const a of acts) assert.is(Math.floor(a.t / P), a.tick, `tick ${a.tick} sent at ${a.t} ms`);
@@ -240,6 +245,21 @@ test("6: overload (60 ms synchronous inference, 20 ms period): lag stays bounded
   assert.is(s.errors, 0, s.firstError ?? "");
   assert.is(s.fallbacks, 0);
   assert.ok(s.policyActions >= 0.6 * (s.ticks + s.unsent), `${s.policyActions} policy actions of ${s.ticks + s.unsent} ticks`);
+});
+
+test("6: overload with a chunk every tick (ensemble) or 1 action per chunk: a command for the current tick after every inference", () => {
+  for (const strategy of [{ kind: "ensemble", m: 0.1 }, { kind: "receding", execute: 1 }] as Strategy[]) {
+    const { P, acts, infs, s } = overloaded(strategy);
+    // the tick whose inference blocked past its period sends nothing; the tick current then sends at once, without
+    // inferring again (which would block again, and no command would ever go out)
+    assert.ok(acts.length >= infs.length - 1 && infs.length >= 40, `${strategy.kind}: ${acts.length} commands for ${infs.length} inferences`);
+    for (const a of acts) assert.is(Math.floor(a.t / P), a.tick, `${strategy.kind}: tick ${a.tick} sent at ${a.t} ms`);
+    assert.is(s.errors, 0, s.firstError ?? "");
+    // ensemble: the current tick's action was queued by the chunk just computed; execute 1: no action of the policy
+    // can ever be on time, so the robot gets the fallback (never a stale command)
+    if (strategy.kind === "ensemble") assert.is(s.fallbacks, 0);
+    else assert.is(s.policyActions, 0);
+  }
 });
 
 test.run();

@@ -105,13 +105,6 @@ export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io:
     };
     const fallback = () => fallbackAction(cfg.fallback, last, io.actionSpace, latest && cfg.holdFrom ? cfg.holdFrom(latest.obs) : null);
     const miss = (tick: number, scheduledT: number, reason: string) => {
-      if (passed(tick)) {
-        // the current tick sends its own command right after this; one for a past tick would only add lag
-        sub.next({ type: "miss", tick, t: clock(), reason: `${reason}; no command sent (its period had passed)` });
-        tickTimes.delete(tick);
-        openTick = Math.max(openTick, tick + 1);
-        return;
-      }
       sub.next({ type: "miss", tick, t: clock(), reason });
       send(tick, scheduledT, fallback(), "fallback");
     };
@@ -166,12 +159,16 @@ export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io:
       }
     };
 
+    // ticks the source (or a catch-up below) jumped over were overdue: each is a miss, never replayed
+    const skip = (from: number, to: number, t: number) => {
+      for (let j = from; j < to; j++) sub.next({ type: "miss", tick: j, t, reason: "skipped (overdue: the loop was blocked); no command sent" });
+    };
     const onTick = (tick: number) => {
+      if (tick <= lastTick) return; // already served by a catch-up (see act)
       const now = clock();
       const scheduledT = start + tick * cfg.periodMs;
       tickTimes.set(tick, now);
-      // the tick source skips ticks that are already overdue (it never replays them): report each as a miss
-      for (let j = lastTick + 1; j < tick && lastTick >= 0; j++) sub.next({ type: "miss", tick: j, t: now, reason: "skipped (overdue: the loop was blocked); no command sent" });
+      if (lastTick >= 0) skip(lastTick + 1, tick, now);
       if (tick > openTick && lastTick >= 0) openTick = tick;
       lastTick = tick;
       if (waiting) {
@@ -198,17 +195,33 @@ export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io:
           // e.g. a frame that is not finite after normalization: never act on a plan that frame should have changed
           sub.next({ type: "error", tick, t: now, reason: `policy.observe failed: ${(e as Error).message}` });
           queue.clear();
-          if (passed(tick)) miss(tick, scheduledT, "deadline (policy.observe blocked past the period)");
-          else send(tick, scheduledT, fallback(), "fallback");
+          send(tick, scheduledT, fallback(), "fallback");
           return;
         }
       }
       if (!inFlight && queue.needsInference(tick)) infer(tick);
       if (closed) return;
+      act(tick, scheduledT, now);
+    };
+
+    /** The command of `tick` (which started at `now`), after its observation was checked and inference started. */
+    const act = (tick: number, scheduledT: number, now: number): void => {
       const a = queue.pop(tick);
-      // a synchronous inference (or observe) in this tick ran past its deadline or period: its command would go
-      // out late (a tick that merely fired late, with no blocking call of ours, still sends the policy's action)
-      if (a && (passed(tick) || (late(scheduledT) && now - scheduledT <= deadline))) return miss(tick, scheduledT, `deadline (the action was ready ${(clock() - scheduledT).toFixed(1)} ms after its tick)`);
+      if (passed(tick)) {
+        // our own blocking call in this tick ran past its period: no command for it (it would be stale). The tick
+        // now current gets its command at once, from the queue or the fallback, without another inference (that
+        // would block again), so a command for the current tick goes out after every blocking call.
+        const t = clock(), c = Math.floor((t - start) / cfg.periodMs);
+        sub.next({ type: "miss", tick, t, reason: `deadline (its command was ready ${(t - scheduledT).toFixed(1)} ms after its tick, past its period); no command sent` });
+        tickTimes.delete(tick);
+        skip(tick + 1, c, t);
+        lastTick = openTick = c;
+        tickTimes.set(c, t);
+        return act(c, start + c * cfg.periodMs, t);
+      }
+      // a synchronous inference (or observe) in this tick ran past its deadline: its command would go out late
+      // (a tick that merely fired late, with no blocking call of ours, still sends the policy's action)
+      if (a && late(scheduledT) && now - scheduledT <= deadline) return miss(tick, scheduledT, `deadline (the action was ready ${(clock() - scheduledT).toFixed(1)} ms after its tick)`);
       if (a) return send(tick, scheduledT, a, "policy");
       if (!inFlight) return miss(tick, scheduledT, "empty queue");
       const timer = scheduler.schedule(() => {
