@@ -3,12 +3,16 @@
  * initializers, nodes, and typed graph inputs/outputs with symbolic dimensions. Policies build their export
  * graphs from checkpoint weights with it (policies/<name>/onnx.ts); `toBytes()` serializes a ModelProto.
  */
-import { createRequire } from "node:module";
 import type onnxProto from "onnx-proto";
 
-// loaded on first serialization only: every CLI start registers the exporters, few export
-const require = createRequire(import.meta.url);
-const schema = (): typeof onnxProto.onnx => (require("onnx-proto") as typeof onnxProto).onnx;
+// loaded on first serialization only: every CLI start registers the exporters, few export. Reached through
+// process.getBuiltinModule (Node ≥ 20.16), not a static node: import, so the policies' ONNX runtimes that share
+// this module with their graph builders also bundle for the browser (which runs graphs, never builds them).
+const schema = (): typeof onnxProto.onnx => {
+  const mod = (globalThis as { process?: { getBuiltinModule?: (m: string) => typeof import("node:module") } }).process?.getBuiltinModule?.("node:module");
+  if (!mod) throw new Error("building ONNX graphs needs Node.js >= 20.16 (process.getBuiltinModule); it is not available in a browser");
+  return (mod.createRequire(import.meta.url)("onnx-proto") as typeof onnxProto).onnx;
+};
 /** The ONNX operator set every exported graph declares (LayerNormalization needs 17; ORT 1.30 runs up to 23). */
 export const OPSET = 17;
 /** IR version 8 (ONNX 1.10+), the newest the onnx-proto schema knows. */

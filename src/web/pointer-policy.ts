@@ -1,31 +1,35 @@
 /**
  * A person as a ChunkPolicy (browser-safe): the target follows the pointer, as in Diffusion Policy's Push-T
- * demonstration tool. Horizon 1, so the control loop asks every tick and executes the pointer's latest position;
- * before the first pointer position it holds the agent where it is (`hold(obs)`).
+ * demonstration tool. Horizon 1, so the control loop asks every tick and executes the action made from the
+ * pointer's latest position (in env coordinates) and the latest observation by `toAction` (Push-T: the pointer
+ * is the agent's target, or hold the agent where it is before the first pointer event; reach: a velocity
+ * towards the pointer).
  */
 import type { Obs } from "../env/types.ts";
 import type { ChunkPolicy, Frame } from "../policy/types.ts";
 
+export type PointerToAction = (pointer: Float32Array | null, obs: Obs) => Float32Array;
+
 export class PointerPolicy implements ChunkPolicy {
   readonly name = "pointer";
   readonly horizon = 1;
-  private target: Float32Array | null = null;
-  private held: Float32Array | null = null;
-  constructor(readonly actionDim: number, private readonly hold: (obs: Obs) => Float32Array | null) {}
-  /** The pointer's position in action units (for Push-T: the target in env pixels). */
-  setTarget(a: ArrayLike<number>): void {
-    this.target = Float32Array.from(a);
+  private pointer: Float32Array | null = null;
+  private obs: Obs | null = null;
+  constructor(readonly actionDim: number, private readonly toAction: PointerToAction) {}
+  /** The pointer's position in env coordinates (null: released). */
+  setPointer(p: ArrayLike<number> | null): void {
+    this.pointer = p ? Float32Array.from(p) : null;
   }
   reset(): void {
-    this.target = null;
-    this.held = null;
+    this.obs = null;
   }
   observe(frame: Frame): void {
-    this.held = this.hold(frame.obs);
+    this.obs = frame.obs;
   }
   sampleChunk(): Float32Array {
-    const a = this.target ?? this.held;
-    if (!a || a.length !== this.actionDim) throw new Error("no pointer position yet and nothing to hold");
-    return Float32Array.from(a);
+    if (!this.obs) throw new Error("pointer policy: no observation yet");
+    const a = this.toAction(this.pointer, this.obs);
+    if (a.length !== this.actionDim) throw new Error(`pointer policy: action has ${a.length} values, the env takes ${this.actionDim}`);
+    return a;
   }
 }

@@ -12,6 +12,7 @@ import { trainCommand } from "./train.ts";
 import { runCommand } from "./run.ts";
 import { bridgeCommand } from "./bridge.ts";
 import { exportCommand } from "./export.ts";
+import { webCommand } from "./web.ts";
 import { envList, envReset, envRender, envRollout, envReplay, collect } from "./env.ts";
 
-export const COMMANDS: Command[] = [start, info, datasetInspect, datasetImport, datasetExport, envList, envReset, envRender, envRollout, envReplay, collect, trainCommand, evalCommand, evalMergeCommand, sweepCommand, sweepRunCommand, sweepReportCommand, runCommand, exportCommand, bridgeCommand];
+export const COMMANDS: Command[] = [start, info, datasetInspect, datasetImport, datasetExport, envList, envReset, envRender, envRollout, envReplay, collect, trainCommand, evalCommand, evalMergeCommand, sweepCommand, sweepRunCommand, sweepReportCommand, runCommand, exportCommand, bridgeCommand, webCommand];

@@ -1,0 +1,7 @@
+/** npm run build:web [-- --out dir] — the static site for `scd web` (see src/web/node/build.ts). */
+import { buildWeb } from "../src/web/node/build.ts";
+
+const i = process.argv.indexOf("--out");
+const t0 = performance.now();
+const r = await buildWeb({ out: i > 0 ? process.argv[i + 1] : undefined });
+console.log(`built ${r.out}: app.js ${(r.bundleBytes / 1e6).toFixed(2)} MB from ${r.inputs.length} modules, no Node built-ins or native addons; ${((performance.now() - t0) / 1000).toFixed(1)} s`);

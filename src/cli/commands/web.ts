@@ -1,0 +1,20 @@
+import { type Command, out } from "../command.ts";
+
+export const webCommand: Command = {
+  name: "web",
+  summary: "serve the browser demo (built by npm run build:web into dist/web): Push-T driven by the SCD policy in ONNX Runtime Web, take over, record",
+  usage: "[--port P] [--host H] [--dir dist/web]",
+  flags: {
+    port: { type: "int", desc: "port (0: any free port)", default: 8080 },
+    host: { type: "string", desc: "interface to listen on", default: "127.0.0.1" },
+    dir: { type: "string", desc: "the built site", default: "dist/web" },
+  },
+  async run(_pos, flags) {
+    const { serveWeb } = await import("../../web/node/serve.ts");
+    const s = await serveWeb(flags.dir as string, { port: flags.port as number, host: flags.host as string });
+    out(`serving ${flags.dir} at ${s.url} (Ctrl-C to stop)`);
+    await new Promise<void>((r) => (process.once("SIGINT", r), process.once("SIGTERM", r)));
+    await s.close();
+    process.exit(0);
+  },
+};

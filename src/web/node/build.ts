@@ -1,0 +1,95 @@
+/**
+ * Node edge: builds the static site (dist/web by default) — the page bundled by esbuild for the browser platform
+ * (@napi-rs/canvas aliased to src/web/canvas.ts), ONNX Runtime Web's wasm module, the shipped Push-T SCD
+ * checkpoint exported to ONNX, and the shipped Push-T demonstrations. The bundle's inputs are checked: a Node
+ * built-in or a native addon pulled into the browser bundle is an error naming the importing file.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { builtinModules, createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+import { ScdError } from "../../errors.ts";
+import "../../../policies/index.ts";
+import "../../../policies/onnx.ts";
+import { exportCheckpoint } from "../../deploy/export-dir.ts";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const require = createRequire(import.meta.url);
+const NATIVE = ["@napi-rs/canvas", "onnxruntime-node", "@tensorflow/tfjs-node"];
+
+export interface BuildOptions {
+  out?: string;
+  /** The Push-T SCD checkpoint to export (default: the shipped one). */
+  checkpoint?: string;
+  /** Skip the ONNX export when out/models/pusht-scd already holds one from the same checkpoint step. */
+  reuseModel?: boolean;
+  minify?: boolean;
+}
+
+export interface BuildResult {
+  out: string;
+  bundleBytes: number;
+  /** Every file esbuild read into the bundle (paths relative to the project). */
+  inputs: string[];
+}
+
+/** Names a Node built-in or native addon among a bundle's inputs (or imports); null when there is none. */
+export function nodeOnlyInput(meta: esbuild.Metafile): string | null {
+  const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+  for (const [file, inp] of Object.entries(meta.inputs)) {
+    if (file.endsWith(".node") || NATIVE.some((n) => file.includes(`node_modules/${n}/`))) return `${file} (a native addon)`;
+    for (const imp of inp.imports) if (builtins.has(imp.path) || imp.path.startsWith("node:")) return `${imp.path} (a Node built-in, imported by ${file})`;
+  }
+  return null;
+}
+
+/** Bundle `entry` (default web/main.ts) for the browser; throws ScdError when a Node-only module is pulled in. */
+export async function bundlePage(outfile: string, minify = true, entry = path.join(ROOT, "web/main.ts")): Promise<esbuild.Metafile> {
+  let r: esbuild.BuildResult<{ metafile: true }>;
+  try {
+    r = await esbuild.build({
+      entryPoints: [entry],
+      bundle: true,
+      format: "esm",
+      platform: "browser",
+      target: "es2022",
+      outfile,
+      minify,
+      sourcemap: true,
+      metafile: true,
+      logLevel: "silent",
+      alias: { "@napi-rs/canvas": path.join(ROOT, "src/web/canvas.ts") },
+      define: { "process.env.NODE_ENV": '"production"' },
+    });
+  } catch (e) {
+    throw new ScdError(`web bundle failed: ${(e as Error).message.split("\n").slice(0, 6).join("\n")}`);
+  }
+  const bad = nodeOnlyInput(r.metafile);
+  if (bad) throw new ScdError(`web bundle pulls in ${bad}; the browser core must not import Node-only modules`);
+  return r.metafile;
+}
+
+function copy(src: string, dst: string): void {
+  fs.mkdirSync(path.dirname(dst), { recursive: true });
+  fs.copyFileSync(src, dst);
+}
+
+export async function buildWeb(opts: BuildOptions = {}): Promise<BuildResult> {
+  const out = path.resolve(opts.out ?? path.join(ROOT, "dist/web"));
+  const ckpt = path.resolve(opts.checkpoint ?? path.join(ROOT, "policies/scd/pretrained/pusht"));
+  fs.mkdirSync(out, { recursive: true });
+  const meta = await bundlePage(path.join(out, "app.js"), opts.minify ?? true);
+  for (const f of ["index.html", "style.css"]) copy(path.join(ROOT, "web", f), path.join(out, f));
+  const ortDir = path.dirname(require.resolve("onnxruntime-web/ort-wasm-simd-threaded.wasm"));
+  for (const f of ["ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"]) copy(path.join(ortDir, f), path.join(out, "ort", f));
+  const modelDir = path.join(out, "models/pusht-scd");
+  const step = JSON.parse(fs.readFileSync(path.join(ckpt, "checkpoint.json"), "utf8")).step;
+  let existing: { source?: { checkpoint?: string; step?: number } } | null = null;
+  try {
+    existing = JSON.parse(fs.readFileSync(path.join(modelDir, "manifest.json"), "utf8"));
+  } catch {}
+  if (!(opts.reuseModel && existing?.source?.checkpoint === ckpt && existing.source.step === step)) exportCheckpoint(ckpt, modelDir, { force: true });
+  copy(path.join(ROOT, "datasets/pusht/pusht_human.scdd"), path.join(out, "data/pusht_human.scdd"));
+  return { out, bundleBytes: fs.statSync(path.join(out, "app.js")).size, inputs: Object.keys(meta.inputs) };
+}

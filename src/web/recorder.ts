@@ -1,0 +1,56 @@
+/**
+ * Records a person's episodes in the page (browser-safe) and writes them as a native dataset file (the bytes
+ * `scd dataset inspect` / `scd train` read): every observation feature of the env, the executed action and a
+ * timestamp in seconds from the episode's start. An episode shorter than 2 steps is dropped (nothing to learn).
+ */
+import type { Box, Obs } from "../env/types.ts";
+import type { Episode, Schema } from "../data/episodes.ts";
+import { encodeDataset } from "../data/native-bytes.ts";
+
+export class Recorder {
+  readonly schema: Schema;
+  readonly episodes: Episode[] = [];
+  private cur: Record<string, number[]> | null = null;
+
+  constructor(observationSpace: Record<string, Box>, actionSpace: Box, readonly envId: string, readonly controlHz: number) {
+    this.schema = { ...Object.fromEntries(Object.entries(observationSpace).map(([k, b]) => [k, { shape: b.shape }])), action: { shape: actionSpace.shape }, timestamp: { shape: [1] } };
+  }
+
+  get recording(): boolean {
+    return this.cur !== null;
+  }
+
+  begin(): void {
+    this.cur = Object.fromEntries(Object.keys(this.schema).map((k) => [k, []]));
+  }
+
+  add(obs: Obs, action: ArrayLike<number>, tSec: number): void {
+    const c = this.cur;
+    if (!c) return;
+    for (const k of Object.keys(this.schema)) {
+      if (k === "action") c.action.push(...Array.from(action));
+      else if (k === "timestamp") c.timestamp.push(tSec);
+      else c[k].push(...obs[k]);
+    }
+  }
+
+  /** Close the current episode; returns its steps (0 if dropped or none was open). */
+  end(): number {
+    const c = this.cur;
+    this.cur = null;
+    if (!c || c.action.length / (this.schema.action.shape[0] ?? 1) < 2) return 0;
+    const t0 = c.timestamp[0];
+    c.timestamp = c.timestamp.map((t) => t - t0);
+    this.episodes.push(Object.fromEntries(Object.entries(c).map(([k, v]) => [k, Float32Array.from(v)])));
+    return c.timestamp.length;
+  }
+
+  get steps(): number {
+    return this.episodes.reduce((a, e) => a + e.timestamp.length, 0);
+  }
+
+  /** The dataset file (throws ScdError on a non-finite value, naming the episode and feature). */
+  bytes(): Uint8Array {
+    return encodeDataset(this.schema, this.episodes, { source: "scd web page", env: this.envId, controlHz: this.controlHz, recordedAt: new Date().toISOString() }, "recording");
+  }
+}

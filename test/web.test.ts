@@ -1,0 +1,219 @@
+/**
+ * The browser page, end to end in Debian's Chromium (headless, playwright-core): build the site, serve it, load
+ * the page with no console errors, run the SCD policy (ONNX Runtime Web) for 300 steps, see deadline misses
+ * counted, take over with a scripted pointer drag, download the recording and read it with the package's reader,
+ * replay a shipped demonstration. Fails (never skips) without Chromium: .ci/run installs it.
+ * Artifacts (screenshots, web-figures.json with the page's numbers) go to $SCD_WEB_ARTIFACTS or a temp dir.
+ */
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as os from "node:os";
+import * as path from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { buildWeb, ROOT } from "../src/web/node/build.ts";
+import { serveWeb, type WebServer } from "../src/web/node/serve.ts";
+import { DatasetReader } from "../src/data/native.ts";
+import { nodeFigures } from "./web-node-figures.ts";
+
+const CHROMIUM = process.env.SCD_CHROMIUM ?? "/usr/bin/chromium";
+const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const artifacts = process.env.SCD_WEB_ARTIFACTS ? path.resolve(process.env.SCD_WEB_ARTIFACTS) : fs.mkdtempSync(path.join(os.tmpdir(), "scd-web-"));
+fs.mkdirSync(artifacts, { recursive: true });
+
+let server: WebServer, browser: BrowserContext, page: Page, profile: string;
+const consoleErrors: string[] = [];
+const figures: Record<string, unknown> = {};
+
+interface Readouts {
+  env: string; controller: string; step: number; coverage: number | null; reward: number; maxReward: number;
+  inferMs: number[]; chunks: number; misses: number; errors: number; recorded: number[]; running: boolean; crossOriginIsolated: boolean;
+}
+const readouts = () => page.evaluate(() => (window as unknown as { scd: { readouts(): Readouts } }).scd.readouts());
+const text = (id: string) => page.locator(`#${id}`).innerText();
+
+async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(v).slice(0, 300)})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Raw HTTP (no URL normalization, unlike fetch): status and headers of `rawPath`. */
+function get(rawPath: string): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
+  const u = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    http.get({ host: u.hostname, port: u.port, path: rawPath }, (res) => {
+      res.resume();
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+    }).on("error", reject);
+  });
+}
+
+// uvu reports a failing before hook only as "0 passed": print its error
+async function setup(): Promise<void> {
+  assert.ok(fs.existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}: install Debian's chromium (apt-get install -y --no-install-recommends chromium; .ci/run does) or set SCD_CHROMIUM`);
+  const t0 = performance.now();
+  const b = await buildWeb({ reuseModel: true });
+  figures.buildSeconds = (performance.now() - t0) / 1000;
+  figures.bundleMB = b.bundleBytes / 1e6;
+  server = await serveWeb(b.out, { port: 0 });
+  profile = fs.mkdtempSync(path.join(os.tmpdir(), "scd-chromium-"));
+  // a fresh profile (playwright passes it as --user-data-dir)
+  browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1100, height: 760 }, acceptDownloads: true });
+  page = browser.pages()[0] ?? (await browser.newPage());
+  page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
+  page.on("pageerror", (e) => consoleErrors.push(`page error: ${e.message}`));
+}
+test.before(() =>
+  setup().catch((e) => {
+    console.error(`web test setup failed: ${(e as Error).stack ?? e}`);
+    throw e;
+  }),
+);
+
+test.after(async () => {
+  await browser?.close();
+  await server?.close();
+  if (profile) fs.rmSync(profile, { recursive: true, force: true });
+  console.log(`  web test artifacts: ${artifacts}`);
+});
+
+test("the server serves only the site folder, with cross-origin isolation headers", async () => {
+  const ok = await get("/");
+  assert.is(ok.status, 200);
+  assert.is(ok.headers["cross-origin-opener-policy"], "same-origin");
+  assert.is(ok.headers["cross-origin-embedder-policy"], "require-corp");
+  assert.is((await get("/ort/ort-wasm-simd-threaded.wasm")).headers["content-type"], "application/wasm");
+  for (const p of ["/../package.json", "/%2e%2e/package.json", "/..%2fpackage.json", "/%2e%2e%2fpackage.json", "/models/../../package.json", "/%2E%2E/%2E%2E/package.json", "/..\\package.json", "/package.json"])
+    assert.is((await get(p)).status, 404, `${p} must be 404`);
+});
+
+test("page loads: ONNX Runtime Web wasm + the SCD export, cross-origin isolated, no console errors", async () => {
+  await page.goto(server.url);
+  await until("the page to be ready", () => page.evaluate(() => !!(window as unknown as { scd?: { ready: boolean } }).scd?.ready), (v) => v, 60_000);
+  const r = await readouts();
+  assert.is(r.env, "pusht-v1");
+  assert.ok(r.crossOriginIsolated);
+  assert.match(await text("status"), /SCD policy/);
+  assert.equal(consoleErrors, []);
+});
+
+test("the SCD policy runs 300 steps as fast as possible: coverage and inference readouts change", async () => {
+  await page.selectOption("#speed", "fast");
+  await page.fill("#seed", "100000");
+  await page.click("#reset");
+  const cov0 = await text("coverage");
+  let total = 0, seed = 100000, maxReward = 0;
+  const infer: number[] = [];
+  const t0 = performance.now();
+  while (total < 300) {
+    const r = await until("the episode to end", readouts, (x) => !x.running, 60_000);
+    assert.is(r.controller, "policy");
+    assert.is(r.errors, 0);
+    total += r.step;
+    infer.push(...r.inferMs);
+    maxReward = Math.max(maxReward, r.maxReward);
+    if (total === r.step) {
+      assert.not.equal(await text("coverage"), cov0, "coverage readout changed");
+      await until("the step readout", () => text("stepno"), (s) => s === String(r.step), 2_000);
+      await page.screenshot({ path: path.join(artifacts, "pusht-policy.png") });
+    }
+    if (total < 300) {
+      await page.fill("#seed", String(++seed));
+      await page.click("#reset");
+    }
+  }
+  const wall = (performance.now() - t0) / 1000;
+  infer.sort((a, b) => a - b);
+  const q = (p: number) => infer[Math.min(infer.length - 1, Math.ceil(p * infer.length) - 1)];
+  assert.ok(maxReward > 0.5, `the policy pushes the block (max reward ${maxReward})`);
+  Object.assign(figures, { browserSteps: total, browserChunks: infer.length, browserInferP50Ms: q(0.5), browserInferP99Ms: q(0.99), browserLoopStepsPerSec: total / wall, browserMaxReward: maxReward, seeds: [100000, seed] });
+  const inferText = await text("infer");
+  assert.match(inferText, /^\d+\.\d \/ \d+\.\d ms$/);
+});
+
+test("deadline misses are counted and shown (K = 100 denoising steps exceed the 50 ms deadline)", async () => {
+  await page.fill("#k", "100");
+  await page.dispatchEvent("#k", "change");
+  await page.click("#reset");
+  await until("misses", readouts, (x) => x.misses > 0 && x.step >= 20, 60_000);
+  await page.click("#pause");
+  const r = await readouts();
+  await until("the misses readout", () => text("misses"), (s) => s === String(r.misses), 2_000);
+  await page.click("#pause");
+  figures.browserInferP50MsK100 = [...r.inferMs].sort((a, b) => a - b)[Math.floor(r.inferMs.length / 2)];
+  await page.fill("#k", "10");
+  await page.dispatchEvent("#k", "change");
+});
+
+test("a pointer drag takes over, records an episode; the download reads back in Node", async () => {
+  await page.selectOption("#speed", "realtime");
+  await page.fill("#seed", "7");
+  await page.click("#reset");
+  const box = (await page.locator("#view").boundingBox())!;
+  const at = (x: number, y: number) => [box.x + (x / 512) * box.width, box.y + (y / 512) * box.height] as const;
+  await page.mouse.move(...at(150, 150));
+  await page.mouse.down();
+  for (let i = 0; i <= 30; i++) {
+    await page.mouse.move(...at(150 + 7 * i, 150 + 5 * i));
+    await page.waitForTimeout(100);
+  }
+  await page.mouse.up();
+  const during = await readouts();
+  assert.is(during.controller, "human");
+  assert.is(await text("who"), "you (pointer)");
+  await page.screenshot({ path: path.join(artifacts, "pusht-takeover.png") });
+  await page.click("#takeover"); // hand back
+  const r = await until("the recording", readouts, (x) => x.recorded.length === 1 && x.controller === "policy", 10_000);
+  const steps = r.recorded[0];
+  assert.ok(steps >= 20, `recorded ${steps} steps over a 3 s drag at 10 Hz`);
+  const [dl] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
+  const file = path.join(artifacts, "pusht-recording.scdd");
+  await dl.saveAs(file);
+  const rd = DatasetReader.open(file);
+  try {
+    assert.equal(Object.fromEntries(Object.entries(rd.schema).map(([k, v]) => [k, v.shape])), { "observation.keypoints": [9, 2], "observation.agent_pos": [2], "observation.state": [5], action: [2], timestamp: [1] });
+    assert.is(rd.numEpisodes, 1);
+    assert.is(rd.numSteps, steps);
+    const ep = rd.readEpisode(0);
+    const a = ep.action, ts = ep.timestamp;
+    // the actions are the pointer's path in env pixels (the drag went from (150,150) towards (360,300))
+    for (let i = 0; i < steps; i++) {
+      assert.ok(a[2 * i] >= 149 && a[2 * i] <= 361 && a[2 * i + 1] >= 149 && a[2 * i + 1] <= 301, `action ${i} = (${a[2 * i]}, ${a[2 * i + 1]}) lies on the drag`);
+      if (i) assert.ok(Math.abs(ts[i] - ts[i - 1] - 0.1) < 1e-4, "10 Hz timestamps");
+    }
+    assert.ok(a[2 * (steps - 1)] - a[0] > 100, "the target followed the pointer");
+    assert.is(ts[0], 0);
+    for (let i = 0; i < steps; i++) assert.equal(Array.from(ep["observation.agent_pos"].subarray(2 * i, 2 * i + 2)), Array.from(ep["observation.state"].subarray(5 * i, 5 * i + 2)));
+  } finally {
+    rd.close();
+  }
+});
+
+test("replay: the shipped demonstrations load and an episode replays", async () => {
+  await page.click("#demos");
+  await until("the dataset", () => text("data-info"), (s) => /206 episodes/.test(s), 20_000);
+  await page.fill("#episode", "3");
+  await page.click("#replay");
+  const r = await until("replay steps", readouts, (x) => x.controller === "replay" && x.step >= 5, 10_000);
+  assert.match(await text("who"), /replay of episode 3/);
+  assert.is(r.errors, 0);
+});
+
+test("numbers: browser vs Node (simulator steps/s, inference per chunk), written with the screenshots", async () => {
+  const sim = await page.evaluate(() => (window as unknown as { scd: { bench(n: number): Promise<number> } }).scd.bench(3000));
+  figures.browserSimStepsPerSec = sim;
+  Object.assign(figures, await nodeFigures(300, 100000));
+  figures.userAgent = await page.evaluate(() => navigator.userAgent);
+  figures.measuredAt = new Date().toISOString();
+  fs.writeFileSync(path.join(artifacts, "web-figures.json"), JSON.stringify(figures, null, 2) + "\n");
+  assert.ok(sim > 100, `browser simulator ${sim} steps/s`);
+  assert.equal(consoleErrors, [], "no console errors during the whole session");
+});
+
+test.run();

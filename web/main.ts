@@ -1,0 +1,245 @@
+/**
+ * The page: Push-T (or reach-obstacle) driven by the SCD policy in ONNX Runtime Web through the package's control
+ * loop (src/web/live-loop.ts), take over with the pointer, record, download, replay. `window.scd` exposes the
+ * readouts and a simulator benchmark for the browser test (test/web.test.ts).
+ */
+import "../envs/index.ts";
+import "../policies/scd/onnx.ts";
+import { makeEnv, envSpec } from "../src/env/registry.ts";
+import type { ChunkPolicy } from "../src/policy/types.ts";
+import { ReplayPolicy } from "../src/policy/replay.ts";
+import type { EpisodeBuffer } from "../src/data/episodes.ts";
+import { decodeDataset } from "../src/data/native-bytes.ts";
+import type { Strategy } from "../src/loop/queue.ts";
+import { initOrtWasm, ORT_WEB_VERSION, type OrtWasmFactory } from "../src/web/ort-wasm.ts";
+import { loadWebExport, type WebExport } from "../src/web/export-web.ts";
+import { LiveEnv } from "../src/web/live-env.ts";
+import { LiveRun } from "../src/web/live-loop.ts";
+import { LoopStats } from "../src/web/stats.ts";
+import { PointerPolicy } from "../src/web/pointer-policy.ts";
+import { Recorder } from "../src/web/recorder.ts";
+import { TASKS, type Task } from "./tasks.ts";
+import { drawFrame, drawPaths } from "./view.ts";
+
+type Kind = "policy" | "human" | "replay";
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const num = (id: string) => Number($<HTMLInputElement>(id).value);
+const canvas = $<HTMLCanvasElement>("view"), ctx = canvas.getContext("2d")!;
+
+let scd: WebExport | null = null;
+let env!: LiveEnv, task!: Task, recorder!: Recorder, pointer!: PointerPolicy;
+let auto: Record<string, () => ChunkPolicy> = {};
+let run: LiveRun | null = null, kind: Kind = "policy", paused = false;
+let stats = new LoopStats();
+let paths: [number, number][][] = [];
+let wallStart = 0, ticksAtStart = 0, drawnStep = -1, dataset: EpisodeBuffer | null = null;
+const rate: number[] = []; // wall times of executed steps (last second)
+const status = (s: string) => ($("status").textContent = s);
+
+function strategy(h: number): Strategy {
+  const s = $<HTMLSelectElement>("strategy").value;
+  if (s === "ensemble") return { kind: "ensemble", m: 0.01 };
+  if (s === "async") return { kind: "async", threshold: Math.floor(h / 2), merge: "latest" };
+  return { kind: "receding", execute: Math.min(8, h) };
+}
+
+function startRun(policy: ChunkPolicy, k: Kind, seed = num("seed")): void {
+  run?.stop();
+  kind = k;
+  stats = new LoopStats();
+  paths = [];
+  const spec = envSpec(env.id);
+  run = new LiveRun(env, policy, { strategy: strategy(policy.horizon), steps: num("k"), seed, maxSteps: spec.maxEpisodeSteps ?? 1000 }, {
+    onEvent: (e) => {
+      stats.add(e);
+      if (e.type === "inference" && e.chunk && k === "policy") paths = [...paths.slice(-3), task.path(env.current, e.chunk, policy.actionDim)];
+    },
+    onStep: (obs, a, _src, t) => {
+      if (k === "human") recorder.add(obs, a, t);
+      rate.push(performance.now());
+    },
+    onEnd: (why) => {
+      if (k === "human") endRecording();
+      if (why !== "stopped") status(`episode ended: ${why === "terminated" ? "success" : "step limit"} at step ${env.stats.step} (max reward ${env.stats.maxReward.toFixed(3)}); Reset for another`);
+    },
+  });
+  run.start();
+  wallStart = performance.now();
+  ticksAtStart = run.ticks;
+  $("who").textContent = k === "policy" ? $<HTMLSelectElement>("controller").selectedOptions[0]?.text ?? "policy" : k === "human" ? "you (pointer)" : `replay of episode ${seed}`;
+  $("takeover").textContent = k === "human" ? "Hand back" : "Take over";
+  $("takeover").classList.toggle("active", k === "human");
+}
+
+const policyRun = () => startRun(auto[$<HTMLSelectElement>("controller").value](), "policy");
+
+function endRecording(): void {
+  const n = recorder.end();
+  if (n) status(`recorded an episode of ${n} steps`);
+  $("rec-info").textContent = recorder.episodes.length ? `${recorder.episodes.length} episode(s), ${recorder.steps} steps recorded` : "no recording yet";
+  $<HTMLButtonElement>("download").disabled = recorder.episodes.length === 0;
+}
+
+function takeOver(): void {
+  if (kind === "human") {
+    endRecording();
+    policyRun();
+    return;
+  }
+  if (!run?.running) env.restart(num("seed")); // an ended episode: start a fresh one for the person
+  if ($<HTMLInputElement>("record").checked) recorder.begin();
+  pointer.setPointer(null);
+  startRun(pointer, "human");
+  status("you have control: the target follows the pointer");
+}
+
+function reset(): void {
+  run?.stop();
+  if (kind === "human") endRecording();
+  env.restart(num("seed"));
+  policyRun();
+  drawnStep = -1;
+  status(`seed ${num("seed")}: ${$("who").textContent} driving`);
+}
+
+async function switchEnv(id: string): Promise<void> {
+  run?.stop();
+  if (recorder?.recording) endRecording();
+  task = TASKS[id];
+  env = new LiveEnv(await makeEnv(id, {}, { timeLimit: false }));
+  recorder = new Recorder(env.observationSpace, env.actionSpace, id, env.metadata.controlHz);
+  pointer = new PointerPolicy(env.actionSpace.shape[0], task.pointerAction);
+  auto = {};
+  if (id === "pusht-v1" && scd) auto.scd = () => scd!.policy();
+  const expert = envSpec(id).expert;
+  if (expert) {
+    const make = await expert();
+    auto.expert = () => make();
+  }
+  $("controller").innerHTML = Object.keys(auto).map((k) => `<option value="${k}">${k === "scd" ? "SCD policy (ONNX Runtime Web)" : "scripted expert"}</option>`).join("");
+  $("coverage").parentElement!.hidden = id !== "pusht-v1";
+  endRecording();
+  $("rec-info").textContent = "no recording yet";
+  reset();
+}
+
+function frame(): void {
+  if (run?.running && !paused) {
+    if ($<HTMLSelectElement>("speed").value === "fast" && kind !== "human") run.pump(Infinity, 30);
+    else {
+      const due = Math.floor((performance.now() - wallStart) / run.periodMs) + 1 - (run.ticks - ticksAtStart);
+      if (due > 3) wallStart += (due - 3) * run.periodMs; // fell behind (a slow frame): never burst
+      if (due > 0) run.pump(Math.min(due, 3));
+    }
+  }
+  const now = performance.now();
+  while (rate.length && rate[0] < now - 1000) rate.shift();
+  if (env && env.stats.step !== drawnStep) {
+    drawnStep = env.stats.step;
+    drawFrame(ctx, env.render());
+    drawPaths(ctx, task, paths);
+  }
+  const s = env?.stats, q = stats.inference;
+  if (!s) return;
+  $("stepno").textContent = String(s.step);
+  $("coverage").textContent = s.coverage === null ? "–" : s.coverage.toFixed(3);
+  $("reward").textContent = s.reward.toFixed(3);
+  $("max-reward").textContent = s.maxReward.toFixed(3);
+  $("infer").textContent = stats.inferMs.length ? `${q.p50.toFixed(1)} / ${q.p99.toFixed(1)} ms` : "–";
+  $("chunks").textContent = String(stats.chunks);
+  $("misses").textContent = String(stats.misses);
+  $("rate").textContent = String(rate.length);
+}
+
+function pointerAt(e: PointerEvent): [number, number] {
+  const r = canvas.getBoundingClientRect();
+  return task.fromPx(((e.clientX - r.left) / r.width) * canvas.width, ((e.clientY - r.top) / r.height) * canvas.height, canvas.width);
+}
+
+function wire(): void {
+  $("reset").onclick = reset;
+  $("env").onchange = () => void switchEnv($<HTMLSelectElement>("env").value).catch(fail);
+  $("controller").onchange = () => kind === "policy" && policyRun();
+  for (const id of ["k", "strategy"]) $(id).onchange = () => kind === "policy" && policyRun(); // continues from the current state
+  $("pause").onclick = () => {
+    paused = !paused;
+    $("pause").textContent = paused ? "Resume" : "Pause";
+    $<HTMLButtonElement>("step").disabled = !paused;
+    wallStart = performance.now();
+    ticksAtStart = run?.ticks ?? 0;
+  };
+  $("step").onclick = () => run?.pump(1);
+  $("takeover").onclick = takeOver;
+  canvas.addEventListener("pointerdown", (e) => {
+    canvas.setPointerCapture(e.pointerId);
+    if (kind !== "human") takeOver();
+    pointer.setPointer(pointerAt(e));
+  });
+  canvas.addEventListener("pointermove", (e) => kind === "human" && pointer.setPointer(pointerAt(e)));
+  $("download").onclick = () => {
+    const url = URL.createObjectURL(new Blob([recorder.bytes() as BlobPart], { type: "application/octet-stream" }));
+    const a = Object.assign(document.createElement("a"), { href: url, download: `${env.id}-recording.scdd` });
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  };
+  const useData = (bytes: Uint8Array, name: string) => {
+    dataset = decodeDataset(bytes, name).buffer;
+    const n = dataset.episodeEnds.length;
+    $<HTMLInputElement>("episode").max = String(n - 1);
+    $<HTMLButtonElement>("replay").disabled = false;
+    $("data-info").textContent = `${name}: ${n} episodes, ${dataset.episodeEnds[n - 1] ?? 0} steps`;
+  };
+  $("file").onchange = async () => {
+    const f = $<HTMLInputElement>("file").files?.[0];
+    if (f) await Promise.resolve().then(async () => useData(new Uint8Array(await f.arrayBuffer()), f.name)).catch(fail);
+  };
+  $("demos").onclick = async () => {
+    await fetch("data/pusht_human.scdd").then(async (r) => useData(new Uint8Array(await r.arrayBuffer()), "pusht_human.scdd")).catch(fail);
+  };
+  $("replay").onclick = () => {
+    try {
+      const k = num("episode"), d = dataset!;
+      const s0 = k ? d.episodeEnds[k - 1] : 0;
+      const st = d.data["observation.state"];
+      env.restart(k, env.id === "pusht-v1" && st ? Array.from(st.subarray(s0 * 5, s0 * 5 + 5)) : undefined);
+      startRun(new ReplayPolicy(d), "replay", k);
+      status(`replaying episode ${k}`);
+    } catch (e) {
+      fail(e);
+    }
+  };
+}
+
+function fail(e: unknown): void {
+  status(`error: ${(e as Error)?.message ?? e}`);
+  console.error(e);
+}
+
+async function init(): Promise<void> {
+  status("loading ONNX Runtime Web (wasm) and the SCD policy…");
+  const wasm = await (await fetch("ort/ort-wasm-simd-threaded.wasm")).arrayBuffer();
+  const { default: factory } = (await import(new URL("ort/ort-wasm-simd-threaded.mjs", location.href).href)) as { default: OrtWasmFactory };
+  const ort = await initOrtWasm(factory, wasm);
+  scd = await loadWebExport(new URL("models/pusht-scd/", location.href).href, ort);
+  wire();
+  await switchEnv("pusht-v1");
+  setInterval(frame, 16);
+  (window as unknown as { scd: unknown }).scd = {
+    ready: true,
+    readouts: () => ({ env: env.id, controller: kind, step: env.stats.step, coverage: env.stats.coverage, reward: env.stats.reward, maxReward: env.stats.maxReward, inferMs: [...stats.inferMs], chunks: stats.chunks, misses: stats.misses, errors: stats.errors, recorded: recorder.episodes.map((e) => e.timestamp.length), running: !!run?.running, crossOriginIsolated }),
+    /** Simulator steps/s over `n` steps of a fresh env with a fixed action sweep after 1000 warm-up steps (no policy, no drawing). */
+    bench: async (n: number) => {
+      const e = await makeEnv(env.id, {}, { timeLimit: false });
+      const sweep = (i: number) => (env.id === "pusht-v1" ? [256 + 100 * Math.cos(i / 20), 256 + 100 * Math.sin(i / 20)] : [Math.cos(i / 20), Math.sin(i / 20)]);
+      e.reset({ seed: 0 });
+      for (let i = 0; i < 1000; i++) e.step(sweep(i)); // warm-up (JIT), as the Node figure
+      e.reset({ seed: 0 });
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) e.step(sweep(i));
+      return n / ((performance.now() - t0) / 1000);
+    },
+  };
+  status(`ready: SCD policy (${scd.manifest.source.numParams.toLocaleString("en")} parameters, ONNX Runtime Web ${ORT_WEB_VERSION} wasm) driving seed ${num("seed")}`);
+}
+
+init().catch(fail);
