@@ -1,4 +1,6 @@
 /** npm run build:web [-- --out dir] — the static site for `scd web` (see src/web/node/build.ts). */
+import "../policies/index.ts";
+import "../policies/onnx.ts";
 import { buildWeb } from "../src/web/node/build.ts";
 
 const i = process.argv.indexOf("--out");

@@ -23,12 +23,14 @@ export async function nodeFigures(steps: number, seed0: number): Promise<Record<
   const sim = n / ((performance.now() - t0) / 1000);
   const ex = loadExport(path.join(ROOT, "dist/web/models/pusht-scd"), (b) => nodeRunner(b));
   const ms: number[] = [];
-  let total = 0;
+  let total = 0, misses = 0;
   try {
     for (let seed = seed0; total < steps; seed++) {
       const env = new LiveEnv(await makeEnv("pusht-v1", {}, { timeLimit: false }));
       env.restart(seed);
-      const run = new LiveRun(env, ex.policy(), { strategy: { kind: "receding", execute: 8 }, steps: 10, seed, maxSteps: 300 }, { onEvent: (ev) => ev.type === "inference" && ms.push(ev.ms) });
+      const run = new LiveRun(env, ex.policy(), { strategy: { kind: "receding", execute: 8 }, steps: 10, seed, maxSteps: Math.min(300, steps - total) }, {
+        onEvent: (ev) => (ev.type === "inference" ? ms.push(ev.ms) : ev.type === "miss" && misses++),
+      });
       run.start();
       while (run.running) run.pump(Infinity);
       total += env.stats.step;
@@ -37,5 +39,5 @@ export async function nodeFigures(steps: number, seed0: number): Promise<Record<
     ex.dispose();
   }
   const q = quantiles(ms);
-  return { nodeSimStepsPerSec: sim, nodeInferP50Ms: q.p50, nodeInferP99Ms: q.p99, nodeSteps: total };
+  return { nodeSimStepsPerSec: sim, nodeInferP50Ms: q.p50, nodeInferP99Ms: q.p99, nodeMisses: misses, nodeSteps: total };
 }

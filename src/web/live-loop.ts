@@ -83,7 +83,8 @@ export class LiveRun {
     const w0 = performance.now();
     let n = 0;
     while (!this.ended && this.sub && n < maxTicks && (n === 0 || performance.now() - w0 < budgetMs)) {
-      s.maxFrames = this.until;
+      // tick k and everything it causes before tick k + 1 (a chunk arriving after its measured latency)
+      s.maxFrames = this.until + this.periodMs - 1e-6;
       s.flush();
       this.until += this.periodMs;
       n++;

@@ -2,7 +2,8 @@
  * Node edge: builds the static site (dist/web by default) — the page bundled by esbuild for the browser platform
  * (@napi-rs/canvas aliased to src/web/canvas.ts), ONNX Runtime Web's wasm module, the shipped Push-T SCD
  * checkpoint exported to ONNX, and the shipped Push-T demonstrations. The bundle's inputs are checked: a Node
- * built-in or a native addon pulled into the browser bundle is an error naming the importing file.
+ * built-in or a native addon pulled into the browser bundle is an error naming the importing file. The caller
+ * (an entry point: scripts/build-web.ts, a test) registers the policies and their ONNX exporters.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -10,8 +11,6 @@ import { builtinModules, createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import { ScdError } from "../../errors.ts";
-import "../../../policies/index.ts";
-import "../../../policies/onnx.ts";
 import { exportCheckpoint } from "../../deploy/export-dir.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
