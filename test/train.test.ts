@@ -14,6 +14,8 @@ import { train } from "../src/train/train.ts";
 import { TrainConfig } from "../src/train/config.ts";
 import { readWeights, readTrainState, readCheckpointMeta } from "../src/policy/checkpoint.ts";
 import { scd } from "./helpers.ts";
+import { trainConfigFromFlags } from "../src/cli/commands/train.ts";
+import { loadSweep } from "../src/sweep/grid.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scd-train-"));
 const data = path.join(dir, "reach.scdd");
@@ -29,6 +31,20 @@ test("setup: 12 expert demonstrations of the multimodal task", async () => {
 });
 
 const cfg = (out: string, steps: number) => TrainConfig.parse({ policy: "scd", policyConfig: tiny, dataset: data, steps, batch: 8, warmup: 2, valEvery: 2, ckptEvery: 2, out, valFraction: 0.2 });
+
+test("a policy's own recipe defaults (scd: lr 1e-3) sit under flags, config files and sweep files", () => {
+  assert.is(trainConfigFromFlags({ policy: "scd", out: dir }).lr, 1e-3);
+  assert.is(trainConfigFromFlags({ out: dir }).lr, 1e-3, "scd is the default policy");
+  assert.is(trainConfigFromFlags({ policy: "scd", lr: 2e-4, out: dir }).lr, 2e-4);
+  assert.is(trainConfigFromFlags({ policy: "mlp-bc", out: dir }).lr, TrainConfig.parse({ dataset: "x", out: "y" }).lr);
+  const cfgFile = path.join(dir, "lr.json");
+  fs.writeFileSync(cfgFile, JSON.stringify({ policy: "scd", lr: 5e-4 }));
+  assert.is(trainConfigFromFlags({ config: cfgFile, out: dir }).lr, 5e-4);
+  const sweepFile = path.join(dir, "sweep.json");
+  fs.writeFileSync(sweepFile, JSON.stringify({ train: { dataset: data, steps: 1 }, eval: { env: "reach-obstacle-v1" }, grid: { "train.policy": ["scd", "mlp-bc"] } }));
+  const runs = loadSweep(sweepFile, {}).runs;
+  assert.equal(runs.map((r) => r.train.lr), [1e-3, 3e-4]);
+});
 
 test("--resume continues exactly: 3 + 3 steps equal 6 steps (weights, EMA, optimizer, RNG)", async () => {
   const a = path.join(dir, "a"), b = path.join(dir, "b");

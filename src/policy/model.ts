@@ -36,6 +36,8 @@ export interface PolicyDef<C extends z.ZodTypeAny = z.ZodTypeAny> {
   create(config: z.infer<C>, layout: FrameLayout, seed: number): PolicyModel;
   /** Values implied for config keys that did not exist when older checkpoints were written (keeps them loadable). */
   savedDefaults?: Record<string, unknown>;
+  /** The policy's own training-recipe defaults (TrainConfig keys, e.g. `{ lr: 1e-3 }`), under whatever is given. */
+  trainDefaults?: Record<string, unknown>;
   /** What a frame holds for this config (default: observations + previous action + first-frame flag). */
   frameOptions?(config: z.infer<C>): { prevAction?: boolean };
 }

@@ -15,7 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { ScdError } from "../errors.ts";
-import { TrainConfig } from "../train/config.ts";
+import { TrainConfig, withPolicyTrainDefaults } from "../train/config.ts";
 import { policyDef, parsePolicyConfig } from "../policy/model.ts";
 
 /** Evaluation of a run's final checkpoint (the flags of `scd eval`, camelCase). */
@@ -124,7 +124,7 @@ export function loadSweep(file: string, defaults: { train?: Record<string, unkno
     for (const [k, v] of Object.entries(overrides)) setPath(base, k, v);
     const where = `${file}: run ${index} (${describeOverrides(overrides)})`;
     const dir = path.join(out, runDirName(index));
-    const t = TrainConfig.safeParse({ ...(base.train as object), out: dir });
+    const t = TrainConfig.safeParse(withPolicyTrainDefaults({ ...(base.train as Record<string, unknown>), out: dir }));
     if (!t.success) throw new ScdError(`${where}: train.${t.error.issues[0].path.join(".")}: ${t.error.issues[0].message}`);
     // the policy's own schema too (registered policies only), so a bad grid value fails before any job starts
     parsePolicyConfig(policyDef(t.data.policy), t.data.policyConfig, `${where}: train.policyConfig`);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { policyNames, policyDef } from "../policy/model.ts";
 
 /** Training run configuration: CLI flags and --config files are parsed through this schema. */
 export const TrainConfig = z.object({
@@ -9,7 +10,7 @@ export const TrainConfig = z.object({
   episodes: z.number().int().positive().optional(), // use only the first N demonstrations (Diffusion Policy: 90)
   steps: z.number().int().positive().default(2000),
   batch: z.number().int().positive().default(64),
-  lr: z.number().positive().default(3e-4),
+  lr: z.number().positive().default(3e-4), // a policy may set its own (PolicyDef.trainDefaults; scd: 1e-3)
   warmup: z.number().int().nonnegative().default(200),
   minLrFrac: z.number().min(0).max(1).default(0.1), // cosine decay floor
   weightDecay: z.number().min(0).default(1e-4),
@@ -29,3 +30,13 @@ export const TrainConfig = z.object({
   maxSeconds: z.number().positive().optional(), // wall-clock budget: stop (and checkpoint) when it runs out
 });
 export type TrainConfig = z.infer<typeof TrainConfig>;
+
+/**
+ * Raw training settings with the named policy's recipe defaults (PolicyDef.trainDefaults) filled in where nothing
+ * was given; an unregistered policy name is left for the caller's own error.
+ */
+export function withPolicyTrainDefaults(raw: Record<string, unknown>): Record<string, unknown> {
+  const name = String(raw.policy ?? "scd");
+  const defaults = policyNames().includes(name) ? policyDef(name).trainDefaults : undefined;
+  return defaults ? { ...defaults, ...Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)) } : raw;
+}

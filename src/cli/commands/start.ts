@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { initBackend } from "../../backend/index.ts";
 import { ScdError } from "../../errors.ts";
-import { TrainConfig } from "../../train/config.ts";
+import { TrainConfig, withPolicyTrainDefaults } from "../../train/config.ts";
 import { train, machineKind } from "../../train/train.ts";
 import { plotLoss } from "../../train/plot.ts";
 import { plotSeries } from "../../util/chart.ts";
@@ -184,7 +184,7 @@ export const start: Command = {
       const left = budget - since() - evalEstimate;
       const maxSeconds = Math.max(30, left);
       const dirB = path.join(outDir, "fresh");
-      const cfgB = TrainConfig.parse({ dataset: PUSHT_DATASET, out: dirB, maxSeconds, ...(flags.steps !== undefined ? { steps: flags.steps } : {}) });
+      const cfgB = TrainConfig.parse(withPolicyTrainDefaults({ dataset: PUSHT_DATASET, out: dirB, maxSeconds, ...(flags.steps !== undefined ? { steps: flags.steps } : {}) }));
       const note = left < 30 ? ` (the budget is used up; training 30 s anyway: raise --minutes)` : "";
       process.stderr.write(
         `[2/3] B. training ${cfgB.policy} now with \`scd train\`'s defaults (the best recipe) for ${fmtTime(maxSeconds)}${note}, until about ${new Date(Date.now() + maxSeconds * 1000).toTimeString().slice(0, 8)} → ${dirB}\n` +

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ScdError } from "../../errors.ts";
-import { TrainConfig } from "../../train/config.ts";
+import { TrainConfig, withPolicyTrainDefaults } from "../../train/config.ts";
 import { train } from "../../train/train.ts";
 import { initBackend } from "../../backend/index.ts";
 import { makeEnv } from "../../env/registry.ts";
@@ -49,7 +49,7 @@ export function trainConfigFromFlags(flags: Flags): TrainConfig {
   const raw = givenTrainConfig(flags);
   raw.dataset ??= PUSHT_DATASET;
   raw.out ??= path.join("runs", `${raw.policy ?? "scd"}-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`);
-  const r = TrainConfig.safeParse(raw);
+  const r = TrainConfig.safeParse(withPolicyTrainDefaults(raw));
   if (!r.success) {
     const i = r.error.issues[0];
     throw new ScdError(`invalid training config: ${i.path.join(".")}: ${i.message}`);
