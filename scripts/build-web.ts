@@ -1,9 +1,12 @@
-/** npm run build:web [-- --out dir] — the static site for `scd web` (see src/web/node/build.ts). */
+/** npm run build:web [-- --out dir] [-- --reach-checkpoint dir] — the static site for `scd web` (see src/web/node/build.ts). */
 import "../policies/index.ts";
 import "../policies/onnx.ts";
 import { buildWeb } from "../src/web/node/build.ts";
 
-const i = process.argv.indexOf("--out");
+const arg = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
 const t0 = performance.now();
-const r = await buildWeb({ out: i > 0 ? process.argv[i + 1] : undefined });
+const r = await buildWeb({ out: arg("--out"), reachCheckpoint: arg("--reach-checkpoint") });
 console.log(`built ${r.out}: app.js ${(r.bundleBytes / 1e6).toFixed(2)} MB from ${r.inputs.length} modules, no Node built-ins or native addons; ${((performance.now() - t0) / 1000).toFixed(1)} s`);

@@ -216,6 +216,22 @@ test("replay: the shipped demonstrations load and an episode replays", async () 
   assert.is(r.errors, 0);
 });
 
+test("reach-obstacle-v1: its scripted expert reaches the goal through the same page", async () => {
+  await page.selectOption("#env", "reach-obstacle-v1");
+  await until("the expert to be offered", () => page.locator("#controller option").allInnerTexts(), (o) => o.includes("scripted expert"), 10_000);
+  await page.selectOption("#controller", "expert");
+  await page.selectOption("#speed", "fast");
+  await page.fill("#seed", "100000");
+  await page.click("#reset");
+  const r = await until("the reach episode to end", readouts, (x) => x.env === "reach-obstacle-v1" && !x.running, 30_000);
+  assert.match(await text("status"), /success/);
+  assert.is(r.maxReward, 1);
+  assert.is(r.errors, 0);
+  await page.screenshot({ path: path.join(artifacts, "reach-expert.png") });
+  await page.selectOption("#env", "pusht-v1");
+  await until("Push-T back", readouts, (x) => x.env === "pusht-v1", 10_000);
+});
+
 test("numbers: browser vs Node (simulator steps/s, inference per chunk), written with the screenshots", async () => {
   const sim = await page.evaluate(() => (window as unknown as { scd: { bench(n: number): Promise<number> } }).scd.bench(3000));
   figures.browserSimStepsPerSec = sim;

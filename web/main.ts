@@ -11,7 +11,7 @@ import { ReplayPolicy } from "../src/policy/replay.ts";
 import type { EpisodeBuffer } from "../src/data/episodes.ts";
 import { decodeDataset } from "../src/data/native-bytes.ts";
 import type { Strategy } from "../src/loop/queue.ts";
-import { initOrtWasm, ORT_WEB_VERSION, type OrtWasmFactory } from "../src/web/ort-wasm.ts";
+import { initOrtWasm, ORT_WEB_VERSION, type OrtWasm, type OrtWasmFactory } from "../src/web/ort-wasm.ts";
 import { loadWebExport, type WebExport } from "../src/web/export-web.ts";
 import { LiveEnv } from "../src/web/live-env.ts";
 import { LiveRun } from "../src/web/live-loop.ts";
@@ -26,7 +26,8 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getEleme
 const num = (id: string) => Number($<HTMLInputElement>(id).value);
 const canvas = $<HTMLCanvasElement>("view"), ctx = canvas.getContext("2d")!;
 
-let scd: WebExport | null = null;
+let ort: OrtWasm;
+const exports: Record<string, WebExport> = {}; // env id → its SCD export (models/index.json)
 let env!: LiveEnv, task!: Task, recorder!: Recorder, pointer!: PointerPolicy;
 let auto: Record<string, () => ChunkPolicy> = {};
 let run: LiveRun | null = null, kind: Kind = "policy", paused = false;
@@ -58,6 +59,7 @@ function startRun(policy: ChunkPolicy, k: Kind, seed = num("seed")): void {
       if (k === "human") recorder.add(obs, a, t);
       rate.push(performance.now());
     },
+    onError: fail,
     onEnd: (why) => {
       if (k === "human") endRecording();
       if (why !== "stopped") status(`episode ended: ${why === "terminated" ? "success" : "step limit"} at step ${env.stats.step} (max reward ${env.stats.maxReward.toFixed(3)}); Reset for another`);
@@ -110,7 +112,8 @@ async function switchEnv(id: string): Promise<void> {
   recorder = new Recorder(env.observationSpace, env.actionSpace, id, env.metadata.controlHz);
   pointer = new PointerPolicy(env.actionSpace.shape[0], task.pointerAction);
   auto = {};
-  if (id === "pusht-v1" && scd) auto.scd = () => scd!.policy();
+  const ex = exports[id];
+  if (ex) auto.scd = () => ex.policy();
   const expert = envSpec(id).expert;
   if (expert) {
     const make = await expert();
@@ -219,8 +222,9 @@ async function init(): Promise<void> {
   status("loading ONNX Runtime Web (wasm) and the SCD policy…");
   const wasm = await (await fetch("ort/ort-wasm-simd-threaded.wasm")).arrayBuffer();
   const { default: factory } = (await import(new URL("ort/ort-wasm-simd-threaded.mjs", location.href).href)) as { default: OrtWasmFactory };
-  const ort = await initOrtWasm(factory, wasm);
-  scd = await loadWebExport(new URL("models/pusht-scd/", location.href).href, ort);
+  ort = await initOrtWasm(factory, wasm);
+  const index = (await (await fetch("models/index.json")).json()) as Record<string, string>;
+  for (const [envId, dir] of Object.entries(index)) exports[envId] = await loadWebExport(new URL(`models/${dir}/`, location.href).href, ort);
   wire();
   await switchEnv("pusht-v1");
   setInterval(frame, 16);
@@ -239,7 +243,7 @@ async function init(): Promise<void> {
       return n / ((performance.now() - t0) / 1000);
     },
   };
-  status(`ready: SCD policy (${scd.manifest.source.numParams.toLocaleString("en")} parameters, ONNX Runtime Web ${ORT_WEB_VERSION} wasm) driving seed ${num("seed")}`);
+  status(`ready: SCD policy (${exports["pusht-v1"].manifest.source.numParams.toLocaleString("en")} parameters, ONNX Runtime Web ${ORT_WEB_VERSION} wasm) driving seed ${num("seed")}`);
 }
 
 init().catch(fail);

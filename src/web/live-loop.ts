@@ -29,6 +29,8 @@ export interface LiveHooks {
   onStep?(obs: Obs, action: Float32Array, source: ActionSource, tSec: number): void;
   /** The run ended by itself (terminated, step limit) or by stop(). */
   onEnd?(why: "terminated" | "limit" | "stopped"): void;
+  /** The loop itself failed (an observation stream error); the run ends after this. */
+  onError?(e: unknown): void;
 }
 
 export class LiveRun {
@@ -73,7 +75,7 @@ export class LiveRun {
       latencyMs: "measured",
       clock,
     }, sched);
-    this.sub = loop$.subscribe({ next: (e) => this.hooks.onEvent?.(e), error: () => this.finish("stopped") });
+    this.sub = loop$.subscribe({ next: (e) => this.hooks.onEvent?.(e), error: (e) => (this.hooks.onError?.(e), this.finish("stopped")) });
     if (this.ended) this.sub.unsubscribe();
   }
 

@@ -21,7 +21,9 @@ export interface BuildOptions {
   out?: string;
   /** The Push-T SCD checkpoint to export (default: the shipped one). */
   checkpoint?: string;
-  /** Skip the ONNX export when out/models/pusht-scd already holds one from the same checkpoint step. */
+  /** An SCD checkpoint for reach-obstacle-v1 (none is shipped): exported to models/reach-scd and offered by the page. */
+  reachCheckpoint?: string;
+  /** Skip an ONNX export when its models/ folder already holds one from the same checkpoint and step. */
   reuseModel?: boolean;
   minify?: boolean;
 }
@@ -82,13 +84,26 @@ export async function buildWeb(opts: BuildOptions = {}): Promise<BuildResult> {
   for (const f of ["index.html", "style.css"]) copy(path.join(ROOT, "web", f), path.join(out, f));
   const ortDir = path.dirname(require.resolve("onnxruntime-web/ort-wasm-simd-threaded.wasm"));
   for (const f of ["ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"]) copy(path.join(ortDir, f), path.join(out, "ort", f));
-  const modelDir = path.join(out, "models/pusht-scd");
-  const step = JSON.parse(fs.readFileSync(path.join(ckpt, "checkpoint.json"), "utf8")).step;
-  let existing: { source?: { checkpoint?: string; step?: number } } | null = null;
-  try {
-    existing = JSON.parse(fs.readFileSync(path.join(modelDir, "manifest.json"), "utf8"));
-  } catch {}
-  if (!(opts.reuseModel && existing?.source?.checkpoint === ckpt && existing.source.step === step)) exportCheckpoint(ckpt, modelDir, { force: true });
+  // env id → export folder under models/, read by the page
+  const models: Record<string, string> = { "pusht-v1": "pusht-scd" };
+  if (opts.reachCheckpoint) models["reach-obstacle-v1"] = "reach-scd";
+  for (const [env, dir] of Object.entries(models)) {
+    const src = env === "pusht-v1" ? ckpt : path.resolve(opts.reachCheckpoint!);
+    const modelDir = path.join(out, "models", dir);
+    let step: number, existing: { source?: { checkpoint?: string; step?: number } } | null = null;
+    try {
+      step = JSON.parse(fs.readFileSync(path.join(src, "checkpoint.json"), "utf8")).step;
+    } catch (e) {
+      throw new ScdError(`${src}: not a checkpoint (${(e as Error).message})`);
+    }
+    try {
+      existing = JSON.parse(fs.readFileSync(path.join(modelDir, "manifest.json"), "utf8"));
+    } catch {}
+    if (!(opts.reuseModel && existing?.source?.checkpoint === src && existing.source.step === step)) exportCheckpoint(src, modelDir, { force: true });
+  }
+  for (const d of fs.existsSync(path.join(out, "models")) ? fs.readdirSync(path.join(out, "models")) : [])
+    if (d !== "index.json" && !Object.values(models).includes(d)) fs.rmSync(path.join(out, "models", d), { recursive: true, force: true });
+  fs.writeFileSync(path.join(out, "models/index.json"), JSON.stringify(models, null, 2) + "\n");
   copy(path.join(ROOT, "datasets/pusht/pusht_human.scdd"), path.join(out, "data/pusht_human.scdd"));
   return { out, bundleBytes: fs.statSync(path.join(out, "app.js")).size, inputs: Object.keys(meta.inputs) };
 }
