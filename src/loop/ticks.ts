@@ -12,15 +12,15 @@ export function ticks(periodMs: number, scheduler: SchedulerLike, clock: () => n
   return new Observable<number>((sub) => {
     const start = clock();
     return scheduler.schedule<number>(function (k = 0) {
-      // woken more than a period late (the thread was blocked): jump to the current tick, never replay overdue
-      // ones (a burst of stale ticks would make the lag grow without bound under overload)
-      const current = Math.floor((clock() - start) / periodMs);
-      if (current > k) k = current;
       if (spinMs > 0) {
         // bounded by the wall clock: a clock that does not move while we spin (a virtual one) must not hang us
         const due = start + k * periodMs, until = performance.now() + spinMs + 1;
         while (clock() < due && performance.now() < until);
       }
+      // woken (or, spinning, descheduled) more than a period late: jump to the current tick, never replay overdue
+      // ones (a burst of stale ticks would make the lag grow without bound under overload)
+      const current = Math.floor((clock() - start) / periodMs);
+      if (current > k) k = current;
       sub.next(k);
       const next = start + (k + 1) * periodMs;
       this.schedule(k + 1, Math.max(0, next - clock() - spinMs));
