@@ -36,7 +36,15 @@ test.before(async () => {
   const mjs = require.resolve("onnxruntime-web/ort-wasm-simd-threaded.mjs");
   const { default: factory } = (await import(mjs)) as { default: OrtWasmFactory };
   const bin = fs.readFileSync(mjs.replace(/\.mjs$/, ".wasm"));
-  ort = await initOrtWasm(factory, bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer);
+  // the emscripten module sets globalThis.Worker in Node (for threads this runner never starts): restore it
+  const g = globalThis as { Worker?: unknown };
+  const had = "Worker" in g, prev = g.Worker;
+  try {
+    ort = await initOrtWasm(factory, bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer);
+  } finally {
+    if (had) g.Worker = prev;
+    else delete g.Worker;
+  }
 });
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
