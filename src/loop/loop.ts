@@ -2,12 +2,13 @@
  * The control loop: observations → policy (one observe() per new frame; a chunk is sampled when the queue asks)
  * → action queue → one action per tick → actuator. Every tick emits an action: a missed deadline, a stale or
  * invalid observation, or a failing policy yields the fallback. Except under real-time overload (the thread was
- * blocked past a tick's period, e.g. by a synchronous policy): no command goes out for a tick whose period has
- * passed. Overdue ticks are skipped, and a tick whose own action came too late is a deadline miss, each a "miss"
- * event without an action, so the next command is always for the current tick and the lag stays bounded (the
- * actuator keeps its last command meanwhile, as it must while the thread is blocked). The clock is injected: a
- * real-time clock for robots and demos, a virtual one for evaluation (inference latency is then modelled in
- * virtual time, measured or fixed), with the same code path.
+ * blocked past a tick's period, e.g. by a synchronous policy): overdue ticks are skipped, and a tick whose own
+ * computation ran past its period is a deadline miss, each a "miss" event without an action; the tick then
+ * current sends its command at once (no second inference), so every command is for the current tick and the lag
+ * stays bounded (the actuator keeps its last command meanwhile, as it must while the thread is blocked). A tick
+ * waiting for a chunk computed off the thread still gets its fallback, even late: a late safe command beats none,
+ * since no other may follow soon. The clock is injected: a real-time clock for robots and demos, a virtual one
+ * for evaluation (inference latency is then modelled in virtual time, measured or fixed), with the same code path.
  */
 import { Observable, type SchedulerLike, type Subscription } from "rxjs";
 import type { Box, Obs } from "../env/types.ts";
