@@ -102,12 +102,17 @@ test("100 socket drops: fallback within one control period each time, nothing st
     // from the moment the client learns of the drop (the loop cannot react earlier), and from the server's drop
     const lost = lostAt.find((t) => t >= tDrop) ?? tDrop;
     fallbackDelays.push(fb ? fb.t - lost : Infinity);
-    // the very next tick after the client learned of the drop must already be the fallback
+    // the very next tick after the client learned of the drop must already be the fallback (wait for that tick:
+    // on a loaded machine the first fallback can belong to a tick due just before the drop was seen)
+    while (!acts.some((a) => a.tickT >= lost) && performance.now() - tDrop < 1000) await sleep(2);
     const next = acts.find((a) => a.tickT >= lost);
     if (!next || next.source !== "fallback") notNextTick++;
     fromServerDrop.push(fb ? fb.t - tDrop : Infinity);
     const nBefore = r.received.length;
     while (!conn.connected$.value && performance.now() - tDrop < 2000) await sleep(2);
+    // resumed: the current command reaches the robot again (within 25 periods; a loaded machine delays timers)
+    const tUp = performance.now();
+    while (!r.received.slice(nBefore).some((m) => Math.abs(m.action[0] - moving) < 1e-6) && performance.now() - tUp < 25 * period) await sleep(2);
     await sleep(4 * period);
     const after = r.received.slice(nBefore);
     // no burst: at most one command per control period reaches the robot after the reconnect
@@ -157,7 +162,8 @@ test("a policy slower than its deadline yields fallback actions on time, not a s
   await sleep(400);
   run.stop();
   const got = r.received.length - n0;
-  assert.ok(got >= 15, `robot received ${got} commands in 400 ms at 50 Hz`);
+  // 20 ticks; a stalled robot would get ~3 (one per 120 ms inference); a loaded machine delays some timers
+  assert.ok(got >= 10, `robot received ${got} commands in 400 ms at 50 Hz`);
   const fb = run.events.filter((e) => e.type === "action" && e.source === "fallback").length;
   assert.ok(fb > 10, `fallbacks ${fb}`);
   r.stop();
