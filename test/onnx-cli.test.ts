@@ -48,6 +48,16 @@ test("scd export writes the graphs and a manifest describing every input and out
   assert.is(m.normalizers.action.mode, "minmax");
   for (const g of Object.values(m.graphs) as { file: string }[]) assert.ok(fs.statSync(path.join(EXPORT, g.file)).size > 1000);
   userError(["export", SHIPPED, "--format", "onnx", "--out", EXPORT], /pusht-onnx: exists; pass --force/);
+  // --force replaces an earlier export, never a file or a folder of something else
+  assert.is(scd(["export", SHIPPED, "--format", "onnx", "--out", EXPORT, "--force"]).code, 0);
+  const precious = path.join(dir, "notes.txt"), folder = path.join(dir, "thesis");
+  fs.writeFileSync(precious, "keep me");
+  fs.mkdirSync(folder);
+  fs.writeFileSync(path.join(folder, "thesis.tex"), "keep me too");
+  userError(["export", SHIPPED, "--out", precious, "--force"], /notes\.txt: exists and is not an ONNX export/);
+  userError(["export", SHIPPED, "--out", folder, "--force"], /thesis: exists and is not an ONNX export/);
+  assert.is(fs.readFileSync(precious, "utf8"), "keep me");
+  assert.is(fs.readFileSync(path.join(folder, "thesis.tex"), "utf8"), "keep me too");
   userError(["export", SHIPPED, "--format", "tflite", "--out", EXPORT], /--format must be onnx, got "tflite"/);
   userError(["export", path.join(dir, "nope"), "--out", path.join(dir, "x")], /nope: not a checkpoint \(no checkpoint\.json\)/);
 });

@@ -60,6 +60,15 @@ test("--resume continues exactly: 3 + 3 steps equal 6 steps (weights, EMA, optim
   const lines = fs.readFileSync(path.join(b, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
   assert.equal(lines.map((l) => l.step), [1, 2, 3, 4, 5, 6]);
   assert.ok(fs.statSync(path.join(b, "loss.png")).size > 1000);
+  // a fresh run into that directory would mix two runs: refused, nothing touched
+  try {
+    await train(cfg(b, 2), { quiet: true });
+    assert.unreachable("a fresh run into a run directory was accepted");
+  } catch (e) {
+    assert.match((e as Error).message, /b: holds a training run already \(\d+ step checkpoints?, newest 000000006\); pass --resume/);
+  }
+  assert.is(readCheckpointMeta(path.join(b, "checkpoint")).step, 6);
+  assert.is(fs.readFileSync(path.join(b, "metrics.jsonl"), "utf8").trim().split("\n").length, 6);
 });
 
 test("scd train (real CLI): progress, checkpoint, bad flags and configs are clear errors", () => {

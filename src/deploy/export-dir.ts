@@ -84,7 +84,19 @@ export function buildExport(meta: CheckpointMeta, weights: Record<string, Float3
 export function exportCheckpoint(ckpt: string, out: string, opts: { force?: boolean } = {}): Manifest {
   const meta = readCheckpointMeta(ckpt);
   const { manifest, files } = buildExport(meta, readWeights(ckpt), ckpt, path.resolve(ckpt));
-  if (fs.existsSync(out) && !opts.force) throw new ScdError(`${out}: exists; pass --force to replace it`);
+  if (fs.existsSync(out)) {
+    if (!opts.force) throw new ScdError(`${out}: exists; pass --force to replace it`);
+    // --force replaces an earlier export or an empty directory, never anything else (a typo must not wipe a folder)
+    const isDir = fs.statSync(out).isDirectory();
+    let isExport = false;
+    try {
+      isExport = isDir && JSON.parse(fs.readFileSync(path.join(out, "manifest.json"), "utf8")).format === "scd-onnx-export";
+    } catch {
+      isExport = false;
+    }
+    if (!isExport && !(isDir && fs.readdirSync(out).length === 0))
+      throw new ScdError(`${out}: exists and is not an ONNX export (no manifest.json of format scd-onnx-export); --force only replaces an earlier export or an empty directory`);
+  }
   const parent = path.dirname(path.resolve(out));
   fs.mkdirSync(parent, { recursive: true });
   const tmp = path.join(parent, `.${path.basename(out)}.tmp-${process.pid}-${Date.now().toString(36)}`);

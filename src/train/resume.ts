@@ -38,7 +38,7 @@ export function isCompleteCheckpoint(dir: string): boolean {
 }
 
 /** Step checkpoint directories of a run, newest first (names only, not checked for completeness). */
-function stepDirs(out: string): string[] {
+export function runStepDirs(out: string): string[] {
   const root = path.join(out, CHECKPOINTS);
   if (!fs.existsSync(root)) return [];
   return fs.readdirSync(root).filter((n) => STEP_DIR.test(n)).sort().reverse().map((n) => path.join(root, n));
@@ -50,7 +50,7 @@ function stepDirs(out: string): string[] {
  */
 export function findResumeCheckpoint(out: string): string {
   const legacy = path.join(out, POINTER);
-  const candidates = stepDirs(out);
+  const candidates = runStepDirs(out);
   if (fs.existsSync(legacy) && !fs.lstatSync(legacy).isSymbolicLink()) candidates.push(legacy);
   const complete = candidates.filter(isCompleteCheckpoint).map((dir) => ({ dir, step: readCheckpointMeta(dir).step }));
   if (!complete.length) throw new ScdError(`--resume: ${out} holds no complete checkpoint (looked in ${path.join(out, CHECKPOINTS)}/ and ${legacy}/)`);
@@ -86,7 +86,7 @@ export function saveRunCheckpoint(out: string, meta: CheckpointMeta, weights: We
   fsyncDir(root);
   fsyncDir(out);
   // prune old steps (never the newest `keep`); rename first so a half-deleted directory never carries a step name
-  for (const old of stepDirs(out).slice(Math.max(1, keep))) {
+  for (const old of runStepDirs(out).slice(Math.max(1, keep))) {
     const trash = path.join(root, `.${path.basename(old)}.${process.pid}.trash`);
     fs.renameSync(old, trash);
   }

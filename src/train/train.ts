@@ -17,7 +17,7 @@ import { policyDef, parsePolicyConfig, type PolicyModel } from "../policy/model.
 import { layoutFromBuffer, buildWindows, type FrameLayout } from "../policy/frames.ts";
 import { LearnedPolicy, modelWeights, loadWeightsInto } from "../policy/learned.ts";
 import { readCheckpointMeta, readTrainState, type CheckpointMeta } from "../policy/checkpoint.ts";
-import { findResumeCheckpoint, saveRunCheckpoint, readMetricLines } from "./resume.ts";
+import { findResumeCheckpoint, saveRunCheckpoint, readMetricLines, runStepDirs } from "./resume.ts";
 import { writeFileAtomic } from "../util/fsx.ts";
 import { AdamW, type AdamWState } from "./adamw.ts";
 import { plotLoss } from "./plot.ts";
@@ -51,6 +51,9 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
   const def = policyDef(cfg.policy);
   // a resumed run keeps the architecture its checkpoint was built with, even if the defaults changed since
   const resumeFrom = opts.resume ? findResumeCheckpoint(cfg.out) : null;
+  // a fresh run into a run directory would mix two runs' checkpoints (and a later --resume would pick the wrong one)
+  const earlier = opts.resume ? [] : runStepDirs(cfg.out);
+  if (earlier.length) throw new ScdError(`${cfg.out}: holds a training run already (${earlier.length} step checkpoint${earlier.length > 1 ? "s" : ""}, newest ${path.basename(earlier[0])}); pass --resume to continue it, or choose another --out`);
   const resumeMeta = resumeFrom ? readCheckpointMeta(resumeFrom) : null;
   const policyConfig = resumeMeta
     ? parsePolicyConfig(def, { ...def.savedDefaults, ...(resumeMeta.config as Record<string, unknown>) }, `${resumeFrom}/checkpoint.json`)

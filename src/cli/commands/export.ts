@@ -9,7 +9,7 @@ export const exportCommand: Command = {
   flags: {
     format: { type: "string", desc: "export format: onnx", default: "onnx" },
     out: { type: "string", desc: "output directory" },
-    force: { type: "boolean", desc: "replace an existing output directory" },
+    force: { type: "boolean", desc: "replace an earlier export (or an empty directory) at --out; anything else is refused" },
     json: { type: "boolean", desc: "print the manifest as JSON" },
   },
   async run(pos, flags) {
