@@ -58,6 +58,12 @@ test("bad input gives one clear line and exit 2", () => {
   userError(["datset", "inspect"], /unknown command "datset inspect"/);
   userError(["dataset", "inspect"], /needs 1 argument/);
   userError(["info", "--backend", "quantum"], /unknown backend "quantum"/);
+  // numbers out of range are refused before anything runs (they used to score 0 or crash as internal errors)
+  userError(["eval", "--policy", "expert", "--steps", "0"], /--steps of "scd eval" must be ≥ 1, got 0/);
+  userError(["eval", "--policy", "expert", "--parallel", "-4"], /--parallel of "scd eval" must be ≥ 1, got -4/);
+  userError(["eval", "--policy", "expert", "--seed-start", "-1"], /--seed-start of "scd eval" must be ≥ 0, got -1/);
+  userError(["eval", "--policy", "expert", "--deadline-ms", "-5"], /--deadline-ms of "scd eval" must be ≥ 0/);
+  userError(["web", "--port", "99999"], /--port must be 0\.\.65535, got 99999/);
   // a Zarr store with a missing array
   const z = path.join(dir, "broken.zarr");
   fs.mkdirSync(path.join(z, "data/state"), { recursive: true });

@@ -7,6 +7,8 @@ export interface FlagSpec {
   type: FlagType;
   desc: string;
   default?: string | number | boolean;
+  /** smallest accepted value (number and int flags) */
+  min?: number;
 }
 export type FlagSpecs = Record<string, FlagSpec>;
 export type Flags = Record<string, string | number | boolean | undefined>;
@@ -49,6 +51,7 @@ export function parseArgs(argv: string[], specs: FlagSpecs, command: string): Pa
       const n = Number(v);
       if (v.trim() === "" || !Number.isFinite(n) || (spec.type === "int" && !Number.isInteger(n)))
         throw new ScdError(`flag --${name} of "scd ${command}" must be ${spec.type === "int" ? "an integer" : "a number"}, got "${v}"`);
+      if (spec.min !== undefined && n < spec.min) throw new ScdError(`flag --${name} of "scd ${command}" must be ≥ ${spec.min}, got ${v}`);
       flags[name] = n;
     } else flags[name] = v;
   }

@@ -16,13 +16,13 @@ import "../../../envs/index.ts";
 
 export const LOOP_FLAGS = {
   strategy: { type: "string", desc: "chunk execution: receding | ensemble | async", default: "receding" },
-  execute: { type: "int", desc: "receding horizon: actions executed per chunk (default min(8, H))" },
-  "ensemble-m": { type: "number", desc: "temporal ensembling weight exp(-m·i)", default: 0.01 },
-  "async-threshold": { type: "int", desc: "async: replan when this many actions remain (default H/2)" },
+  execute: { type: "int", min: 1, desc: "receding horizon: actions executed per chunk (default min(8, H))" },
+  "ensemble-m": { type: "number", min: 0, desc: "temporal ensembling weight exp(-m·i)", default: 0.01 },
+  "async-threshold": { type: "int", min: 0, desc: "async: replan when this many actions remain (default H/2)" },
   merge: { type: "string", desc: "async overlap merge: latest | average", default: "latest" },
   latency: { type: "string", desc: "virtual-clock inference latency: measured | <ms>", default: "measured" },
-  "deadline-ms": { type: "number", desc: "how long a tick may wait for a chunk in flight (default period/2)" },
-  steps: { type: "int", desc: "denoising steps for diffusion policies" },
+  "deadline-ms": { type: "number", min: 0, desc: "how long a tick may wait for a chunk in flight (default period/2)" },
+  steps: { type: "int", min: 1, desc: "denoising steps for diffusion policies (default: the policy's own, 10 for the shipped ones)" },
 } as const;
 
 export function strategyFromFlags(flags: Flags, horizon: number): Strategy {
@@ -53,18 +53,18 @@ export function latencyFromFlag(v: string): "measured" | number {
 export const evalCommand: Command = {
   name: "eval",
   summary: "evaluate a policy in a simulator through the control loop (Diffusion Policy protocol, LeRobot names)",
-  usage: "--policy <expert|random|replay|checkpoint dir> --env <id> [--episodes N] [--seed-start S] [--json out|-] [--gif dir]",
+  usage: "--policy <expert|random|replay|checkpoint dir|ONNX export dir> --env <id> [--episodes N] [--seed-start S] [--json out|-] [--gif dir]",
   flags: {
     policy: { type: "string", desc: "built-in policy or checkpoint directory" },
     env: { type: "string", desc: "env id", default: "pusht-v1" },
     episodes: { type: "int", desc: "number of episodes", default: 50 },
-    "seed-start": { type: "int", desc: "first seed (Push-T test seeds: 100000)", default: 100000 },
+    "seed-start": { type: "int", min: 0, desc: "first seed (Push-T test seeds: 100000)", default: 100000 },
     json: { type: "string", desc: "write the JSON report to a file, or - for stdout" },
     gif: { type: "string", desc: "directory for GIFs of the first episodes" },
-    "gif-episodes": { type: "int", desc: "how many episodes get a GIF", default: 3 },
+    "gif-episodes": { type: "int", min: 0, desc: "how many episodes get a GIF", default: 3 },
     plot: { type: "string", desc: "PNG plot of per-episode scores (default: beside --json)" },
     record: { type: "string", desc: "write what was executed: out.scdd (a dataset: observations, actions, timestamps, fallback flags) or out.mcap (a Foxglove log: ticks, chunks, loop events)" },
-    parallel: { type: "int", desc: "episodes run in lockstep on one virtual clock", default: 10 },
+    parallel: { type: "int", min: 1, desc: "episodes run in lockstep on one virtual clock", default: 10 },
     dataset: { type: "string", desc: "dataset for the replay policy" },
     "obs-mode": { type: "string", desc: "Push-T observation mode (keypoints | state)" },
     shard: { type: "string", desc: "evaluate shard K/N (0-based) of the seeds; default from SLURM_ARRAY_TASK_ID/COUNT" },

@@ -1,15 +1,18 @@
 import { type Command, out } from "../command.ts";
+import { ScdError } from "../../errors.ts";
 
 export const webCommand: Command = {
   name: "web",
   summary: "serve the browser demo (built by npm run build:web into dist/web): Push-T driven by the SCD policy in ONNX Runtime Web, take over, record",
   usage: "[--port P] [--host H] [--dir dist/web]",
   flags: {
-    port: { type: "int", desc: "port (0: any free port)", default: 8080 },
+    port: { type: "int", min: 0, desc: "port (0: any free port; at most 65535)", default: 8080 },
     host: { type: "string", desc: "interface to listen on", default: "127.0.0.1" },
     dir: { type: "string", desc: "the built site", default: "dist/web" },
   },
   async run(_pos, flags) {
+    if ((flags.port as number) > 65535) throw new ScdError(`--port must be 0..65535, got ${flags.port}`);
+    if (!(flags.host as string).trim()) throw new ScdError(`--host must name an interface (e.g. 127.0.0.1, or 0.0.0.0 for all), got ""`);
     const { serveWeb } = await import("../../web/node/serve.ts");
     const s = await serveWeb(flags.dir as string, { port: flags.port as number, host: flags.host as string });
     out(`serving ${flags.dir} at ${s.url} (Ctrl-C to stop)`);
