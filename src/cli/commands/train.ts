@@ -7,6 +7,8 @@ import { initBackend } from "../../backend/index.ts";
 import { makeEnv } from "../../env/registry.ts";
 import { evaluate } from "../../eval/evaluate.ts";
 import { readCheckpointMeta } from "../../policy/checkpoint.ts";
+import { policyNames, policyDef } from "../../policy/model.ts";
+import { nearest } from "../../util/nearest.ts";
 import { findResumeCheckpoint, resumeConfig } from "../../train/resume.ts";
 import { type Command, BACKEND_FLAG, out } from "../command.ts";
 import type { Flags } from "../args.ts";
@@ -38,6 +40,22 @@ export function givenTrainConfig(flags: Flags): Record<string, unknown> {
   return raw;
 }
 
+/** A misspelt key would silently train something else: refuse keys neither schema knows, with a suggestion. */
+function checkKnownKeys(raw: Record<string, unknown>): void {
+  const unknown = (keys: string[], known: string[], where: string) => {
+    for (const k of keys)
+      if (!known.includes(k)) {
+        const near = nearest(k, known);
+        throw new ScdError(`${where}: unknown key "${k}"${near ? ` (did you mean "${near}"?)` : ""}; known: ${known.join(", ")}`);
+      }
+  };
+  unknown(Object.keys(raw), Object.keys(TrainConfig.shape), "training config");
+  const name = String(raw.policy ?? "scd");
+  const schema = policyNames().includes(name) ? (policyDef(name).configSchema as { shape?: Record<string, unknown> }) : null;
+  if (schema?.shape && raw.policyConfig && typeof raw.policyConfig === "object")
+    unknown(Object.keys(raw.policyConfig), Object.keys(schema.shape), `policy config of "${name}"`);
+}
+
 /** A config field as the user spells it: its flag if it has one, else the --config file's key. */
 export function flagOf(key: string): string {
   const flag = key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
@@ -49,6 +67,7 @@ export function trainConfigFromFlags(flags: Flags): TrainConfig {
   const raw = givenTrainConfig(flags);
   raw.dataset ??= PUSHT_DATASET;
   raw.out ??= path.join("runs", `${raw.policy ?? "scd"}-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`);
+  checkKnownKeys(raw);
   const r = TrainConfig.safeParse(withPolicyTrainDefaults(raw));
   if (!r.success) {
     const i = r.error.issues[0];
