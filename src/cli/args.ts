@@ -60,6 +60,6 @@ export function parseArgs(argv: string[], specs: FlagSpecs, command: string): Pa
 
 export function flagHelp(specs: FlagSpecs): string {
   return Object.entries(specs)
-    .map(([k, s]) => `  --${k}${s.type === "boolean" ? "" : ` <${s.type}>`}`.padEnd(26) + s.desc + (s.default !== undefined && s.default !== false ? ` (default ${s.default})` : ""))
+    .map(([k, s]) => (`  --${k}${s.type === "boolean" ? "" : ` <${s.type}>`}` + "  ").padEnd(26) + s.desc + (s.default !== undefined && s.default !== false ? ` (default ${s.default})` : ""))
     .join("\n");
 }

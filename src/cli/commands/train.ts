@@ -76,31 +76,34 @@ export function trainConfigFromFlags(flags: Flags): TrainConfig {
   return r.data;
 }
 
+/** The schema's defaults, for the help text. */
+const D = TrainConfig.parse({ dataset: "-", out: "-" });
+
 export const TRAIN_FLAGS = {
-  policy: { type: "string", desc: "policy name: scd | causal-diffusion | mlp-bc | dp-unet" },
-  dataset: { type: "string", desc: "demonstrations (.scdd or Zarr); default: the shipped Push-T demonstrations" },
+  policy: { type: "string", desc: "policy name: scd | causal-diffusion | mlp-bc | dp-unet (default scd)" },
+  dataset: { type: "string", desc: "demonstrations (.scdd, Zarr or a LeRobot v3 directory); default: the shipped Push-T demonstrations" },
   config: { type: "string", desc: "JSON file with training config (flags override it)" },
   "policy-config": { type: "string", desc: "JSON object of policy config overrides, e.g. '{\"history\":2}'" },
   "obs-features": { type: "string", desc: "comma-separated observation features" },
-  steps: { type: "int", desc: "training steps" },
-  batch: { type: "int", desc: "windows per batch" },
-  lr: { type: "number", desc: "peak learning rate" },
-  warmup: { type: "int", desc: "warm-up steps" },
+  steps: { type: "int", min: 1, desc: `training steps (default ${D.steps})` },
+  batch: { type: "int", min: 1, desc: `windows per batch (default ${D.batch})` },
+  lr: { type: "number", desc: `peak learning rate (default ${D.lr}, or the policy's own: scd 1e-3)` },
+  warmup: { type: "int", min: 0, desc: `warm-up steps (default ${D.warmup})` },
   "max-seconds": { type: "number", desc: "wall-clock budget: stop and checkpoint when it runs out" },
-  "ema-decay": { type: "number", desc: "EMA decay (its cap with --ema-power)" },
+  "ema-decay": { type: "number", desc: `EMA decay (its cap with --ema-power; default ${D.emaDecay})` },
   "ema-power": { type: "number", desc: "EMA warm-up power (Diffusion Policy: 0.75); 0 = fixed decay" },
-  "weight-decay": { type: "number", desc: "AdamW decoupled weight decay" },
-  "min-lr-frac": { type: "number", desc: "cosine schedule floor as a fraction of the peak lr" },
+  "weight-decay": { type: "number", desc: `AdamW decoupled weight decay (default ${D.weightDecay})` },
+  "min-lr-frac": { type: "number", desc: `cosine schedule floor as a fraction of the peak lr (default ${D.minLrFrac})` },
   "max-pad-after-end": { type: "int", desc: "chunk steps a window may run past its episode's end (Diffusion Policy: 7; default: all)" },
-  seed: { type: "int", desc: "seed (weights, batches, noise)" },
+  seed: { type: "int", desc: `seed (weights, batches, noise; default ${D.seed})` },
   episodes: { type: "int", desc: "train on the first N demonstrations only" },
   out: { type: "string", desc: "run directory (checkpoint/, metrics.jsonl, loss.png)" },
   resume: { type: "boolean", desc: "continue the run in --out exactly where its checkpoint stopped" },
-  "val-every": { type: "int", desc: "validation every N steps" },
-  "ckpt-every": { type: "int", desc: "checkpoint every N steps" },
+  "val-every": { type: "int", min: 0, desc: `validation every N steps (default ${D.valEvery})` },
+  "ckpt-every": { type: "int", min: 0, desc: `checkpoint every N steps (default ${D.ckptEvery})` },
   "eval-every": { type: "int", desc: "evaluate in the simulator every N steps (0 = off)" },
   "eval-env": { type: "string", desc: "env for periodic evaluation" },
-  "eval-episodes": { type: "int", desc: "episodes per periodic evaluation" },
+  "eval-episodes": { type: "int", min: 1, desc: `episodes per periodic evaluation (default ${D.evalEpisodes})` },
 } as const;
 
 export const trainCommand: Command = {
