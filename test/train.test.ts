@@ -87,7 +87,7 @@ test("scd train (real CLI): progress, checkpoint, bad flags and configs are clea
   const e2 = scd(["train", "--policy", "sdc", "--dataset", data]);
   assert.match(e2.stderr, /unknown policy "sdc" \(did you mean "scd"\?\)/);
   const e3 = scd(["train", "--steps", "-5", "--dataset", data]);
-  assert.match(e3.stderr, /invalid training config: steps/);
+  assert.match(e3.stderr, /flag --steps of "scd train" must be ≥ 1, got -5/);
   const e6 = scd(["eval", "--policy", path.join(out, "checkpoint"), "--env", "pusht-v1", "--episodes", "1"]);
   assert.is(e6.code, 2);
   assert.match(e6.stderr, /needs observation feature\(s\) observation.state, but env pusht-v1 provides observation.keypoints, observation.agent_pos/);

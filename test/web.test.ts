@@ -148,8 +148,8 @@ test("the SCD policy runs 300 steps as fast as possible: coverage and inference 
   assert.match(inferText, /^\d+\.\d \/ \d+\.\d ms$/);
 });
 
-test("deadline misses are counted and shown (K = 100 denoising steps exceed the 50 ms deadline)", async () => {
-  await page.fill("#k", "100");
+test("deadline misses are counted and shown (K = 1000 denoising steps exceed the 50 ms deadline on any machine here)", async () => {
+  await page.fill("#k", "1000"); // ~10x K = 100 (16-40 ms measured): far past 50 ms, however idle the machine
   await page.dispatchEvent("#k", "change");
   await page.click("#reset");
   await until("misses", readouts, (x) => x.misses > 0 && x.step >= 20, 60_000);
@@ -157,7 +157,7 @@ test("deadline misses are counted and shown (K = 100 denoising steps exceed the 
   const r = await readouts();
   await until("the misses readout", () => text("misses"), (s) => s === String(r.misses), 2_000);
   await page.click("#pause");
-  figures.browserInferP50MsK100 = [...r.inferMs].sort((a, b) => a - b)[Math.floor(r.inferMs.length / 2)];
+  figures.browserInferP50MsK1000 = [...r.inferMs].sort((a, b) => a - b)[Math.floor(r.inferMs.length / 2)];
   await page.fill("#k", "10");
   await page.dispatchEvent("#k", "change");
 });

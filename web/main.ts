@@ -25,6 +25,13 @@ type Kind = "policy" | "human" | "replay";
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const num = (id: string) => Number($<HTMLInputElement>(id).value);
 const canvas = $<HTMLCanvasElement>("view"), ctx = canvas.getContext("2d")!;
+/** K from its box, an integer in 1..1000 (the box's own min/max are not enforced on typed values). */
+function denoisingSteps(): number {
+  const box = $<HTMLInputElement>("k"), k = Math.round(Number(box.value));
+  const ok = Number.isFinite(k) && k >= 1 && k <= 1000;
+  box.value = String(ok ? k : 10);
+  return ok ? k : 10;
+}
 
 let ort: OrtWasm;
 const exports: Record<string, WebExport> = {}; // env id → its SCD export (models/index.json)
@@ -50,7 +57,7 @@ function startRun(policy: ChunkPolicy, k: Kind, seed = num("seed")): void {
   stats = new LoopStats();
   paths = [];
   const spec = envSpec(env.id);
-  run = new LiveRun(env, policy, { strategy: strategy(policy.horizon), steps: num("k"), seed, maxSteps: spec.maxEpisodeSteps ?? 1000 }, {
+  run = new LiveRun(env, policy, { strategy: strategy(policy.horizon), steps: denoisingSteps(), seed, maxSteps: spec.maxEpisodeSteps ?? 1000 }, {
     onEvent: (e) => {
       stats.add(e);
       if (e.type === "inference" && e.chunk && k === "policy") paths = [...paths.slice(-3), task.path(env.current, e.chunk, policy.actionDim)];
