@@ -4,10 +4,9 @@
  *   denoise     noisy chunk x [B, H, A] + noise level [B] (float64) + the cache → prediction [B, H, A];
  *               every layer runs on the H chunk tokens, attending to the cached frames and to each other.
  */
-import { GraphBuilder } from "../../src/deploy/onnx-graph.ts";
-import { type Ctx, linear, layerNorm, block, levelEmbedding, alibiBias, dimOf, lastAlong2 } from "../../src/deploy/onnx-nn.ts";
+import { type Ctx, buildGraph, linear, layerNorm, block, levelEmbedding, alibiBias, dimOf, lastAlong2 } from "../../src/deploy/onnx-nn.ts";
 import { registerOnnxExport, type ArrayModel, type GraphRunner, type ExportFacts } from "../../src/deploy/runtime.ts";
-import { checkKnownConfig, emptyCache, kvInputs, kvOutputs, type KVState } from "../../src/deploy/kv.ts";
+import { exportConfig, emptyCache, kvInputs, kvOutputs, type KVState } from "../../src/deploy/kv.ts";
 import { alibiSlopes } from "../../src/nn/transformer.ts";
 import { sampleChunksArray } from "../../src/diffusion/objective.ts";
 import type { Rng } from "../../src/util/rng.ts";
@@ -83,17 +82,12 @@ class EntangledOnnxModel implements ArrayModel {
 registerOnnxExport({
   policy: "causal-diffusion",
   build(meta, w) {
-    const cfg = CausalDiffusionConfig.parse(checkKnownConfig(meta.config, KNOWN, CausalDiffusionConfig.parse({}), w.where.replace(/weights\.msgpack$/, "checkpoint.json")));
+    const cfg = exportConfig(CausalDiffusionConfig, meta.config, KNOWN, w);
     const F = meta.layout.frameDim, H = cfg.horizon, A = meta.layout.actionDim;
-    const mk = (name: string, f: (c: Ctx) => void) => {
-      const g = new GraphBuilder(name);
-      f({ g, w });
-      return g;
-    };
     return {
       graphs: {
-        trunk_step: { builder: mk("trunk_step", (c) => trunkStep(c, cfg, F)), doc: "once per control frame: the frame's pass through every layer, caching its keys/values" },
-        denoise: { builder: mk("denoise", (c) => denoise(c, cfg, H, A)), doc: "once per denoising step: every layer on the chunk tokens over the cached frames" },
+        trunk_step: { builder: buildGraph("trunk_step", w, (c) => trunkStep(c, cfg, F)), doc: "once per control frame: the frame's pass through every layer, caching its keys/values" },
+        denoise: { builder: buildGraph("denoise", w, (c) => denoise(c, cfg, H, A)), doc: "once per denoising step: every layer on the chunk tokens over the cached frames" },
       },
       facts: {
         horizon: H,

@@ -6,10 +6,9 @@
  *   denoise    noisy chunk x [B, H, A] + one step's films → ε [B, H, A]
  * Per chunk: one condition call over all K levels (R = K·B) and K denoise calls inside the shared DDIM loop.
  */
-import { GraphBuilder } from "../../src/deploy/onnx-graph.ts";
-import { type Ctx, linear } from "../../src/deploy/onnx-nn.ts";
+import { type Ctx, buildGraph, linear } from "../../src/deploy/onnx-nn.ts";
 import { registerOnnxExport, type ArrayModel, type ExportFacts, type GraphRunner } from "../../src/deploy/runtime.ts";
-import { checkKnownConfig } from "../../src/deploy/kv.ts";
+import { exportConfig } from "../../src/deploy/kv.ts";
 import { sampleChunksArray, samplerLevels } from "../../src/diffusion/objective.ts";
 import { DDPM_TRAIN_STEPS } from "../../src/diffusion/schedules.ts";
 import type { Rng } from "../../src/util/rng.ts";
@@ -144,17 +143,12 @@ class DpUnetOnnxModel implements ArrayModel {
 registerOnnxExport({
   policy: "dp-unet",
   build(meta, w) {
-    const cfg = DpUnetConfig.parse(checkKnownConfig(meta.config, KNOWN, DpUnetConfig.parse({}), w.where.replace(/weights\.msgpack$/, "checkpoint.json")));
+    const cfg = exportConfig(DpUnetConfig, meta.config, KNOWN, w);
     const F = meta.layout.frameDim, A = meta.layout.actionDim;
-    const mk = (name: string, f: (c: Ctx) => void) => {
-      const g = new GraphBuilder(name);
-      f({ g, w });
-      return g;
-    };
     return {
       graphs: {
-        condition: { builder: mk("condition", (c) => conditionGraph(c, cfg, F, A)), doc: "once per chunk: the FiLM parameters of every residual block for every noise level" },
-        denoise: { builder: mk("denoise", (c) => denoiseGraph(c, cfg, A)), doc: "once per denoising step: the U-Net" },
+        condition: { builder: buildGraph("condition", w, (c) => conditionGraph(c, cfg, F, A)), doc: "once per chunk: the FiLM parameters of every residual block for every noise level" },
+        denoise: { builder: buildGraph("denoise", w, (c) => denoiseGraph(c, cfg, A)), doc: "once per denoising step: the U-Net" },
       },
       facts: {
         horizon: cfg.horizon,

@@ -5,7 +5,7 @@
 import { GraphBuilder } from "../../src/deploy/onnx-graph.ts";
 import { linear } from "../../src/deploy/onnx-nn.ts";
 import { registerOnnxExport, type ArrayModel, type GraphRunner } from "../../src/deploy/runtime.ts";
-import { checkKnownConfig } from "../../src/deploy/kv.ts";
+import { exportConfig } from "../../src/deploy/kv.ts";
 import { MlpBcConfig } from "./config.ts";
 import { stackFrames } from "./model.ts";
 
@@ -33,7 +33,7 @@ class MlpBcOnnxModel implements ArrayModel {
 registerOnnxExport({
   policy: "mlp-bc",
   build(meta, w) {
-    const cfg = MlpBcConfig.parse(checkKnownConfig(meta.config, KNOWN, MlpBcConfig.parse({}), w.where.replace(/weights\.msgpack$/, "checkpoint.json")));
+    const cfg = exportConfig(MlpBcConfig, meta.config, KNOWN, w);
     const F = meta.layout.frameDim, H = cfg.horizon, A = meta.layout.actionDim;
     const g = new GraphBuilder("policy");
     const sizes = [cfg.history * F, ...Array(cfg.layers).fill(cfg.hidden), H * A];

@@ -7,10 +7,9 @@
  * Per frame: one encoder_step; per chunk: one decoder_condition over all K levels (R = K·B) and K decoder_denoise
  * calls inside the shared sampling loop (src/diffusion/objective.ts).
  */
-import { GraphBuilder } from "../../src/deploy/onnx-graph.ts";
-import { type Ctx, linear, layerNorm, block, alibiBias, dimOf, lastAlong2 } from "../../src/deploy/onnx-nn.ts";
+import { type Ctx, buildGraph, linear, layerNorm, block, alibiBias, dimOf, lastAlong2 } from "../../src/deploy/onnx-nn.ts";
 import { registerOnnxExport, type ArrayModel, type Feed, type GraphRunner, type ExportFacts } from "../../src/deploy/runtime.ts";
-import { checkKnownConfig, emptyCache, kvInputs, kvOutputs, type KVState } from "../../src/deploy/kv.ts";
+import { exportConfig, emptyCache, kvInputs, kvOutputs, type KVState } from "../../src/deploy/kv.ts";
 import { alibiSlopes } from "../../src/nn/transformer.ts";
 import { sampleChunksArray, samplerLevels } from "../../src/diffusion/objective.ts";
 import type { Rng } from "../../src/util/rng.ts";
@@ -80,18 +79,13 @@ class ScdOnnxModel implements ArrayModel {
 registerOnnxExport({
   policy: "scd",
   build(meta, w) {
-    const cfg = ScdConfig.parse(checkKnownConfig(meta.config, KNOWN, ScdConfig.parse({}), w.where.replace(/weights\.msgpack$/, "checkpoint.json")));
+    const cfg = exportConfig(ScdConfig, meta.config, KNOWN, w);
     const F = meta.layout.frameDim, H = cfg.horizon, A = meta.layout.actionDim, mlp = cfg.decoder === "mlp";
-    const mk = (name: string, f: (c: Ctx) => void) => {
-      const g = new GraphBuilder(name);
-      f({ g, w });
-      return g;
-    };
     return {
       graphs: {
-        encoder_step: { builder: mk("encoder_step", (c) => encoderStep(c, cfg, F)), doc: "once per control frame: the causal encoder's incremental step over its KV cache" },
-        decoder_condition: { builder: mk("decoder_condition", (c) => (mlp ? mlpCondition : transformerCondition)(c, cfg)), doc: "once per chunk: the decoder's conditioning for every noise level" },
-        decoder_denoise: { builder: mk("decoder_denoise", (c) => (mlp ? mlpDenoise : transformerDenoise)(c, cfg, A)), doc: `once per denoising step: the light ${cfg.decoder} decoder` },
+        encoder_step: { builder: buildGraph("encoder_step", w, (c) => encoderStep(c, cfg, F)), doc: "once per control frame: the causal encoder's incremental step over its KV cache" },
+        decoder_condition: { builder: buildGraph("decoder_condition", w, (c) => (mlp ? mlpCondition : transformerCondition)(c, cfg)), doc: "once per chunk: the decoder's conditioning for every noise level" },
+        decoder_denoise: { builder: buildGraph("decoder_denoise", w, (c) => (mlp ? mlpDenoise : transformerDenoise)(c, cfg, A)), doc: `once per denoising step: the light ${cfg.decoder} decoder` },
       },
       facts: {
         horizon: H,

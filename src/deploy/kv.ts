@@ -5,7 +5,7 @@
  */
 import { ScdError } from "../errors.ts";
 import type { GraphBuilder } from "./onnx-graph.ts";
-import type { KVNames } from "./onnx-nn.ts";
+import type { KVNames, WeightReader } from "./onnx-nn.ts";
 import type { Feed } from "./runtime.ts";
 
 export function kvInputs(g: GraphBuilder, prefix: string, layers: number, heads: number, dh: number, doc: string): KVNames[] {
@@ -50,4 +50,9 @@ export function checkKnownConfig(config: Record<string, unknown>, known: readonl
     if (!known.includes(k) && JSON.stringify(v) !== JSON.stringify(defaults[k]))
       throw new ScdError(`${where}: config field "${k}" = ${JSON.stringify(v)} is not supported by the ONNX export (it implements ${known.join(", ")})`);
   return config;
+}
+
+/** The checkpoint's config through the policy's schema, refusing fields the exporter does not implement (named in checkpoint.json). */
+export function exportConfig<T>(schema: { parse(v: unknown): T }, config: Record<string, unknown>, known: readonly string[], w: WeightReader): T {
+  return schema.parse(checkKnownConfig(config, known, schema.parse({}) as Record<string, unknown>, w.where.replace(/weights\.msgpack$/, "checkpoint.json")));
 }

@@ -7,7 +7,7 @@
  */
 import { ScdError } from "../errors.ts";
 import type { Weights } from "../policy/checkpoint.ts";
-import type { GraphBuilder } from "./onnx-graph.ts";
+import { GraphBuilder } from "./onnx-graph.ts";
 
 /** Weights by name with shape checks; errors name the checkpoint file and the parameter. */
 export class WeightReader {
@@ -36,6 +36,13 @@ export class WeightReader {
 export interface Ctx {
   g: GraphBuilder;
   w: WeightReader;
+}
+
+/** A graph named `name`, built by `f` over the checkpoint's weights. */
+export function buildGraph(name: string, w: WeightReader, f: (c: Ctx) => void): GraphBuilder {
+  const g = new GraphBuilder(name);
+  f({ g, w });
+  return g;
 }
 
 /** y = x W + b over the last axis; W [dIn, dOut]. */
