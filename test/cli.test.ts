@@ -3,20 +3,9 @@ import * as assert from "uvu/assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { scd, PUSHT_NATIVE, PUSHT_ZARR } from "./helpers.ts";
+import { scd, userError, PUSHT_NATIVE, PUSHT_ZARR } from "./helpers.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scd-cli-"));
-
-/** A user error: exit 2, exactly one line on stderr naming `needle`, no stack trace. */
-function userError(args: string[], needle: RegExp): void {
-  const r = scd(args);
-  assert.is(r.code, 2, `exit code for ${args.join(" ")}: ${r.stderr}`);
-  const lines = r.stderr.trim().split("\n");
-  assert.is(lines.length, 1, `one line: ${r.stderr}`);
-  assert.match(lines[0], /^scd: error: /);
-  assert.match(lines[0], needle);
-  assert.not.match(r.stderr, /\n\s+at /);
-}
 
 test("inspect --json of the shipped native Push-T demonstrations", () => {
   const r = scd(["dataset", "inspect", PUSHT_NATIVE, "--json"]);

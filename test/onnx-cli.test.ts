@@ -8,21 +8,13 @@ import * as assert from "uvu/assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { scd, ROOT } from "./helpers.ts";
+import { scd, userError, ROOT } from "./helpers.ts";
 import { readWeights } from "../src/policy/checkpoint.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scd-onnx-cli-"));
 const SHIPPED = path.join(ROOT, "policies/scd/pretrained/pusht");
 const EXPORT = path.join(dir, "pusht-onnx");
 
-function userError(args: string[], needle: RegExp): void {
-  const r = scd(args);
-  assert.is(r.code, 2, `exit code for ${args.join(" ")}: ${r.stderr}`);
-  const lines = r.stderr.trim().split("\n");
-  assert.is(lines.length, 1, `one line: ${r.stderr}`);
-  assert.match(lines[0], /^scd: error: /);
-  assert.match(lines[0], needle);
-}
 
 /** A copy of the good export with one change. */
 function broken(name: string, change: (d: string) => void): string {
