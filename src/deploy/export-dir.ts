@@ -90,12 +90,12 @@ export function exportCheckpoint(ckpt: string, out: string, opts: { force?: bool
     const isDir = fs.statSync(out).isDirectory();
     let isExport = false;
     try {
-      isExport = isDir && JSON.parse(fs.readFileSync(path.join(out, "manifest.json"), "utf8")).format === "scd-onnx-export";
+      isExport = isDir && !!readManifest(out);
     } catch {
-      isExport = false;
+      isExport = false; // no manifest, or one of another format or version
     }
     if (!isExport && !(isDir && fs.readdirSync(out).length === 0))
-      throw new ScdError(`${out}: exists and is not an ONNX export (no manifest.json of format scd-onnx-export); --force only replaces an earlier export or an empty directory`);
+      throw new ScdError(`${out}: exists and is not an ONNX export (no manifest.json of format ${EXPORT_FORMAT}); --force only replaces an earlier export or an empty directory`);
   }
   const parent = path.dirname(path.resolve(out));
   fs.mkdirSync(parent, { recursive: true });
