@@ -22,11 +22,9 @@ import { train } from "../src/train/train.ts";
 import { TrainConfig } from "../src/train/config.ts";
 import { evaluate } from "../src/eval/evaluate.ts";
 import { makeEnv } from "../src/env/registry.ts";
-import { builtinPolicy } from "../src/policy/builtin.ts";
-import { rollout } from "../src/env/rollout.ts";
-import { DatasetWriter } from "../src/data/native.ts";
 import { Rng } from "../src/util/rng.ts";
 import { ROOT } from "./helpers.ts";
+import { writeReachDemos } from "./demos.ts";
 
 const SHIPPED = path.join(ROOT, "policies/scd/pretrained/pusht");
 const mem = () => ({ numTensors: tf.memory().numTensors, numBytes: tf.memory().numBytes });
@@ -42,11 +40,7 @@ const data = path.join(dir, "reach.scdd");
 
 test("setup: wasm backend, 6 reaching demonstrations", async () => {
   await initBackend("wasm");
-  const env = await makeEnv("reach-obstacle-v1");
-  const expert = await builtinPolicy("expert", "reach-obstacle-v1", env.actionSpace);
-  const w = new DatasetWriter(data, { "observation.state": { shape: [2] }, action: { shape: [2] } });
-  for (let s = 0; s < 6; s++) w.appendEpisode((await rollout(env, expert, s)).episode);
-  w.finalize();
+  await writeReachDemos(data, 6);
 });
 
 test("loadPolicy(shipped checkpoint).dispose() four times: tf.memory() back to where it was (was +178 tensors each)", () => {

@@ -11,13 +11,10 @@ import * as path from "node:path";
 import { spawn } from "node:child_process";
 import "../envs/index.ts";
 import { initBackend } from "../src/backend/index.ts";
-import { makeEnv } from "../src/env/registry.ts";
-import { builtinPolicy } from "../src/policy/builtin.ts";
-import { rollout } from "../src/env/rollout.ts";
-import { DatasetWriter } from "../src/data/native.ts";
 import { readWeights, readTrainState, readCheckpointMeta } from "../src/policy/checkpoint.ts";
 import { findResumeCheckpoint, saveRunCheckpoint, isCompleteCheckpoint } from "../src/train/resume.ts";
 import { ROOT, scd } from "./helpers.ts";
+import { writeReachDemos } from "./demos.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scd-resume-"));
 const data = path.join(dir, "reach.scdd");
@@ -26,11 +23,7 @@ const metrics = (out: string) => fs.readFileSync(path.join(out, "metrics.jsonl")
 
 test("setup: 8 expert demonstrations of the reaching task", async () => {
   await initBackend("wasm");
-  const env = await makeEnv("reach-obstacle-v1");
-  const expert = await builtinPolicy("expert", "reach-obstacle-v1", env.actionSpace);
-  const w = new DatasetWriter(data, { "observation.state": { shape: [2] }, action: { shape: [2] } });
-  for (let s = 0; s < 8; s++) w.appendEpisode((await rollout(env, expert, s)).episode);
-  w.finalize();
+  await writeReachDemos(data, 8);
 });
 
 test("robustness 8: --val-every and --ckpt-every given with --resume apply; flags that define the run are refused", () => {

@@ -7,12 +7,9 @@ import { spawn } from "node:child_process";
 import "../envs/index.ts";
 import "../policies/index.ts";
 import { initBackend } from "../src/backend/index.ts";
-import { makeEnv } from "../src/env/registry.ts";
-import { builtinPolicy } from "../src/policy/builtin.ts";
-import { rollout } from "../src/env/rollout.ts";
-import { DatasetWriter } from "../src/data/native.ts";
 import { loadSweep } from "../src/sweep/grid.ts";
 import { scd, ROOT } from "./helpers.ts";
+import { writeReachDemos } from "./demos.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scd-sweep-"));
 const data = path.join(dir, "reach.scdd");
@@ -23,11 +20,7 @@ const noArray = { SLURM_ARRAY_TASK_ID: "", JOB_COMPLETION_INDEX: "" };
 
 test("setup: 12 expert demonstrations of the multimodal task", async () => {
   await initBackend("wasm");
-  const env = await makeEnv("reach-obstacle-v1");
-  const expert = await builtinPolicy("expert", "reach-obstacle-v1", env.actionSpace);
-  const w = new DatasetWriter(data, { "observation.state": { shape: [2] }, action: { shape: [2] } });
-  for (let s = 0; s < 12; s++) w.appendEpisode((await rollout(env, expert, s)).episode);
-  w.finalize();
+  await writeReachDemos(data, 12);
   write(grid, { out: path.join(dir, "sw"), train: tinyTrain, eval: { env: "reach-obstacle-v1", episodes: 3, latency: 0 }, grid: [{ "train.lr": [1e-3, 3e-4] }, { "train.seed": [7], "eval.execute": [2], "train.policyConfig.hidden": [8] }] });
 });
 

@@ -6,16 +6,13 @@ import * as path from "node:path";
 import "../envs/index.ts";
 import "../policies/index.ts";
 import { initBackend } from "../src/backend/index.ts";
-import { makeEnv } from "../src/env/registry.ts";
-import { builtinPolicy } from "../src/policy/builtin.ts";
-import { rollout } from "../src/env/rollout.ts";
-import { DatasetWriter } from "../src/data/native.ts";
 import { train } from "../src/train/train.ts";
 import { TrainConfig } from "../src/train/config.ts";
 import { readWeights, readTrainState, readCheckpointMeta } from "../src/policy/checkpoint.ts";
 import { scd } from "./helpers.ts";
 import { trainConfigFromFlags } from "../src/cli/commands/train.ts";
 import { loadSweep } from "../src/sweep/grid.ts";
+import { writeReachDemos } from "./demos.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scd-train-"));
 const data = path.join(dir, "reach.scdd");
@@ -23,11 +20,7 @@ const tiny = { dModel: 32, encLayers: 1, decDModel: 16, decLayers: 1, horizon: 4
 
 test("setup: 12 expert demonstrations of the multimodal task", async () => {
   await initBackend("wasm");
-  const env = await makeEnv("reach-obstacle-v1");
-  const expert = await builtinPolicy("expert", "reach-obstacle-v1", env.actionSpace);
-  const w = new DatasetWriter(data, { "observation.state": { shape: [2] }, action: { shape: [2] } });
-  for (let s = 0; s < 12; s++) w.appendEpisode((await rollout(env, expert, s)).episode);
-  w.finalize();
+  await writeReachDemos(data, 12);
 });
 
 const cfg = (out: string, steps: number) => TrainConfig.parse({ policy: "scd", policyConfig: tiny, dataset: data, steps, batch: 8, warmup: 2, valEvery: 2, ckptEvery: 2, out, valFraction: 0.2 });
