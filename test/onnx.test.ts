@@ -15,7 +15,9 @@ import "../policies/onnx.ts";
 import { initBackend } from "../src/backend/index.ts";
 import { policyNames, policyDef } from "../src/policy/model.ts";
 import { frameLayout } from "../src/policy/frames.ts";
-import { LearnedPolicy, modelWeights, loadWeightsInto, loadPolicy } from "../src/policy/learned.ts";
+import { LearnedPolicy, modelWeights, loadWeightsInto } from "../src/policy/learned.ts";
+import { loadPolicy } from "../src/policy/checkpoint-loader.ts";
+import { chunkParity } from "../src/deploy/parity.ts";
 import { writeCheckpoint, readCheckpointMeta, readWeights, type CheckpointMeta } from "../src/policy/checkpoint.ts";
 import type { NormalizedChunkPolicy } from "../src/policy/normalized.ts";
 import { exportCheckpoint, buildExport } from "../src/deploy/export-dir.ts";
@@ -65,23 +67,10 @@ function checkpoint(name: string, cfgRaw: Record<string, unknown>, out: string):
   model.dispose();
 }
 
-/** Roll both policies through the same observations; returns max |Δ| of the normalized chunks over all frames. */
+/** chunkParity with observations from `obs(t, rng)`, one rng (seed 7) for the whole roll-out. */
 function parity(a: NormalizedChunkPolicy, b: NormalizedChunkPolicy, frames: number, steps: number, obs: (t: number, rng: Rng) => Record<string, Float32Array>): number {
   const rng = new Rng(7);
-  a.reset(0);
-  b.reset(0);
-  let worst = 0, prev: Float32Array | null = null;
-  for (let t = 0; t < frames; t++) {
-    const o = obs(t, rng);
-    a.observe({ obs: o, prevAction: prev });
-    b.observe({ obs: o, prevAction: prev });
-    const ca = a.sampleNormalized(steps, new Rng(100 + t)), cb = b.sampleNormalized(steps, new Rng(100 + t));
-    assert.is(ca.length, cb.length);
-    for (let i = 0; i < ca.length; i++) worst = Math.max(worst, Math.abs(ca[i] - cb[i]));
-    // the executed action feeds the next frame, as in the loop
-    prev = a.sampleChunk({ seed: t }).slice(0, a.actionDim);
-  }
-  return worst;
+  return chunkParity(a, b, frames, steps, (t) => obs(t, rng));
 }
 
 const stateObs = (_t: number, rng: Rng) => ({ "observation.state": Float32Array.from({ length: 5 }, () => -2 + 4 * rng.next()) });

@@ -1,8 +1,9 @@
 /**
  * The browser page, end to end in Debian's Chromium (headless, playwright-core): build the site, serve it, load
- * the page with no console errors, run the SCD policy (ONNX Runtime Web) for 300 steps, see deadline misses
- * counted, take over with a scripted pointer drag, download the recording and read it with the package's reader,
- * replay a shipped demonstration. Fails (never skips) without Chromium: .ci/run installs it.
+ * the page with no console errors, run the SCD policy (ONNX Runtime Web) for 300 steps, switch it to TensorFlow.js
+ * (wasm, cpu) and check it against ONNX Runtime Web, see deadline misses counted and bad box values refused, take
+ * over with a scripted pointer drag, download the recording and read it with the package's reader, replay a
+ * shipped demonstration. Fails (never skips) without Chromium: .ci/run installs it.
  * Artifacts (screenshots, web-figures.json with the page's numbers) go to $SCD_WEB_ARTIFACTS or a temp dir.
  */
 import * as fs from "node:fs";
@@ -31,7 +32,13 @@ const figures: Record<string, unknown> = {};
 interface Readouts {
   env: string; controller: string; step: number; coverage: number | null; reward: number; maxReward: number;
   inferMs: number[]; chunks: number; misses: number; errors: number; recorded: number[]; running: boolean; crossOriginIsolated: boolean;
+  runtime: string; runtimeLabel: string; tensors: number | null;
 }
+const quantile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
+};
+const parity = (frames: number, k: number, seed: number) => page.evaluate(([f, kk, sd]) => (window as unknown as { scd: { parity(f: number, k: number, s: number): Promise<number> } }).scd.parity(f, kk, sd), [frames, k, seed]);
 const readouts = () => page.evaluate(() => (window as unknown as { scd: { readouts(): Readouts } }).scd.readouts());
 const text = (id: string) => page.locator(`#${id}`).innerText();
 
@@ -146,6 +153,54 @@ test("the SCD policy runs 300 steps as fast as possible: coverage and inference 
   Object.assign(figures, { browserSteps: total, browserChunks: infer.length, browserInferP50Ms: q(0.5), browserInferP99Ms: q(0.99), browserMisses: misses, browserLoopStepsPerSec: total / wall, browserMaxReward: maxReward, seeds: [100000, seed] });
   const inferText = await text("infer");
   assert.match(inferText, /^\d+\.\d \/ \d+\.\d ms$/);
+});
+
+test("TensorFlow.js runtime (wasm, then cpu): the shipped checkpoint drives Push-T, equals ONNX Runtime Web, frees its tensors", async () => {
+  assert.is((await readouts()).tensors, null, "TensorFlow.js is not loaded until it is chosen");
+  for (const [rt, label, steps, frames] of [["tfjs-wasm", /TensorFlow\.js, wasm/, 60, 40], ["tfjs-cpu", /TensorFlow\.js, cpu/, 20, 10]] as const) {
+    await page.selectOption("#runtime", rt);
+    await until(`the ${rt} runtime`, () => text("status"), (s) => label.test(s) && /driving/.test(s), 60_000);
+    assert.match(await page.locator("#controller option:checked").innerText(), label);
+    await page.fill("#seed", "100000");
+    await page.click("#reset");
+    const r = await until(`${steps} steps on ${rt}`, readouts, (x) => x.step >= steps || !x.running, 120_000);
+    assert.is(r.runtime, rt);
+    assert.is(r.errors, 0);
+    assert.ok(r.chunks > 0 && (r.tensors ?? 0) > 0, `a tfjs policy is running (${r.chunks} chunks, ${r.tensors} tensors)`);
+    if (rt === "tfjs-wasm") await page.screenshot({ path: path.join(artifacts, "pusht-tfjs.png") });
+    // closed loop on the real simulator, same noise: tfjs in the page = ONNX Runtime Web in the page
+    const worst = await parity(frames, 10, 100000);
+    assert.ok(worst <= 1e-4, `${rt} vs ONNX Runtime Web: max |Δ| ${worst} over ${frames} frames`);
+    const key = rt === "tfjs-wasm" ? "TfjsWasm" : "TfjsCpu";
+    Object.assign(figures, { [`browser${key}InferP50Ms`]: quantile(r.inferMs, 0.5), [`browser${key}InferP99Ms`]: quantile(r.inferMs, 0.99), [`browser${key}Chunks`]: r.inferMs.length, [`browser${key}ParityMaxAbs`]: worst });
+  }
+  await page.selectOption("#runtime", "onnx");
+  await until("ONNX Runtime Web again", () => text("status"), (s) => /ONNX Runtime Web/.test(s) && /driving/.test(s), 20_000);
+  const back = await readouts();
+  assert.is(back.runtime, "onnx");
+  assert.is(back.tensors, 0, "the tfjs policies' tensors are all freed");
+  assert.equal(consoleErrors, []);
+});
+
+test("bad box values are refused in the status line, naming the box and the value; the run goes on", async () => {
+  await page.selectOption("#speed", "realtime");
+  await page.fill("#seed", "100001");
+  await page.click("#reset");
+  await until("a running episode", readouts, (x) => x.running && x.step >= 1, 5_000);
+  for (const [box, value, msg] of [["seed", "-3", /seed must be a whole number from 0 to 4294967295 \(got "-3"\)/], ["seed", "4294967296", /seed must be .*got "4294967296"/], ["seed", "2.5", /seed must be .*got "2\.5"/], ["k", "0", /denoising steps K must be a whole number from 1 to 1000 \(got "0"\)/]] as const) {
+    const before = await readouts();
+    await page.fill(`#${box}`, value);
+    await page.click("#reset");
+    assert.match(await text("status"), msg);
+    assert.ok(await page.locator(`#${box}.invalid`).count(), `#${box} is marked invalid`);
+    const after = await until("the run to go on", readouts, (x) => x.step > before.step, 5_000);
+    assert.ok(after.running, `the refused reset stopped nothing (${box} = ${value})`);
+    await page.fill(`#${box}`, box === "k" ? "10" : "100000");
+  }
+  await page.click("#reset");
+  assert.not.match(await text("status"), /error/);
+  assert.is(await page.locator("input.invalid").count(), 0);
+  assert.equal(consoleErrors, [], "refused values are not page errors");
 });
 
 test("deadline misses are counted and shown (K = 1000 denoising steps exceed the 50 ms deadline on any machine here)", async () => {

@@ -1,7 +1,8 @@
 /**
- * The page: Push-T (or reach-obstacle) driven by the SCD policy in ONNX Runtime Web through the package's control
- * loop (src/web/live-loop.ts), take over with the pointer, record, download, replay. `window.scd` exposes the
- * readouts and a simulator benchmark for the browser test (test/web.test.ts).
+ * The page: Push-T (or reach-obstacle) driven by the SCD policy — in ONNX Runtime Web or TensorFlow.js (runtimes.ts)
+ * — through the package's control loop (src/web/live-loop.ts), take over with the pointer, record, download, replay.
+ * `window.scd` exposes the readouts, a runtime parity check and a simulator benchmark for the browser test
+ * (test/web.test.ts).
  */
 import "../envs/index.ts";
 import "../policies/scd/onnx.ts";
@@ -19,24 +20,19 @@ import { LoopStats } from "../src/web/stats.ts";
 import { PointerPolicy } from "../src/web/pointer-policy.ts";
 import { Recorder } from "../src/web/recorder.ts";
 import { TASKS, type Task } from "./tasks.ts";
+import { Runtimes, RUNTIMES, type Runtime } from "./runtimes.ts";
+import { seedValue, denoisingSteps, episodeIndex, InputError } from "./inputs.ts";
 import { drawFrame, drawPaths } from "./view.ts";
+import { runtimeParity, simBench } from "./checks.ts";
 
 type Kind = "policy" | "human" | "replay";
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
-const num = (id: string) => Number($<HTMLInputElement>(id).value);
 const canvas = $<HTMLCanvasElement>("view"), ctx = canvas.getContext("2d")!;
-/** K from its box, an integer in 1..1000 (the box's own min/max are not enforced on typed values). */
-function denoisingSteps(): number {
-  const box = $<HTMLInputElement>("k"), k = Math.round(Number(box.value));
-  const ok = Number.isFinite(k) && k >= 1 && k <= 1000;
-  box.value = String(ok ? k : 10);
-  return ok ? k : 10;
-}
-
 let ort: OrtWasm;
 const exports: Record<string, WebExport> = {}; // env id → its SCD export (models/index.json)
 let env!: LiveEnv, task!: Task, recorder!: Recorder, pointer!: PointerPolicy;
 let auto: Record<string, () => ChunkPolicy> = {};
+let runtimes!: Runtimes, active: ChunkPolicy | null = null; // the policy of the current run (disposed when replaced)
 let run: LiveRun | null = null, kind: Kind = "policy", paused = false;
 let stats = new LoopStats();
 let paths: [number, number][][] = [];
@@ -51,13 +47,16 @@ function strategy(h: number): Strategy {
   return { kind: "receding", execute: Math.min(8, h) };
 }
 
-function startRun(policy: ChunkPolicy, k: Kind, seed = num("seed")): void {
+/** `steps`: denoising steps K for a policy (read before it was made: a refused box value stops nothing). */
+function startRun(policy: ChunkPolicy, k: Kind, seed: number, steps?: number): void {
   run?.stop();
+  if (active !== policy) active?.dispose?.(); // a tfjs policy's tensors; a no-op for the others
+  active = policy;
   kind = k;
   stats = new LoopStats();
   paths = [];
   const spec = envSpec(env.id);
-  run = new LiveRun(env, policy, { strategy: strategy(policy.horizon), steps: denoisingSteps(), seed, maxSteps: spec.maxEpisodeSteps ?? 1000 }, {
+  run = new LiveRun(env, policy, { strategy: strategy(policy.horizon), steps, seed, maxSteps: spec.maxEpisodeSteps ?? 1000 }, {
     onEvent: (e) => {
       stats.add(e);
       if (e.type === "inference" && e.chunk && k === "policy") paths = [...paths.slice(-3), task.path(env.current, e.chunk, policy.actionDim)];
@@ -80,7 +79,10 @@ function startRun(policy: ChunkPolicy, k: Kind, seed = num("seed")): void {
   $("takeover").classList.toggle("active", k === "human");
 }
 
-const policyRun = () => startRun(auto[$<HTMLSelectElement>("controller").value](), "policy");
+function policyRun(): void {
+  const seed = seedValue(), steps = denoisingSteps(); // both checked before anything stops or a policy is made
+  startRun(auto[$<HTMLSelectElement>("controller").value](), "policy", seed, steps);
+}
 
 function endRecording(): void {
   const n = recorder.end();
@@ -95,20 +97,48 @@ function takeOver(): void {
     policyRun();
     return;
   }
-  if (!run?.running) env.restart(num("seed")); // an ended episode: start a fresh one for the person
+  const seed = seedValue();
+  if (!run?.running) env.restart(seed); // an ended episode: start a fresh one for the person
   if ($<HTMLInputElement>("record").checked) recorder.begin();
   pointer.setPointer(null);
-  startRun(pointer, "human");
+  startRun(pointer, "human", seed);
   status("you have control: the target follows the pointer");
 }
 
 function reset(): void {
+  const seed = seedValue(), k = denoisingSteps(); // checked before anything stops
   run?.stop();
   if (kind === "human") endRecording();
-  env.restart(num("seed"));
+  env.restart(seed);
   policyRun();
   drawnStep = -1;
-  status(`seed ${num("seed")}: ${$("who").textContent} driving`);
+  status(`seed ${seed}: ${$("who").textContent} driving${kind === "policy" && auto.scd ? ` (K = ${k})` : ""}`);
+}
+
+/** Switch the SCD policy's runtime; the episode continues from the current state. */
+async function switchRuntime(rt: Runtime): Promise<void> {
+  const sel = $<HTMLSelectElement>("runtime");
+  sel.disabled = true;
+  run?.stop();
+  active?.dispose?.(); // before a tfjs backend switch: its tensors live on the old backend
+  active = null;
+  try {
+    status(rt === "onnx" ? "switching to ONNX Runtime Web…" : `loading TensorFlow.js (${rt.slice(5)}) and the SCD checkpoint…`);
+    await runtimes.use(rt, env.id);
+  } finally {
+    sel.disabled = false;
+    sel.value = runtimes.runtime;
+    offerControllers();
+  }
+  if (auto.scd) $<HTMLSelectElement>("controller").value = "scd";
+  policyRun();
+  status(`SCD policy on ${runtimes.label()} driving seed ${seedValue()}`);
+}
+
+function offerControllers(): void {
+  const sel = $<HTMLSelectElement>("controller"), keep = sel.value;
+  sel.innerHTML = Object.keys(auto).map((k) => `<option value="${k}">${k === "scd" ? `SCD policy (${runtimes.label()})` : "scripted expert"}</option>`).join("");
+  if (keep in auto) sel.value = keep;
 }
 
 async function switchEnv(id: string): Promise<void> {
@@ -119,14 +149,17 @@ async function switchEnv(id: string): Promise<void> {
   recorder = new Recorder(env.observationSpace, env.actionSpace, id, env.metadata.controlHz);
   pointer = new PointerPolicy(env.actionSpace.shape[0], task.pointerAction);
   auto = {};
-  const ex = exports[id];
-  if (ex) auto.scd = () => ex.policy();
+  if (runtimes.has(id)) {
+    await runtimes.use(runtimes.runtime, id); // the tfjs checkpoint of this env, on first use
+    auto.scd = () => runtimes.policy(id);
+  }
   const expert = envSpec(id).expert;
   if (expert) {
     const make = await expert();
     auto.expert = () => make();
   }
-  $("controller").innerHTML = Object.keys(auto).map((k) => `<option value="${k}">${k === "scd" ? "SCD policy (ONNX Runtime Web)" : "scripted expert"}</option>`).join("");
+  $("controller").innerHTML = "";
+  offerControllers();
   $("coverage").parentElement!.hidden = id !== "pusht-v1";
   endRecording();
   $("rec-info").textContent = "no recording yet";
@@ -167,10 +200,12 @@ function pointerAt(e: PointerEvent): [number, number] {
 }
 
 function wire(): void {
-  $("reset").onclick = reset;
+  $("reset").onclick = guard(reset);
+  $("runtime").onchange = () => void switchRuntime($<HTMLSelectElement>("runtime").value as Runtime).catch(fail);
   $("env").onchange = () => void switchEnv($<HTMLSelectElement>("env").value).catch(fail);
   $("controller").onchange = () => kind === "policy" && policyRun();
-  for (const id of ["k", "strategy"]) $(id).onchange = () => kind === "policy" && policyRun(); // continues from the current state
+  // continues from the current state
+  for (const id of ["k", "strategy"]) $(id).onchange = guard(() => kind === "policy" && policyRun());
   $("pause").onclick = () => {
     paused = !paused;
     $("pause").textContent = paused ? "Resume" : "Pause";
@@ -179,10 +214,14 @@ function wire(): void {
     ticksAtStart = run?.ticks ?? 0;
   };
   $("step").onclick = () => run?.pump(1);
-  $("takeover").onclick = takeOver;
+  $("takeover").onclick = guard(takeOver);
   canvas.addEventListener("pointerdown", (e) => {
     canvas.setPointerCapture(e.pointerId);
-    if (kind !== "human") takeOver();
+    try {
+      if (kind !== "human") takeOver();
+    } catch (err) {
+      return fail(err);
+    }
     pointer.setPointer(pointerAt(e));
   });
   canvas.addEventListener("pointermove", (e) => kind === "human" && pointer.setPointer(pointerAt(e)));
@@ -208,7 +247,7 @@ function wire(): void {
   };
   $("replay").onclick = () => {
     try {
-      const k = num("episode"), d = dataset!;
+      const d = dataset!, k = episodeIndex(d.episodeEnds.length);
       const s0 = k ? d.episodeEnds[k - 1] : 0;
       const st = d.data["observation.state"];
       env.restart(k, env.id === "pusht-v1" && st ? Array.from(st.subarray(s0 * 5, s0 * 5 + 5)) : undefined);
@@ -220,9 +259,18 @@ function wire(): void {
   };
 }
 
+/** `fn` as an event handler: an error (a bad box value, say) goes to the status line instead of escaping. */
+const guard = (fn: () => unknown) => () => {
+  try {
+    fn();
+  } catch (e) {
+    fail(e);
+  }
+};
+
 function fail(e: unknown): void {
   status(`error: ${(e as Error)?.message ?? e}`);
-  console.error(e);
+  if (!(e instanceof InputError)) console.error(e); // a bad value typed into a box is the user's to fix, not a page error
 }
 
 async function init(): Promise<void> {
@@ -232,25 +280,18 @@ async function init(): Promise<void> {
   ort = await initOrtWasm(factory, wasm);
   const index = (await (await fetch("models/index.json")).json()) as Record<string, string>;
   for (const [envId, dir] of Object.entries(index)) exports[envId] = await loadWebExport(new URL(`models/${dir}/`, location.href).href, ort);
+  runtimes = new Runtimes(exports, index);
+  $("runtime").innerHTML = Object.entries(RUNTIMES).map(([k, v]) => `<option value="${k}">${v}</option>`).join("");
   wire();
   await switchEnv("pusht-v1");
   setInterval(frame, 16);
   (window as unknown as { scd: unknown }).scd = {
     ready: true,
-    readouts: () => ({ env: env.id, controller: kind, step: env.stats.step, coverage: env.stats.coverage, reward: env.stats.reward, maxReward: env.stats.maxReward, inferMs: [...stats.inferMs], chunks: stats.chunks, misses: stats.misses, errors: stats.errors, recorded: recorder.episodes.map((e) => e.timestamp.length), running: !!run?.running, crossOriginIsolated }),
-    /** Simulator steps/s over `n` steps of a fresh env with a fixed action sweep after 1000 warm-up steps (no policy, no drawing). */
-    bench: async (n: number) => {
-      const e = await makeEnv(env.id, {}, { timeLimit: false });
-      const sweep = (i: number) => (env.id === "pusht-v1" ? [256 + 100 * Math.cos(i / 20), 256 + 100 * Math.sin(i / 20)] : [Math.cos(i / 20), Math.sin(i / 20)]);
-      e.reset({ seed: 0 });
-      for (let i = 0; i < 1000; i++) e.step(sweep(i)); // warm-up (JIT), as the Node figure
-      e.reset({ seed: 0 });
-      const t0 = performance.now();
-      for (let i = 0; i < n; i++) e.step(sweep(i));
-      return n / ((performance.now() - t0) / 1000);
-    },
+    readouts: () => ({ env: env.id, controller: kind, step: env.stats.step, coverage: env.stats.coverage, reward: env.stats.reward, maxReward: env.stats.maxReward, inferMs: [...stats.inferMs], chunks: stats.chunks, misses: stats.misses, errors: stats.errors, recorded: recorder.episodes.map((e) => e.timestamp.length), running: !!run?.running, crossOriginIsolated, runtime: runtimes.runtime, runtimeLabel: runtimes.label(), tensors: runtimes.tensors() }),
+    parity: (frames: number, steps: number, seed: number) => runtimeParity(runtimes, frames, steps, seed),
+    bench: (n: number) => simBench(env.id, n),
   };
-  status(`ready: SCD policy (${exports["pusht-v1"].manifest.source.numParams.toLocaleString("en")} parameters, ONNX Runtime Web ${ORT_WEB_VERSION} wasm) driving seed ${num("seed")}`);
+  status(`ready: SCD policy (${exports["pusht-v1"].manifest.source.numParams.toLocaleString("en")} parameters, ONNX Runtime Web ${ORT_WEB_VERSION} wasm) driving seed ${seedValue()}`);
 }
 
 init().catch(fail);

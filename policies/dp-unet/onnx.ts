@@ -9,7 +9,7 @@
 import { type Ctx, buildGraph, linear } from "../../src/deploy/onnx-nn.ts";
 import { registerOnnxExport, type ArrayModel, type ExportFacts, type GraphRunner } from "../../src/deploy/runtime.ts";
 import { exportConfig } from "../../src/deploy/kv.ts";
-import { sampleChunksArray, samplerLevels } from "../../src/diffusion/objective.ts";
+import { sampleChunksArray, samplerLevels } from "../../src/diffusion/sampler.ts";
 import { DDPM_TRAIN_STEPS } from "../../src/diffusion/schedules.ts";
 import type { Rng } from "../../src/util/rng.ts";
 import { DpUnetConfig } from "./config.ts";

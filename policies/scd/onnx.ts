@@ -10,8 +10,8 @@
 import { type Ctx, buildGraph, linear, layerNorm, block, alibiBias, dimOf, lastAlong2 } from "../../src/deploy/onnx-nn.ts";
 import { registerOnnxExport, type ArrayModel, type Feed, type GraphRunner, type ExportFacts } from "../../src/deploy/runtime.ts";
 import { exportConfig, emptyCache, kvInputs, kvOutputs, type KVState } from "../../src/deploy/kv.ts";
-import { alibiSlopes } from "../../src/nn/transformer.ts";
-import { sampleChunksArray, samplerLevels } from "../../src/diffusion/objective.ts";
+import { alibiSlopes } from "../../src/nn/alibi.ts";
+import { sampleChunksArray, samplerLevels } from "../../src/diffusion/sampler.ts";
 import type { Rng } from "../../src/util/rng.ts";
 import { ScdConfig } from "./config.ts";
 import { transformerCondition, transformerDenoise, mlpCondition, mlpDenoise } from "./onnx-decoders.ts";

@@ -4,8 +4,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../util/rng.ts";
+import { alibiSlopes } from "./alibi.ts";
 import { Module, Linear, LayerNorm, gelu } from "./module.ts";
 import { fastPaths } from "../backend/fast-paths.ts";
+
+export { alibiSlopes };
 
 export interface KV {
   k: tf.Tensor; // [B, H, S, dh]
@@ -102,12 +105,6 @@ export function causalMask(T: number, past = 0, blockSize = 1): tf.Tensor {
     for (let j = 0; j < S; j++) if (Math.floor(j / blockSize) > frameI) m[i * S + j] = -1e9;
   }
   return tf.tensor(m, [T, S]);
-}
-
-/** ALiBi slopes 2^(−8h/H): a per-head linear distance penalty, translation invariant, so a sliding KV cache
- * sees exactly the biases of training. */
-export function alibiSlopes(heads: number): number[] {
-  return Array.from({ length: heads }, (_, h) => 2 ** ((-8 * (h + 1)) / heads));
 }
 
 /**

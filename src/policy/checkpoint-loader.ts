@@ -1,8 +1,19 @@
-/** Checkpoint directories → policy factories for eval and run. */
+/** Checkpoint directories → tfjs policies (Node: reads the files; the browser fetches them, src/web/checkpoint-web.ts). */
+import * as path from "node:path";
 import type { ChunkPolicy } from "./types.ts";
-import { readCheckpointMeta } from "./checkpoint.ts";
-import { loadPolicy } from "./learned.ts";
+import { readCheckpointMeta, readWeights } from "./checkpoint.ts";
+import { policyFromCheckpoint, type LearnedPolicy } from "./learned.ts";
 
+/**
+ * Load the checkpoint in `dir` as a tfjs policy for `batch` streams.
+ * @throws ScdError naming the file and field for a missing, corrupt or inconsistent checkpoint.
+ */
+export function loadPolicy(dir: string, batch = 1): LearnedPolicy {
+  const meta = readCheckpointMeta(dir);
+  return policyFromCheckpoint(meta, readWeights(dir), { meta: path.join(dir, "checkpoint.json"), weights: path.join(dir, "weights.msgpack") }, batch);
+}
+
+/** A factory for eval and run; checks the metadata now so a bad checkpoint fails before any env starts. */
 export async function loadCheckpointPolicy(dir: string): Promise<() => Promise<ChunkPolicy>> {
   readCheckpointMeta(dir); // fail early with a clear error
   return async () => loadPolicy(dir);

@@ -1,6 +1,7 @@
 /**
  * A learned policy on tfjs as the control loop sees it (ChunkPolicy): normalization and seeding come from
- * NormalizedChunkPolicy (shared with the ONNX runtime); observe() runs the model's once-per-frame step. Also save/load.
+ * NormalizedChunkPolicy (shared with the ONNX runtime); observe() runs the model's once-per-frame step. Also weights
+ * in and out. Browser-safe: checkpoint files are read by checkpoint-loader.ts (Node) or src/web/checkpoint-web.ts.
  */
 import * as tf from "@tensorflow/tfjs";
 import { ScdError } from "../errors.ts";
@@ -10,7 +11,7 @@ import type { FrameLayout } from "./frames.ts";
 import type { NormSet } from "../data/normalizer.ts";
 import { NormalizedChunkPolicy } from "./normalized.ts";
 import { Rng } from "../util/rng.ts";
-import { type CheckpointMeta, readCheckpointMeta, readWeights, type Weights } from "./checkpoint.ts";
+import type { CheckpointMeta, Weights } from "./checkpoint-format.ts";
 
 export class LearnedPolicy extends NormalizedChunkPolicy {
   constructor(name: string, readonly model: PolicyModel, layout: FrameLayout, norms: NormSet, batch = 1) {
@@ -68,14 +69,18 @@ export function modelFromMeta(meta: CheckpointMeta, where: string): PolicyModel 
   return def.create(config, meta.layout, meta.seed);
 }
 
-export function loadPolicy(dir: string, batch = 1): LearnedPolicy {
-  const meta = readCheckpointMeta(dir);
-  const model = modelFromMeta(meta, dir);
+/**
+ * A policy from a checkpoint's parts (read from files or fetched): builds the model its config describes and loads
+ * the weights. `where` names the checkpoint's two files in errors; a refused checkpoint leaves no tensors behind.
+ * @throws ScdError when the config, the parameter count or a weight's size/values do not fit.
+ */
+export function policyFromCheckpoint(meta: CheckpointMeta, weights: Weights, where: { meta: string; weights: string }, batch = 1): LearnedPolicy {
+  const model = modelFromMeta(meta, where.meta);
   try {
-    if (meta.numParams !== model.numParams()) throw new ScdError(`${dir}/checkpoint.json: numParams is ${meta.numParams}, but its ${meta.policy} config builds ${model.numParams()} parameters`);
-    loadWeightsInto(model, readWeights(dir), `${dir}/weights.msgpack`);
+    if (meta.numParams !== model.numParams()) throw new ScdError(`${where.meta}: numParams is ${meta.numParams}, but its ${meta.policy} config builds ${model.numParams()} parameters`);
+    loadWeightsInto(model, weights, where.weights);
   } catch (e) {
-    model.dispose(); // a refused checkpoint leaves no tensors behind
+    model.dispose();
     throw e;
   }
   return new LearnedPolicy(meta.policy, model, meta.layout, meta.normalizers, batch);

@@ -16,7 +16,7 @@ import { plotLoss } from "../../train/plot.ts";
 import { plotSeries } from "../../util/chart.ts";
 import { evaluate, type EvalReport } from "../../eval/evaluate.ts";
 import { makeEnv, envSpec } from "../../env/registry.ts";
-import { loadPolicy } from "../../policy/learned.ts";
+import { loadPolicy } from "../../policy/checkpoint-loader.ts";
 import { readCheckpointMeta } from "../../policy/checkpoint.ts";
 import { writeFileAtomic } from "../../util/fsx.ts";
 import { Progress, fmtTime } from "../../util/progress.ts";

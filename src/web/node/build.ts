@@ -1,7 +1,8 @@
 /**
  * Node edge: builds the static site (dist/web by default) — the page bundled by esbuild for the browser platform
- * (@napi-rs/canvas aliased to src/web/canvas.ts), ONNX Runtime Web's wasm module, the shipped Push-T SCD
- * checkpoint exported to ONNX, and the shipped Push-T demonstrations. The bundle's inputs are checked: a Node
+ * (@napi-rs/canvas aliased to src/web/canvas.ts; TensorFlow.js split into a chunk loaded when the page switches to
+ * it), ONNX Runtime Web's and tfjs-backend-wasm's wasm modules, the shipped Push-T SCD checkpoint both exported to
+ * ONNX (models/) and as the checkpoint itself for TensorFlow.js (checkpoints/), and the shipped Push-T demonstrations. The bundle's inputs are checked: a Node
  * built-in or a native addon pulled into the browser bundle is an error naming the importing file. The caller
  * (an entry point: scripts/build-web.ts, a test) registers the policies and their ONNX exporters.
  */
@@ -30,7 +31,10 @@ export interface BuildOptions {
 
 export interface BuildResult {
   out: string;
+  /** JavaScript the page loads at start: app.js and the chunks it imports statically. */
   bundleBytes: number;
+  /** The chunks under chunks/ the page imports on demand only (TensorFlow.js and the tfjs policies). */
+  lazyBytes: number;
   /** Every file esbuild read into the bundle (paths relative to the project). */
   inputs: string[];
 }
@@ -45,17 +49,23 @@ export function nodeOnlyInput(meta: esbuild.Metafile): string | null {
   return null;
 }
 
-/** Bundle `entry` (default web/main.ts) for the browser; throws ScdError when a Node-only module is pulled in. */
-export async function bundlePage(outfile: string, minify = true, entry = path.join(ROOT, "web/main.ts")): Promise<esbuild.Metafile> {
+/**
+ * Bundle `entry` (default web/main.ts) for the browser into `outdir`/app.js, its dynamic imports split into
+ * `outdir`/chunks/. Throws ScdError when a Node-only module is pulled in.
+ */
+export async function bundlePage(outdir: string, minify = true, entry = path.join(ROOT, "web/main.ts")): Promise<esbuild.Metafile> {
   let r: esbuild.BuildResult<{ metafile: true }>;
+  fs.rmSync(path.join(outdir, "chunks"), { recursive: true, force: true }); // no stale chunks from an earlier build
   try {
     r = await esbuild.build({
-      entryPoints: [entry],
+      entryPoints: { app: entry },
       bundle: true,
+      splitting: true,
       format: "esm",
       platform: "browser",
       target: "es2022",
-      outfile,
+      outdir,
+      chunkNames: "chunks/[name]-[hash]",
       minify,
       sourcemap: true,
       metafile: true,
@@ -80,11 +90,13 @@ export async function buildWeb(opts: BuildOptions = {}): Promise<BuildResult> {
   const out = path.resolve(opts.out ?? path.join(ROOT, "dist/web"));
   const ckpt = path.resolve(opts.checkpoint ?? path.join(ROOT, "policies/scd/pretrained/pusht"));
   fs.mkdirSync(out, { recursive: true });
-  const meta = await bundlePage(path.join(out, "app.js"), opts.minify ?? true);
+  const meta = await bundlePage(out, opts.minify ?? true);
   for (const f of ["index.html", "style.css"]) copy(path.join(ROOT, "web", f), path.join(out, f));
   const ortDir = path.dirname(require.resolve("onnxruntime-web/ort-wasm-simd-threaded.wasm"));
   for (const f of ["ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"]) copy(path.join(ortDir, f), path.join(out, "ort", f));
-  // env id → export folder under models/, read by the page
+  const tfjsDir = path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm"));
+  for (const f of ["tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm-threaded-simd.wasm"]) copy(path.join(tfjsDir, f), path.join(out, "tfjs", f));
+  // env id → its folder under models/ (ONNX export) and checkpoints/ (tfjs), read by the page
   const models: Record<string, string> = { "pusht-v1": "pusht-scd" };
   if (opts.reachCheckpoint) models["reach-obstacle-v1"] = "reach-scd";
   for (const [env, dir] of Object.entries(models)) {
@@ -100,10 +112,30 @@ export async function buildWeb(opts: BuildOptions = {}): Promise<BuildResult> {
       existing = JSON.parse(fs.readFileSync(path.join(modelDir, "manifest.json"), "utf8"));
     } catch {}
     if (!(opts.reuseModel && existing?.source?.checkpoint === src && existing.source.step === step)) exportCheckpoint(src, modelDir, { force: true });
+    // the checkpoint itself, for the page's TensorFlow.js runtime (weights.msgpack: the EMA weights)
+    for (const f of ["checkpoint.json", "weights.msgpack"]) copy(path.join(src, f), path.join(out, "checkpoints", dir, f));
   }
-  for (const d of fs.existsSync(path.join(out, "models")) ? fs.readdirSync(path.join(out, "models")) : [])
-    if (d !== "index.json" && !Object.values(models).includes(d)) fs.rmSync(path.join(out, "models", d), { recursive: true, force: true });
+  for (const top of ["models", "checkpoints"])
+    for (const d of fs.existsSync(path.join(out, top)) ? fs.readdirSync(path.join(out, top)) : [])
+      if (d !== "index.json" && !Object.values(models).includes(d)) fs.rmSync(path.join(out, top, d), { recursive: true, force: true });
   fs.writeFileSync(path.join(out, "models/index.json"), JSON.stringify(models, null, 2) + "\n");
   copy(path.join(ROOT, "datasets/pusht/pusht_human.scdd"), path.join(out, "data/pusht_human.scdd"));
-  return { out, bundleBytes: fs.statSync(path.join(out, "app.js")).size, inputs: Object.keys(meta.inputs) };
+  const { initial, lazy } = loadSizes(meta);
+  return { out, bundleBytes: initial, lazyBytes: lazy, inputs: Object.keys(meta.inputs) };
+}
+
+/** Bytes of JavaScript the page loads at start (app.js and the chunks it imports statically) and on demand (the rest). */
+function loadSizes(meta: esbuild.Metafile): { initial: number; lazy: number } {
+  const js = Object.entries(meta.outputs).filter(([f]) => f.endsWith(".js"));
+  const app = js.find(([f]) => path.basename(f) === "app.js")!;
+  const initial = new Set<string>();
+  const visit = (f: string) => {
+    if (initial.has(f)) return;
+    initial.add(f);
+    for (const i of meta.outputs[f]?.imports ?? []) if (i.kind === "import-statement") visit(i.path);
+  };
+  visit(app[0]);
+  let a = 0, b = 0;
+  for (const [f, o] of js) initial.has(f) ? (a += o.bytes) : (b += o.bytes);
+  return { initial: a, lazy: b };
 }

@@ -1,0 +1,55 @@
+/**
+ * The sampling loop without tfjs (Euler for flow matching, DDIM for ε-prediction): generic over the arithmetic, so
+ * objective.ts runs it on tfjs tensors and the ONNX runtimes (Node and the browser) on plain arrays.
+ */
+import type { Rng } from "../util/rng.ts";
+import { type Objective, flowSigmas, alphasCumprod, ddimTimesteps, noiseLevelDdpm } from "./schedules.ts";
+
+const ABAR = alphasCumprod();
+
+/** The arithmetic the sampling loop needs, so one loop runs on tfjs tensors and on plain arrays (ONNX runtime). */
+export interface ChunkOps<T> {
+  add(a: T, b: T): T;
+  sub(a: T, b: T): T;
+  mul(a: T, k: number): T;
+  div(a: T, k: number): T;
+  /** Clip to the normalized action range [−1, 1]; a non-finite value becomes NaN (never a valid-looking ±1). */
+  clip(a: T): T;
+}
+
+/** The sampling loop: from noise x to a chunk in `steps` calls of denoise(x, level, step) (v for flow, ε for DDPM). */
+export function sampleLoop<T>(objective: Objective, steps: number, x0: T, ops: ChunkOps<T>, denoise: (x: T, level: number, step: number) => T): T {
+  let x = x0;
+  if (objective === "flow") {
+    const s = flowSigmas(steps);
+    for (let i = 0; i < steps; i++) x = ops.add(x, ops.mul(denoise(x, s[i], i), s[i + 1] - s[i])); // dx/dσ = v
+  } else {
+    const ts = ddimTimesteps(steps);
+    for (let i = 0; i < ts.length; i++) {
+      const ab = ABAR[ts[i]], abNext = i + 1 < ts.length ? ABAR[ts[i + 1]] : 1;
+      const eps = denoise(x, noiseLevelDdpm(ts[i]), i);
+      const x0 = ops.clip(ops.div(ops.sub(x, ops.mul(eps, Math.sqrt(1 - ab))), Math.sqrt(ab)));
+      x = ops.add(ops.mul(x0, Math.sqrt(abNext)), ops.mul(eps, Math.sqrt(1 - abNext)));
+    }
+  }
+  return ops.clip(x);
+}
+
+/** Float32 element-wise ops (results rounded to float32 like the tensors'). */
+export const ARRAY_OPS: ChunkOps<Float32Array> = {
+  add: (a, b) => a.map((v, i) => v + b[i]),
+  sub: (a, b) => a.map((v, i) => v - b[i]),
+  mul: (a, k) => a.map((v) => v * k),
+  div: (a, k) => a.map((v) => v / k),
+  clip: (a) => a.map((v) => (Number.isFinite(v) ? Math.min(1, Math.max(-1, v)) : NaN)), // as clipFinite
+};
+
+/** The same loop on plain arrays: the noise is drawn from rng exactly as sampleChunks draws it. */
+export function sampleChunksArray(objective: Objective, steps: number, size: number, rng: Rng, denoise: (x: Float32Array, level: number, step: number) => Float32Array): Float32Array {
+  return sampleLoop(objective, steps, Float32Array.from(rng.normals(size)), ARRAY_OPS, denoise);
+}
+
+/** The noise levels the sampler will visit, in order (models precompute their conditioning from them). */
+export function samplerLevels(objective: Objective, steps: number): number[] {
+  return objective === "flow" ? flowSigmas(steps).slice(0, steps) : ddimTimesteps(steps).map((t) => noiseLevelDdpm(t));
+}

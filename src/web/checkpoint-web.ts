@@ -1,0 +1,36 @@
+/**
+ * A checkpoint fetched over HTTP (browser-safe): checkpoint.json and weights.msgpack at `base`, checked as
+ * checkpoint.ts checks files (format, version, schema, layout vs normalizers, float32 weights), then tfjs policies
+ * built from them (learned.ts). The policy must be registered (policies/<name>/index.ts) and a tfjs backend ready.
+ */
+import { ScdError } from "../errors.ts";
+import { parseCheckpointMeta, decodeWeights, type CheckpointMeta, type Weights } from "../policy/checkpoint-format.ts";
+import { policyFromCheckpoint, type LearnedPolicy } from "../policy/learned.ts";
+
+async function fetchOk(url: string): Promise<Response> {
+  let r: Response;
+  try {
+    r = await fetch(url);
+  } catch (e) {
+    throw new ScdError(`${url}: cannot fetch (${(e as Error).message})`);
+  }
+  if (!r.ok) throw new ScdError(`${url}: HTTP ${r.status}`);
+  return r;
+}
+
+export interface WebCheckpoint {
+  meta: CheckpointMeta;
+  /** A new tfjs policy (its own model and state) on the current tfjs backend; dispose() it when done. */
+  policy(): LearnedPolicy;
+}
+
+/**
+ * Fetch and check the checkpoint at `base` (a URL ending in "/").
+ * @throws ScdError naming the URL on an HTTP error or any mismatch (see parseCheckpointMeta, decodeWeights).
+ */
+export async function loadWebCheckpoint(base: string): Promise<WebCheckpoint> {
+  const metaUrl = `${base}checkpoint.json`, weightsUrl = `${base}weights.msgpack`;
+  const meta = parseCheckpointMeta(await (await fetchOk(metaUrl)).text(), metaUrl);
+  const weights: Weights = decodeWeights(new Uint8Array(await (await fetchOk(weightsUrl)).arrayBuffer()), weightsUrl);
+  return { meta, policy: () => policyFromCheckpoint(meta, weights, { meta: metaUrl, weights: weightsUrl }) };
+}
