@@ -111,7 +111,7 @@ test("the web bundle refuses Node built-ins and native addons, naming them", asy
   for (const [name, src, re] of cases) {
     const p = entry(name, src);
     try {
-      const err = await bundlePage(path.join(tmp, name), false, p).then(() => null, (e: unknown) => e);
+      const err = await bundlePage(path.join(tmp, name), false, { app: p }).then(() => null, (e: unknown) => e);
       assert.ok(err instanceof ScdError && re.test(err.message), `${name}: ${(err as Error)?.message ?? "bundled without error"}`);
     } finally {
       fs.rmSync(p, { force: true });

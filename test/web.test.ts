@@ -3,7 +3,7 @@
  * the page with no console errors, run the SCD policy (ONNX Runtime Web) for 300 steps, switch it to TensorFlow.js
  * (wasm, cpu) and check it against ONNX Runtime Web, see deadline misses counted and bad box values refused, take
  * over with a scripted pointer drag, download the recording and read it with the package's reader, replay a
- * shipped demonstration. Fails (never skips) without Chromium: .ci/run installs it.
+ * shipped demonstration, record reach-obstacle demonstrations and train SCD on them in the page's Web Worker. Fails (never skips) without Chromium: .ci/run installs it.
  * Artifacts (screenshots, web-figures.json with the page's numbers) go to $SCD_WEB_ARTIFACTS or a temp dir.
  */
 import * as fs from "node:fs";
@@ -33,6 +33,7 @@ interface Readouts {
   env: string; controller: string; step: number; coverage: number | null; reward: number; maxReward: number;
   inferMs: number[]; chunks: number; misses: number; errors: number; recorded: number[]; running: boolean; crossOriginIsolated: boolean;
   runtime: string; runtimeLabel: string; tensors: number | null;
+  training: { running: boolean; step: number; steps: number; losses: number[]; stepsPerSec: number; seconds: number | null; backend: string; error: string | null };
 }
 const quantile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -159,7 +160,8 @@ test("TensorFlow.js runtime (wasm, then cpu): the shipped checkpoint drives Push
   assert.is((await readouts()).tensors, null, "TensorFlow.js is not loaded until it is chosen");
   for (const [rt, label, steps, frames] of [["tfjs-wasm", /TensorFlow\.js, wasm/, 60, 40], ["tfjs-cpu", /TensorFlow\.js, cpu/, 20, 10]] as const) {
     await page.selectOption("#runtime", rt);
-    await until(`the ${rt} runtime`, () => text("status"), (s) => label.test(s) && /driving/.test(s), 60_000);
+    await until(`the ${rt} runtime`, readouts, (x) => x.runtime === rt, 60_000);
+    assert.match(await text("status"), label);
     assert.match(await page.locator("#controller option:checked").innerText(), label);
     await page.fill("#seed", "100000");
     await page.click("#reset");
@@ -175,7 +177,7 @@ test("TensorFlow.js runtime (wasm, then cpu): the shipped checkpoint drives Push
     Object.assign(figures, { [`browser${key}InferP50Ms`]: quantile(r.inferMs, 0.5), [`browser${key}InferP99Ms`]: quantile(r.inferMs, 0.99), [`browser${key}Chunks`]: r.inferMs.length, [`browser${key}ParityMaxAbs`]: worst });
   }
   await page.selectOption("#runtime", "onnx");
-  await until("ONNX Runtime Web again", () => text("status"), (s) => /ONNX Runtime Web/.test(s) && /driving/.test(s), 20_000);
+  await until("ONNX Runtime Web again", readouts, (x) => x.runtime === "onnx", 20_000);
   const back = await readouts();
   assert.is(back.runtime, "onnx");
   assert.is(back.tensors, 0, "the tfjs policies' tensors are all freed");
@@ -283,6 +285,54 @@ test("reach-obstacle-v1: its scripted expert reaches the goal through the same p
   assert.is(r.maxReward, 1);
   assert.is(r.errors, 0);
   await page.screenshot({ path: path.join(artifacts, "reach-expert.png") });
+  await page.selectOption("#env", "pusht-v1");
+  await until("Push-T back", readouts, (x) => x.env === "pusht-v1", 10_000);
+});
+
+test("train in the page: four recorded reach-obstacle-v1 episodes, SCD trained in a Web Worker, the page switches to it", async () => {
+  await page.selectOption("#env", "reach-obstacle-v1");
+  await until("reach-obstacle-v1", readouts, (x) => x.env === "reach-obstacle-v1", 10_000);
+  await page.selectOption("#speed", "realtime");
+  const box = (await page.locator("#view").boundingBox())!;
+  const at = (x: number, y: number) => [box.x + ((x + 1) / 2) * box.width, box.y + ((1 - y) / 2) * box.height] as const;
+  for (let ep = 0; ep < 4; ep++) {
+    // a person's demonstration: drag the target around the obstacle (left, right, left, right) to the goal
+    await page.fill("#seed", String(500 + ep));
+    await page.click("#reset");
+    const side = ep % 2 ? 1 : -1, pts: [number, number][] = [[0, -0.8], [0.55 * side, -0.35], [0.55 * side, 0.35], [0, 0.8]];
+    await page.mouse.move(...at(0, -0.8));
+    await page.mouse.down();
+    for (let i = 1; i < pts.length; i++)
+      for (let j = 1; j <= 10; j++) {
+        await page.mouse.move(...at(pts[i - 1][0] + ((pts[i][0] - pts[i - 1][0]) * j) / 10, pts[i - 1][1] + ((pts[i][1] - pts[i - 1][1]) * j) / 10));
+        await page.waitForTimeout(130);
+      }
+    await until(`demonstration ${ep} to reach the goal`, readouts, (x) => x.recorded.length === ep + 1, 10_000);
+    await page.mouse.up();
+  }
+  assert.equal(await page.locator("#train").isDisabled(), false);
+  await page.fill("#train-steps", "150");
+  await page.click("#train");
+  await until("training to start", readouts, (x) => x.training.step > 0, 60_000);
+  await page.screenshot({ path: path.join(artifacts, "reach-training.png") });
+  const r = await until("training to finish", readouts, (x) => !x.training.running, 300_000);
+  const t = r.training, mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  assert.is(t.error, null);
+  assert.is(t.step, 150);
+  assert.is(t.losses.length, 150);
+  assert.ok(mean(t.losses.slice(-10)) < 0.5 * mean(t.losses.slice(0, 10)), `the loss fell: ${mean(t.losses.slice(0, 10))} → ${mean(t.losses.slice(-10))}`);
+  assert.match(await text("train-info"), /step 150 \/ 150/);
+  assert.match(await page.locator("#controller option:checked").innerText(), /trained in this page/);
+  // the trained policy drives a fresh episode
+  await page.selectOption("#speed", "fast");
+  await page.fill("#seed", "100000");
+  await page.click("#reset");
+  const e = await until("the trained policy's episode", readouts, (x) => !x.running, 60_000);
+  assert.is(e.controller, "policy");
+  assert.is(e.errors, 0);
+  assert.ok(e.chunks > 0 && (e.tensors ?? 0) > 0, "a tfjs policy drove it");
+  await page.screenshot({ path: path.join(artifacts, "reach-trained.png") });
+  Object.assign(figures, { pageTrainSteps: t.step, pageTrainSeconds: t.seconds, pageTrainStepsPerSec: t.stepsPerSec, pageTrainLossFirst10: mean(t.losses.slice(0, 10)), pageTrainLossLast10: mean(t.losses.slice(-10)), pageTrainedEpisodeSteps: e.step, pageTrainedMaxReward: e.maxReward });
   await page.selectOption("#env", "pusht-v1");
   await until("Push-T back", readouts, (x) => x.env === "pusht-v1", 10_000);
 });

@@ -22,7 +22,9 @@ import { Recorder } from "../src/web/recorder.ts";
 import { TASKS, type Task } from "./tasks.ts";
 import { Runtimes, RUNTIMES, type Runtime } from "./runtimes.ts";
 import { seedValue, denoisingSteps, episodeIndex, InputError } from "./inputs.ts";
-import { drawFrame, drawPaths } from "./view.ts";
+import { wireTraining } from "./train-ui.ts";
+import type { PageTraining } from "./training.ts";
+import { drawFrame, drawPaths, showReadouts } from "./view.ts";
 import { runtimeParity, simBench } from "./checks.ts";
 
 type Kind = "policy" | "human" | "replay";
@@ -32,7 +34,7 @@ let ort: OrtWasm;
 const exports: Record<string, WebExport> = {}; // env id → its SCD export (models/index.json)
 let env!: LiveEnv, task!: Task, recorder!: Recorder, pointer!: PointerPolicy;
 let auto: Record<string, () => ChunkPolicy> = {};
-let runtimes!: Runtimes, active: ChunkPolicy | null = null; // the policy of the current run (disposed when replaced)
+let runtimes!: Runtimes, training!: PageTraining, active: ChunkPolicy | null = null; // the policy of the current run (disposed when replaced)
 let run: LiveRun | null = null, kind: Kind = "policy", paused = false;
 let stats = new LoopStats();
 let paths: [number, number][][] = [];
@@ -88,7 +90,7 @@ function endRecording(): void {
   const n = recorder.end();
   if (n) status(`recorded an episode of ${n} steps`);
   $("rec-info").textContent = recorder.episodes.length ? `${recorder.episodes.length} episode(s), ${recorder.steps} steps recorded` : "no recording yet";
-  $<HTMLButtonElement>("download").disabled = recorder.episodes.length === 0;
+  $<HTMLButtonElement>("download").disabled = $<HTMLButtonElement>("train").disabled = recorder.episodes.length === 0;
 }
 
 function takeOver(): void {
@@ -115,9 +117,9 @@ function reset(): void {
   status(`seed ${seed}: ${$("who").textContent} driving${kind === "policy" && auto.scd ? ` (K = ${k})` : ""}`);
 }
 
-/** Switch the SCD policy's runtime; the episode continues from the current state. */
+/** Switch the SCD policy's runtime; a running episode continues from its current state, an ended one restarts. */
 async function switchRuntime(rt: Runtime): Promise<void> {
-  const sel = $<HTMLSelectElement>("runtime");
+  const sel = $<HTMLSelectElement>("runtime"), seed = seedValue(), ended = !run?.running;
   sel.disabled = true;
   run?.stop();
   active?.dispose?.(); // before a tfjs backend switch: its tensors live on the old backend
@@ -131,13 +133,14 @@ async function switchRuntime(rt: Runtime): Promise<void> {
     offerControllers();
   }
   if (auto.scd) $<HTMLSelectElement>("controller").value = "scd";
+  if (ended) env.restart(seed);
   policyRun();
-  status(`SCD policy on ${runtimes.label()} driving seed ${seedValue()}`);
+  status(`SCD policy on ${runtimes.label()} driving seed ${seed}`);
 }
 
 function offerControllers(): void {
   const sel = $<HTMLSelectElement>("controller"), keep = sel.value;
-  sel.innerHTML = Object.keys(auto).map((k) => `<option value="${k}">${k === "scd" ? `SCD policy (${runtimes.label()})` : "scripted expert"}</option>`).join("");
+  sel.innerHTML = Object.keys(auto).map((k) => `<option value="${k}">${k === "scd" ? `SCD policy (${runtimes.label()})` : k === "trained" ? "SCD trained in this page (TensorFlow.js)" : "scripted expert"}</option>`).join("");
   if (keep in auto) sel.value = keep;
 }
 
@@ -153,6 +156,7 @@ async function switchEnv(id: string): Promise<void> {
     await runtimes.use(runtimes.runtime, id); // the tfjs checkpoint of this env, on first use
     auto.scd = () => runtimes.policy(id);
   }
+  if (runtimes.hasTrained(id)) auto.trained = () => runtimes.trainedPolicy(id);
   const expert = envSpec(id).expert;
   if (expert) {
     const make = await expert();
@@ -182,16 +186,7 @@ function frame(): void {
     drawFrame(ctx, env.render());
     drawPaths(ctx, task, paths);
   }
-  const s = env?.stats, q = stats.inference;
-  if (!s) return;
-  $("stepno").textContent = String(s.step);
-  $("coverage").textContent = s.coverage === null ? "–" : s.coverage.toFixed(3);
-  $("reward").textContent = s.reward.toFixed(3);
-  $("max-reward").textContent = s.maxReward.toFixed(3);
-  $("infer").textContent = stats.inferMs.length ? `${q.p50.toFixed(1)} / ${q.p99.toFixed(1)} ms` : "–";
-  $("chunks").textContent = String(stats.chunks);
-  $("misses").textContent = String(stats.misses);
-  $("rate").textContent = String(rate.length);
+  if (env) showReadouts(env.stats, stats, rate.length);
 }
 
 function pointerAt(e: PointerEvent): [number, number] {
@@ -217,12 +212,8 @@ function wire(): void {
   $("takeover").onclick = guard(takeOver);
   canvas.addEventListener("pointerdown", (e) => {
     canvas.setPointerCapture(e.pointerId);
-    try {
-      if (kind !== "human") takeOver();
-    } catch (err) {
-      return fail(err);
-    }
-    pointer.setPointer(pointerAt(e));
+    if (kind !== "human") guard(takeOver)();
+    if (kind === "human") pointer.setPointer(pointerAt(e));
   });
   canvas.addEventListener("pointermove", (e) => kind === "human" && pointer.setPointer(pointerAt(e)));
   $("download").onclick = () => {
@@ -283,11 +274,22 @@ async function init(): Promise<void> {
   runtimes = new Runtimes(exports, index);
   $("runtime").innerHTML = Object.entries(RUNTIMES).map(([k, v]) => `<option value="${k}">${v}</option>`).join("");
   wire();
+  training = wireTraining({
+    recorder: () => recorder, envId: () => env.id, status, fail,
+    onTrained: async (id, meta, weights) => {
+      await runtimes.addTrained(id, meta, weights);
+      if (env.id !== id) return; // offered when its env is chosen again
+      auto.trained = () => runtimes.trainedPolicy(id);
+      offerControllers();
+      $<HTMLSelectElement>("controller").value = "trained";
+      reset();
+    },
+  });
   await switchEnv("pusht-v1");
   setInterval(frame, 16);
   (window as unknown as { scd: unknown }).scd = {
     ready: true,
-    readouts: () => ({ env: env.id, controller: kind, step: env.stats.step, coverage: env.stats.coverage, reward: env.stats.reward, maxReward: env.stats.maxReward, inferMs: [...stats.inferMs], chunks: stats.chunks, misses: stats.misses, errors: stats.errors, recorded: recorder.episodes.map((e) => e.timestamp.length), running: !!run?.running, crossOriginIsolated, runtime: runtimes.runtime, runtimeLabel: runtimes.label(), tensors: runtimes.tensors() }),
+    readouts: () => ({ env: env.id, controller: kind, step: env.stats.step, coverage: env.stats.coverage, reward: env.stats.reward, maxReward: env.stats.maxReward, inferMs: [...stats.inferMs], chunks: stats.chunks, misses: stats.misses, errors: stats.errors, recorded: recorder.episodes.map((e) => e.timestamp.length), running: !!run?.running, crossOriginIsolated, runtime: runtimes.runtime, runtimeLabel: runtimes.label(), tensors: runtimes.tensors(), training: { ...training.state, losses: [...training.state.losses] } }),
     parity: (frames: number, steps: number, seed: number) => runtimeParity(runtimes, frames, steps, seed),
     bench: (n: number) => simBench(env.id, n),
   };

@@ -8,6 +8,7 @@ import type { NormalizedChunkPolicy } from "../src/policy/normalized.ts";
 import type { WebExport } from "../src/web/export-web.ts";
 import type { TfjsWebInfo } from "../src/web/tfjs-web.ts";
 import type { WebCheckpoint } from "../src/web/checkpoint-web.ts";
+import type { CheckpointMeta, Weights } from "../src/policy/checkpoint-format.ts";
 
 export type Runtime = "onnx" | "tfjs-wasm" | "tfjs-cpu";
 export const RUNTIMES: Record<Runtime, string> = { onnx: "ONNX Runtime Web, wasm", "tfjs-wasm": "TensorFlow.js, wasm", "tfjs-cpu": "TensorFlow.js, cpu" };
@@ -18,6 +19,7 @@ export class Runtimes {
   tfjsInfo: TfjsWebInfo | null = null;
   private tfjs: TfjsChunk | null = null;
   private readonly checkpoints: Record<string, WebCheckpoint> = {};
+  private readonly trained: Record<string, { meta: CheckpointMeta; weights: Weights }> = {};
 
   /** `exports` and `dirs`: env id → its ONNX export, and its folder name under models/ and checkpoints/. */
   constructor(readonly exports: Record<string, WebExport>, readonly dirs: Record<string, string>) {}
@@ -39,6 +41,23 @@ export class Runtimes {
   /** A new SCD policy for `envId` on the current runtime. */
   policy(envId: string): NormalizedChunkPolicy & ChunkPolicy {
     return this.runtime === "onnx" ? this.exports[envId].policy() : this.checkpoints[envId].policy();
+  }
+
+  /** Keep a policy trained in the page for `envId` (it runs on TensorFlow.js: started on wasm if it is not yet loaded). */
+  async addTrained(envId: string, meta: CheckpointMeta, weights: Weights): Promise<void> {
+    this.tfjs ??= await import("./tfjs-runtime.ts");
+    this.tfjsInfo ??= await this.tfjs.useTfjsBackend("wasm", new URL("tfjs/", location.href).href);
+    this.trained[envId] = { meta, weights };
+  }
+
+  hasTrained(envId: string): boolean {
+    return envId in this.trained;
+  }
+
+  /** A new policy from the weights trained in the page for `envId`, on the current tfjs backend. */
+  trainedPolicy(envId: string): ChunkPolicy {
+    const t = this.trained[envId];
+    return this.tfjs!.policyFromCheckpoint(t.meta, t.weights, { meta: "the policy trained in this page", weights: "the policy trained in this page" });
   }
 
   label(): string {

@@ -7,3 +7,4 @@ import "../policies/scd/index.ts";
 export { useTfjsBackend, tfjsTensorCount, type TfjsWebBackend, type TfjsWebInfo } from "../src/web/tfjs-web.ts";
 export { loadWebCheckpoint, type WebCheckpoint } from "../src/web/checkpoint-web.ts";
 export { chunkParity } from "../src/deploy/parity.ts";
+export { policyFromCheckpoint } from "../src/policy/learned.ts";

@@ -1,6 +1,8 @@
-/** Drawing: the env's own RGB render (the simulator's renderer, via OffscreenCanvas) scaled to the page canvas, then the predicted chunks as fading paths. */
+/** Drawing and readouts: the env's own RGB render (the simulator's renderer, via OffscreenCanvas) scaled to the page canvas, then the predicted chunks as fading paths. */
 import type { RgbFrame } from "../src/env/types.ts";
 import type { Task } from "./tasks.ts";
+import type { LiveEnv } from "../src/web/live-env.ts";
+import type { LoopStats } from "../src/web/stats.ts";
 
 let scratch: OffscreenCanvas | null = null;
 
@@ -41,4 +43,18 @@ export function drawPaths(ctx: CanvasRenderingContext2D, task: Task, paths: [num
       ctx.fill();
     }
   });
+}
+
+/** The readouts table: the episode's step, coverage, reward; the loop's inference p50/p99, chunks, misses; steps in the last second. */
+export function showReadouts(s: LiveEnv["stats"], loop: LoopStats, stepsLastSecond: number): void {
+  const set = (id: string, v: string) => (document.getElementById(id)!.textContent = v);
+  const q = loop.inference;
+  set("stepno", String(s.step));
+  set("coverage", s.coverage === null ? "–" : s.coverage.toFixed(3));
+  set("reward", s.reward.toFixed(3));
+  set("max-reward", s.maxReward.toFixed(3));
+  set("infer", loop.inferMs.length ? `${q.p50.toFixed(1)} / ${q.p99.toFixed(1)} ms` : "–");
+  set("chunks", String(loop.chunks));
+  set("misses", String(loop.misses));
+  set("rate", String(stepsLastSecond));
 }

@@ -9,17 +9,15 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { ScdError } from "../errors.ts";
 import { loadDataset } from "../data/load.ts";
-import { withFeatures } from "../data/derive.ts";
-import { fitNormalizer, parseNormSet, type NormSet } from "../data/normalizer.ts";
-import { splitEpisodes, anchorsForEpisodes, episodeIndexOfSteps } from "../data/windows.ts";
-import { getEpisode, concatEpisodes, type EpisodeBuffer } from "../data/episodes.ts";
-import { policyDef, parsePolicyConfig, type PolicyModel } from "../policy/model.ts";
-import { layoutFromBuffer, buildWindows, type FrameLayout } from "../policy/frames.ts";
+import { parseNormSet } from "../data/normalizer.ts";
+import { getEpisode, concatEpisodes } from "../data/episodes.ts";
+import { policyDef, parsePolicyConfig } from "../policy/model.ts";
 import { LearnedPolicy, modelWeights, loadWeightsInto } from "../policy/learned.ts";
 import { readCheckpointMeta, readTrainState, type CheckpointMeta } from "../policy/checkpoint.ts";
 import { findResumeCheckpoint, saveRunCheckpoint, readMetricLines, runStepDirs } from "./resume.ts";
 import { writeFileAtomic } from "../util/fsx.ts";
-import { AdamW, type AdamWState } from "./adamw.ts";
+import type { AdamWState } from "./adamw.ts";
+import { prepareTrainData, TrainSession } from "./session.ts";
 import { plotLoss } from "./plot.ts";
 import { Rng } from "../util/rng.ts";
 import { Progress } from "../util/progress.ts";
@@ -40,11 +38,7 @@ export function machineKind(): string {
   return `${cpus.length} × ${cpus[0]?.model.trim() || "unknown CPU"}`;
 }
 
-export function defaultObsFeatures(buf: EpisodeBuffer): string[] {
-  if (buf.schema["observation.keypoints"]) return ["observation.keypoints", "observation.agent_pos"];
-  if (buf.schema["observation.state"]) return ["observation.state"];
-  throw new ScdError(`cannot choose observation features; pass obsFeatures (the dataset has ${Object.keys(buf.schema).join(", ")})`);
-}
+export { defaultObsFeatures } from "./session.ts";
 
 export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: boolean; evalHook?: (policy: LearnedPolicy, step: number) => Promise<Record<string, number>> } = {}): Promise<TrainResult> {
   const t0 = performance.now();
@@ -61,24 +55,13 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
   // ---- data
   let { buffer } = await loadDataset(cfg.dataset);
   if (cfg.episodes) buffer = concatEpisodes(buffer.schema, Array.from({ length: Math.min(cfg.episodes, buffer.episodeEnds.length) }, (_, k) => getEpisode(buffer, k)));
-  const obsFeatures = cfg.obsFeatures ?? defaultObsFeatures(buffer);
-  buffer = withFeatures(buffer, obsFeatures);
-  if (!buffer.schema.action) throw new ScdError(`${cfg.dataset}: the dataset has no "action" feature`);
-  const split = splitEpisodes(buffer.episodeEnds.length, cfg.valFraction, cfg.seed);
-  // windows whose chunk runs more than maxPadAfterEnd steps past an episode's end are not sampled (Diffusion
-  // Policy pads at most n_action_steps − 1 = 7; lerobot drops windows starting in the last frames)
-  const horizonOf = (policyConfig as { horizon?: number }).horizon ?? 1;
-  const trainAnchors = anchorsForEpisodes(buffer.episodeEnds, split.train, cfg.maxPadAfterEnd === undefined ? undefined : Math.max(0, horizonOf - 1 - cfg.maxPadAfterEnd));
-  const valAnchors = anchorsForEpisodes(buffer.episodeEnds, split.val);
-  const episodeOf = episodeIndexOfSteps(buffer.episodeEnds);
-  const layout: FrameLayout = resumeMeta?.layout ?? layoutFromBuffer(buffer, obsFeatures, def.frameOptions?.(policyConfig));
-  const trainSteps = concatEpisodes(buffer.schema, split.train.map((k) => getEpisode(buffer, k)));
-  let norms: NormSet = Object.fromEntries([...obsFeatures, "action"].map((n) => [n, fitNormalizer(trainSteps.data[n] as Float32Array, buffer.schema[n].shape.reduce((a, b) => a * b, 1), "minmax")]));
+  const resumed = resumeMeta ? { layout: resumeMeta.layout, norms: parseNormSet(resumeMeta.normalizers, resumeFrom!) } : undefined;
+  const data = prepareTrainData(buffer, cfg, def, policyConfig, cfg.dataset, resumed);
+  buffer = data.buffer;
+  const { split } = data;
   // ---- model and optimizer
-  const model: PolicyModel = def.create(policyConfig, layout, cfg.seed);
-  const params = model.parameters();
-  const opt = new AdamW(params, { lr: cfg.lr, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: cfg.weightDecay, clip: cfg.clip, emaDecay: cfg.emaDecay, emaPower: cfg.emaPower }, (n) => model.lrMult(n));
-  const rng = new Rng(cfg.seed);
+  const session = new TrainSession(def, policyConfig, data, cfg);
+  const { model, opt, rng } = session;
   fs.mkdirSync(cfg.out, { recursive: true });
   const ckptDir = path.join(cfg.out, "checkpoint");
   const metricsPath = path.join(cfg.out, "metrics.jsonl");
@@ -93,8 +76,7 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
     loadWeightsInto(model, st.params, `${from}/train_state.msgpack`);
     opt.setState(st.opt);
     rng.state = st.rng;
-    step = st.step;
-    norms = parseNormSet(meta.normalizers, from);
+    step = session.step = st.step;
     // keep the metric lines up to the resumed step, so the curve has no duplicates
     if (fs.existsSync(metricsPath)) writeFileAtomic(metricsPath, readMetricLines(metricsPath, step).map((m) => JSON.stringify(m) + "\n").join(""));
   } else if (fs.existsSync(metricsPath)) fs.rmSync(metricsPath);
@@ -104,33 +86,12 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
       if (m.valLoss !== undefined) valCurve.push([m.step as number, m.valLoss as number]);
     }
   const log = (obj: Record<string, unknown>) => fs.appendFileSync(metricsPath, JSON.stringify(obj) + "\n");
-  const P = model.positionsPerWindow, W = model.window, H = model.horizon;
-  const meta = (): CheckpointMeta => ({
-    format: "scd-checkpoint", version: 1, policy: cfg.policy, config: policyConfig, layout, normalizers: norms, step, numParams: model.numParams(), seed: cfg.seed,
-    info: { dataset: path.basename(cfg.dataset), episodes: buffer.episodeEnds.length, trainEpisodes: split.train.length, valEpisodes: split.val.length, trainConfig: cfg, savedAt: new Date().toISOString(), trainSeconds: Math.round(trainSeconds * 100) / 100, machine: machineKind() },
-  });
-  const emaWeights = () => opt.emaWeights();
+  const meta = (): CheckpointMeta =>
+    session.meta({ dataset: path.basename(cfg.dataset), episodes: buffer.episodeEnds.length, trainEpisodes: split.train.length, valEpisodes: split.val.length, trainConfig: cfg, savedAt: new Date().toISOString(), trainSeconds: Math.round(trainSeconds * 100) / 100, machine: machineKind() });
+  const emaWeights = () => session.emaWeights();
   const save = () => {
     saveRunCheckpoint(cfg.out, meta(), emaWeights(), { params: modelWeights(model), opt: opt.getState(), rng: rng.state, step });
     plotLoss(path.join(cfg.out, "loss.png"), curve, valCurve, `${cfg.policy} on ${path.basename(cfg.dataset)}`);
-  };
-  // validation: fixed anchors and a fixed noise seed, so values are comparable across steps
-  const valBatches = (() => {
-    if (!valAnchors.length) return [];
-    const r = new Rng(12345), n = Math.min(4, Math.ceil(valAnchors.length / cfg.batch));
-    return Array.from({ length: n }, () => buildWindows(buffer, layout, norms, Array.from({ length: cfg.batch }, () => valAnchors[r.int(valAnchors.length)]), W, H, P, r, episodeOf));
-  })();
-  const valLoss = (): number | null => {
-    if (!valBatches.length) return null;
-    const r = new Rng(999);
-    let s = 0;
-    for (const b of valBatches) s += tf.tidy(() => model.loss(b, r).dataSync()[0]);
-    return s / valBatches.length;
-  };
-  const lrAt = (s: number) => {
-    if (s < cfg.warmup) return (s + 1) / cfg.warmup;
-    const p = (s - cfg.warmup) / Math.max(1, cfg.steps - cfg.warmup);
-    return cfg.minLrFrac + (1 - cfg.minLrFrac) * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, p)));
   };
   // ---- the loop
   const bar = new Progress(`train ${cfg.policy}`, cfg.steps, !opts.quiet && process.env.SCD_QUIET !== "1");
@@ -144,27 +105,24 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
     for (const l of fs.readFileSync(metricsPath, "utf8").split("\n").filter(Boolean)) trainSeconds = JSON.parse(l).trainSeconds ?? trainSeconds;
   while (step < cfg.steps && !outOfTime) {
     const tStep = performance.now();
-    const anchors = Array.from({ length: cfg.batch }, () => trainAnchors[rng.int(trainAnchors.length)]);
-    const batch = buildWindows(buffer, layout, norms, anchors, W, H, P, rng, episodeOf);
-    const { loss } = opt.minimize(() => model.loss(batch, rng), lrAt(step));
-    if (!Number.isFinite(loss)) throw new ScdError(`training diverged at step ${step}: loss is ${loss} (try a lower --lr)`);
-    step++;
+    const loss = session.trainStep();
+    step = session.step;
     stepsDone++;
     lastLoss = loss;
     curve.push([step, loss]);
     trainSeconds += (performance.now() - tStep) / 1000;
-    const rec: Record<string, unknown> = { step, loss, lr: cfg.lr * lrAt(step - 1), trainSeconds: Math.round(trainSeconds * 100) / 100 };
+    const rec: Record<string, unknown> = { step, loss, lr: cfg.lr * session.lrAt(step - 1), trainSeconds: Math.round(trainSeconds * 100) / 100 };
     if (cfg.valEvery && (step % cfg.valEvery === 0 || step === cfg.steps)) {
-      lastVal = valLoss();
+      lastVal = session.valLoss();
       if (lastVal !== null) {
         rec.valLoss = lastVal;
         valCurve.push([step, lastVal]);
       }
     }
     if (opts.evalHook && cfg.evalEvery && step % cfg.evalEvery === 0) {
-      const evalModel = def.create(policyConfig, layout, cfg.seed);
+      const evalModel = def.create(policyConfig, data.layout, cfg.seed);
       loadWeightsInto(evalModel, emaWeights(), "EMA");
-      const p = new LearnedPolicy(cfg.policy, evalModel, layout, norms);
+      const p = new LearnedPolicy(cfg.policy, evalModel, data.layout, data.norms);
       Object.assign(rec, await opts.evalHook(p, step));
       p.dispose();
     }
@@ -176,7 +134,6 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
   }
   if (stepAt0 === cfg.steps) save();
   const result = { dir: ckptDir, step, trainLoss: lastLoss, valLoss: lastVal, seconds: (performance.now() - t0) / 1000, numParams: model.numParams() };
-  opt.dispose();
-  model.dispose();
+  session.dispose();
   return result;
 }

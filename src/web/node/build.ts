@@ -49,16 +49,19 @@ export function nodeOnlyInput(meta: esbuild.Metafile): string | null {
   return null;
 }
 
+/** The page's entry points: output name → source. The worker trains in the page (web/train-worker.ts). */
+export const PAGE_ENTRIES = { app: path.join(ROOT, "web/main.ts"), "train-worker": path.join(ROOT, "web/train-worker.ts") };
+
 /**
- * Bundle `entry` (default web/main.ts) for the browser into `outdir`/app.js, its dynamic imports split into
+ * Bundle `entries` for the browser into `outdir`/<name>.js, their shared code and dynamic imports split into
  * `outdir`/chunks/. Throws ScdError when a Node-only module is pulled in.
  */
-export async function bundlePage(outdir: string, minify = true, entry = path.join(ROOT, "web/main.ts")): Promise<esbuild.Metafile> {
+export async function bundlePage(outdir: string, minify = true, entries: Record<string, string> = PAGE_ENTRIES): Promise<esbuild.Metafile> {
   let r: esbuild.BuildResult<{ metafile: true }>;
   fs.rmSync(path.join(outdir, "chunks"), { recursive: true, force: true }); // no stale chunks from an earlier build
   try {
     r = await esbuild.build({
-      entryPoints: { app: entry },
+      entryPoints: entries,
       bundle: true,
       splitting: true,
       format: "esm",

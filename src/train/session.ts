@@ -1,0 +1,128 @@
+/**
+ * One training run's core without files (browser-safe): episodes → train/val split, window anchors, frame layout and
+ * normalizers (prepareTrainData); then model + AdamW (+EMA) and the step itself (TrainSession). `train()` (train.ts)
+ * adds the files — dataset loading, checkpoints, --resume, metrics, plots; the page trains with it in a Web Worker.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { ScdError } from "../errors.ts";
+import { withFeatures } from "../data/derive.ts";
+import { fitNormalizer, type NormSet } from "../data/normalizer.ts";
+import { splitEpisodes, anchorsForEpisodes, episodeIndexOfSteps } from "../data/windows.ts";
+import { getEpisode, concatEpisodes, type EpisodeBuffer } from "../data/episodes.ts";
+import type { PolicyDef, PolicyModel } from "../policy/model.ts";
+import { layoutFromBuffer, buildWindows, type FrameLayout } from "../policy/frames.ts";
+import type { CheckpointMeta, Weights } from "../policy/checkpoint-format.ts";
+import { AdamW } from "./adamw.ts";
+import { Rng } from "../util/rng.ts";
+import type { TrainConfig } from "./config.ts";
+
+/** The optimisation settings a session reads (TrainConfig's, whose schema holds the defaults and their sources). */
+export type SessionConfig = Pick<TrainConfig, "policy" | "steps" | "batch" | "lr" | "warmup" | "minLrFrac" | "weightDecay" | "clip" | "emaDecay" | "emaPower" | "seed">;
+
+export function defaultObsFeatures(buf: EpisodeBuffer): string[] {
+  if (buf.schema["observation.keypoints"]) return ["observation.keypoints", "observation.agent_pos"];
+  if (buf.schema["observation.state"]) return ["observation.state"];
+  throw new ScdError(`cannot choose observation features; pass obsFeatures (the dataset has ${Object.keys(buf.schema).join(", ")})`);
+}
+
+export interface TrainData {
+  buffer: EpisodeBuffer;
+  obsFeatures: string[];
+  split: { train: number[]; val: number[] };
+  trainAnchors: Int32Array;
+  valAnchors: Int32Array;
+  episodeOf: Int32Array;
+  layout: FrameLayout;
+  /** min-max normalizers fitted on the training episodes (or a resumed checkpoint's). */
+  norms: NormSet;
+}
+
+/**
+ * Episodes → everything the step samples from. `horizon`: the policy's chunk length (windows whose chunk runs more
+ * than `maxPadAfterEnd` steps past an episode's end are not sampled). `resumed`: a checkpoint's layout and normalizers
+ * replace the fitted ones. `where` names the dataset in errors.
+ * @throws ScdError when the dataset has no "action" or no usable observation features.
+ */
+export function prepareTrainData(buffer: EpisodeBuffer, cfg: Pick<TrainConfig, "obsFeatures" | "valFraction" | "seed" | "maxPadAfterEnd">, def: PolicyDef, policyConfig: Record<string, unknown>, where: string, resumed?: { layout: FrameLayout; norms: NormSet }): TrainData {
+  const obsFeatures = cfg.obsFeatures ?? defaultObsFeatures(buffer);
+  buffer = withFeatures(buffer, obsFeatures);
+  if (!buffer.schema.action) throw new ScdError(`${where}: the dataset has no "action" feature`);
+  const split = splitEpisodes(buffer.episodeEnds.length, cfg.valFraction, cfg.seed);
+  // windows whose chunk runs more than maxPadAfterEnd steps past an episode's end are not sampled (Diffusion
+  // Policy pads at most n_action_steps − 1 = 7; lerobot drops windows starting in the last frames)
+  const horizonOf = (policyConfig as { horizon?: number }).horizon ?? 1;
+  const trainAnchors = anchorsForEpisodes(buffer.episodeEnds, split.train, cfg.maxPadAfterEnd === undefined ? undefined : Math.max(0, horizonOf - 1 - cfg.maxPadAfterEnd));
+  const valAnchors = anchorsForEpisodes(buffer.episodeEnds, split.val);
+  const episodeOf = episodeIndexOfSteps(buffer.episodeEnds);
+  const layout = resumed?.layout ?? layoutFromBuffer(buffer, obsFeatures, def.frameOptions?.(policyConfig));
+  const trainSteps = concatEpisodes(buffer.schema, split.train.map((k) => getEpisode(buffer, k)));
+  const norms: NormSet = resumed?.norms ?? Object.fromEntries([...obsFeatures, "action"].map((n) => [n, fitNormalizer(trainSteps.data[n] as Float32Array, buffer.schema[n].shape.reduce((a, b) => a * b, 1), "minmax")]));
+  return { buffer, obsFeatures, split, trainAnchors, valAnchors, episodeOf, layout, norms };
+}
+
+/** The model, its optimizer and the sampling RNG, stepped one batch at a time. dispose() frees every tensor. */
+export class TrainSession {
+  readonly model: PolicyModel;
+  readonly opt: AdamW;
+  readonly rng: Rng;
+  step = 0;
+  private valBatches: ReturnType<typeof buildWindows>[] | null = null;
+
+  constructor(readonly def: PolicyDef, readonly policyConfig: Record<string, unknown>, readonly data: TrainData, readonly cfg: SessionConfig) {
+    this.model = def.create(policyConfig, data.layout, cfg.seed);
+    this.opt = new AdamW(this.model.parameters(), { lr: cfg.lr, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: cfg.weightDecay, clip: cfg.clip, emaDecay: cfg.emaDecay, emaPower: cfg.emaPower }, (n) => this.model.lrMult(n));
+    this.rng = new Rng(cfg.seed);
+  }
+
+  /** Linear warm-up, then cosine decay to minLrFrac (a multiplier of lr) at `cfg.steps`. */
+  lrAt(s: number): number {
+    const c = this.cfg;
+    if (s < c.warmup) return (s + 1) / c.warmup;
+    const p = (s - c.warmup) / Math.max(1, c.steps - c.warmup);
+    return c.minLrFrac + (1 - c.minLrFrac) * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, p)));
+  }
+
+  /**
+   * One optimizer step on a batch of windows drawn from the training anchors; returns its loss.
+   * @throws ScdError when the loss is not finite (divergence).
+   */
+  trainStep(): number {
+    const { data: d, model, rng, cfg } = this;
+    const anchors = Array.from({ length: cfg.batch }, () => d.trainAnchors[rng.int(d.trainAnchors.length)]);
+    const batch = buildWindows(d.buffer, d.layout, d.norms, anchors, model.window, model.horizon, model.positionsPerWindow, rng, d.episodeOf);
+    const { loss } = this.opt.minimize(() => model.loss(batch, rng), this.lrAt(this.step));
+    if (!Number.isFinite(loss)) throw new ScdError(`training diverged at step ${this.step}: loss is ${loss} (try a lower --lr)`);
+    this.step++;
+    return loss;
+  }
+
+  /** Loss on held-out episodes: fixed anchors and a fixed noise seed, so values are comparable across steps (null: no held-out episodes). */
+  valLoss(): number | null {
+    const { data: d, model, cfg } = this;
+    if (!this.valBatches) {
+      const r = new Rng(12345), n = Math.min(4, Math.ceil(d.valAnchors.length / cfg.batch));
+      this.valBatches = d.valAnchors.length ? Array.from({ length: n }, () => buildWindows(d.buffer, d.layout, d.norms, Array.from({ length: cfg.batch }, () => d.valAnchors[r.int(d.valAnchors.length)]), model.window, model.horizon, model.positionsPerWindow, r, d.episodeOf)) : [];
+    }
+    if (!this.valBatches.length) return null;
+    const r = new Rng(999);
+    let s = 0;
+    for (const b of this.valBatches) s += tf.tidy(() => model.loss(b, r).dataSync()[0]);
+    return s / this.valBatches.length;
+  }
+
+  /** The EMA weights (what inference uses). */
+  emaWeights(): Weights {
+    return this.opt.emaWeights();
+  }
+
+  /** checkpoint.json's contents for the current step; `info` as train.ts or the page records it. */
+  meta(info: Record<string, unknown>): CheckpointMeta {
+    const d = this.data;
+    return { format: "scd-checkpoint", version: 1, policy: this.cfg.policy, config: this.policyConfig, layout: d.layout, normalizers: d.norms, step: this.step, numParams: this.model.numParams(), seed: this.cfg.seed, info };
+  }
+
+  dispose(): void {
+    this.opt.dispose();
+    this.model.dispose();
+  }
+}
