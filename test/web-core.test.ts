@@ -2,7 +2,8 @@
  * The browser-safe core in Node (fast; the Chromium run is web.test.ts): ONNX Runtime Web's wasm module run
  * synchronously agrees with onnxruntime-node on the shipped SCD export; the native dataset format on bytes is byte
  * for byte the file writer's; the web bundle refuses Node built-ins and native addons; a pointer drives Push-T
- * through LiveRun and the recording decodes.
+ * through LiveRun and the recording decodes; a checkpoint fetched over HTTP (the page's tfjs runtime) is the one
+ * read from files, and a broken one is refused naming its URL.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -27,6 +28,10 @@ import { LiveRun } from "../src/web/live-loop.ts";
 import { PointerPolicy } from "../src/web/pointer-policy.ts";
 import { Recorder } from "../src/web/recorder.ts";
 import { bundlePage, ROOT } from "../src/web/node/build.ts";
+import { serveWeb } from "../src/web/node/serve.ts";
+import { loadWebCheckpoint } from "../src/web/checkpoint-web.ts";
+import { loadPolicy } from "../src/policy/checkpoint-loader.ts";
+import { initBackend } from "../src/backend/index.ts";
 
 const require = createRequire(import.meta.url);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "scd-web-core-"));
@@ -47,6 +52,46 @@ test.before(async () => {
   }
 });
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+test("a checkpoint fetched over HTTP (the page's tfjs runtime) gives the chunks of the one read from files; a broken one is refused naming its URL", async () => {
+  await initBackend("wasm");
+  const site = path.join(tmp, "site"), ck = path.join(ROOT, "policies/scd/pretrained/pusht");
+  fs.mkdirSync(path.join(site, "ck"), { recursive: true });
+  fs.writeFileSync(path.join(site, "index.html"), "");
+  for (const f of ["checkpoint.json", "weights.msgpack"]) fs.copyFileSync(path.join(ck, f), path.join(site, "ck", f));
+  fs.mkdirSync(path.join(site, "bad"));
+  fs.copyFileSync(path.join(ck, "checkpoint.json"), path.join(site, "bad/checkpoint.json"));
+  fs.writeFileSync(path.join(site, "bad/weights.msgpack"), fs.readFileSync(path.join(ck, "weights.msgpack")).subarray(0, 1000));
+  fs.mkdirSync(path.join(site, "badmeta"));
+  const meta = JSON.parse(fs.readFileSync(path.join(ck, "checkpoint.json"), "utf8"));
+  fs.writeFileSync(path.join(site, "badmeta/checkpoint.json"), JSON.stringify({ ...meta, layout: { ...meta.layout, frameDim: 99 } }));
+  const server = await serveWeb(site, { port: 0 });
+  try {
+    const web = await loadWebCheckpoint(`${server.url}ck/`);
+    assert.is(web.meta.step, readCheckpointMeta(ck).step);
+    const a = web.policy(), b = loadPolicy(ck);
+    try {
+      a.reset(3);
+      b.reset(3);
+      const env = await makeEnv("pusht-v1");
+      const { obs } = env.reset({ seed: 100000 });
+      for (const p of [a, b]) p.observe({ obs, prevAction: null });
+      assert.equal(Array.from(a.sampleChunk({ seed: 5 })), Array.from(b.sampleChunk({ seed: 5 })));
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
+    const refused = async (dir: string, re: RegExp) => {
+      const err = await loadWebCheckpoint(`${server.url}${dir}/`).then(() => null, (e: unknown) => e);
+      assert.ok(err instanceof ScdError && re.test(err.message), `${dir}: ${(err as Error)?.message ?? "loaded"}`);
+    };
+    await refused("missing", /missing\/checkpoint\.json: HTTP 404/);
+    await refused("bad", /bad\/weights\.msgpack: corrupt weights/);
+    await refused("badmeta", /badmeta\/checkpoint\.json: layout\.frameDim is 99/);
+  } finally {
+    await server.close();
+  }
+});
 
 test("ORT Web wasm (synchronous) matches onnxruntime-node on the shipped SCD export, frame after frame", () => {
   const ckpt = path.join(ROOT, "policies/scd/pretrained/pusht");

@@ -1,6 +1,7 @@
 /**
  * Node-side figures beside the browser's (test/web.test.ts): Push-T simulator steps/s with the same action sweep
- * and warm-up as the page's bench, and the same SCD export run by onnxruntime-node through the same LiveRun for `steps` steps.
+ * and warm-up as the page's bench, and the same SCD export run by onnxruntime-node through the same LiveRun for `steps` steps,
+ * and the shipped checkpoint on tfjs (wasm backend) for `tfjsSteps` steps, as the page's TensorFlow.js runtime.
  */
 import * as path from "node:path";
 import "../envs/index.ts";
@@ -11,8 +12,30 @@ import { quantiles } from "../src/loop/metrics.ts";
 import { LiveEnv } from "../src/web/live-env.ts";
 import { LiveRun } from "../src/web/live-loop.ts";
 import { ROOT } from "../src/web/node/build.ts";
+import { initBackend } from "../src/backend/index.ts";
+import { loadPolicy } from "../src/policy/checkpoint-loader.ts";
+import type { ChunkPolicy } from "../src/policy/types.ts";
 
-export async function nodeFigures(steps: number, seed0: number): Promise<Record<string, number>> {
+/** Per-chunk inference ms and deadline misses of `make()`'s policies driving Push-T through LiveRun from seed0 for `steps` steps. */
+async function liveFigures(make: () => ChunkPolicy, steps: number, seed0: number): Promise<{ ms: number[]; misses: number; total: number }> {
+  const ms: number[] = [];
+  let total = 0, misses = 0;
+  for (let seed = seed0; total < steps; seed++) {
+    const env = new LiveEnv(await makeEnv("pusht-v1", {}, { timeLimit: false }));
+    env.restart(seed);
+    const policy = make();
+    const run = new LiveRun(env, policy, { strategy: { kind: "receding", execute: 8 }, steps: 10, seed, maxSteps: Math.min(300, steps - total) }, {
+      onEvent: (ev) => (ev.type === "inference" ? ms.push(ev.ms) : ev.type === "miss" && misses++),
+    });
+    run.start();
+    while (run.running) run.pump(Infinity);
+    policy.dispose?.();
+    total += env.stats.step;
+  }
+  return { ms, misses, total };
+}
+
+export async function nodeFigures(steps: number, seed0: number, tfjsSteps = 160): Promise<Record<string, number>> {
   const e = await makeEnv("pusht-v1", {}, { timeLimit: false });
   const sweep = (i: number) => [256 + 100 * Math.cos(i / 20), 256 + 100 * Math.sin(i / 20)];
   e.reset({ seed: 0 });
@@ -22,22 +45,14 @@ export async function nodeFigures(steps: number, seed0: number): Promise<Record<
   for (let i = 0; i < n; i++) e.step(sweep(i));
   const sim = n / ((performance.now() - t0) / 1000);
   const ex = loadExport(path.join(ROOT, "dist/web/models/pusht-scd"), (b) => nodeRunner(b));
-  const ms: number[] = [];
-  let total = 0, misses = 0;
+  let onnx: Awaited<ReturnType<typeof liveFigures>>;
   try {
-    for (let seed = seed0; total < steps; seed++) {
-      const env = new LiveEnv(await makeEnv("pusht-v1", {}, { timeLimit: false }));
-      env.restart(seed);
-      const run = new LiveRun(env, ex.policy(), { strategy: { kind: "receding", execute: 8 }, steps: 10, seed, maxSteps: Math.min(300, steps - total) }, {
-        onEvent: (ev) => (ev.type === "inference" ? ms.push(ev.ms) : ev.type === "miss" && misses++),
-      });
-      run.start();
-      while (run.running) run.pump(Infinity);
-      total += env.stats.step;
-    }
+    onnx = await liveFigures(() => ex.policy(), steps, seed0);
   } finally {
     ex.dispose();
   }
-  const q = quantiles(ms);
-  return { nodeSimStepsPerSec: sim, nodeInferP50Ms: q.p50, nodeInferP99Ms: q.p99, nodeMisses: misses, nodeSteps: total };
+  await initBackend("wasm");
+  const tfjs = await liveFigures(() => loadPolicy(path.join(ROOT, "policies/scd/pretrained/pusht")), tfjsSteps, seed0);
+  const q = quantiles(onnx.ms), qt = quantiles(tfjs.ms);
+  return { nodeSimStepsPerSec: sim, nodeInferP50Ms: q.p50, nodeInferP99Ms: q.p99, nodeMisses: onnx.misses, nodeSteps: onnx.total, nodeTfjsWasmInferP50Ms: qt.p50, nodeTfjsWasmInferP99Ms: qt.p99, nodeTfjsWasmChunks: tfjs.ms.length };
 }

@@ -158,7 +158,7 @@ test("the SCD policy runs 300 steps as fast as possible: coverage and inference 
 
 test("TensorFlow.js runtime (wasm, then cpu): the shipped checkpoint drives Push-T, equals ONNX Runtime Web, frees its tensors", async () => {
   assert.is((await readouts()).tensors, null, "TensorFlow.js is not loaded until it is chosen");
-  for (const [rt, label, steps, frames] of [["tfjs-wasm", /TensorFlow\.js, wasm/, 60, 40], ["tfjs-cpu", /TensorFlow\.js, cpu/, 20, 10]] as const) {
+  for (const [rt, label, steps, frames] of [["tfjs-wasm", /TensorFlow\.js, wasm/, 160, 40], ["tfjs-cpu", /TensorFlow\.js, cpu/, 40, 10]] as const) {
     await page.selectOption("#runtime", rt);
     await until(`the ${rt} runtime`, readouts, (x) => x.runtime === rt, 60_000);
     assert.match(await text("status"), label);
