@@ -52,6 +52,10 @@ test("bad input gives one clear line and exit 2", () => {
   userError(["eval", "--policy", "expert", "--parallel", "-4"], /--parallel of "scd eval" must be ≥ 1, got -4/);
   userError(["eval", "--policy", "expert", "--seed-start", "-1"], /--seed-start of "scd eval" must be ≥ 0, got -1/);
   userError(["eval", "--policy", "expert", "--deadline-ms", "-5"], /--deadline-ms of "scd eval" must be ≥ 0/);
+  // an output that cannot be written is refused before the evaluation runs (it used to fail after it)
+  fs.writeFileSync(path.join(dir, "afile"), "");
+  userError(["eval", "--policy", "expert", "--env", "reach-obstacle-v1", "--episodes", "1", "--json", path.join(dir, "afile", "r.json")], /--json .*afile\/r\.json: cannot write there \(EEXIST|ENOTDIR\)/);
+  userError(["eval", "--policy", "expert", "--env", "reach-obstacle-v1", "--episodes", "1", "--json", dir], /--json .*: is a directory/);
   userError(["web", "--port", "99999"], /--port must be 0\.\.65535, got 99999/);
   // a Zarr store with a missing array
   const z = path.join(dir, "broken.zarr");

@@ -39,6 +39,10 @@ test("robustness 8: --val-every and --ckpt-every given with --resume apply; flag
   assert.equal(kept, [4, 5, 6], "a checkpoint every step (--ckpt-every 1), the newest 3 kept");
   const cfg = readCheckpointMeta(path.join(out, "checkpoint")).info.trainConfig as Record<string, unknown>;
   assert.equal([cfg.valEvery, cfg.ckptEvery, cfg.steps], [1, 1, 6]);
+  // resumed at its final step: nothing to train, and the report gives the last recorded losses (it printed NaN)
+  const done = scd(["train", ...mlp, "--dataset", data, "--resume", "--out", out, "--steps", "6"]);
+  assert.is(done.code, 0, done.stderr);
+  assert.match(done.stdout, new RegExp(`to step 6 .*: loss ${m[5].loss.toFixed(4)}, val ${m[5].valLoss.toFixed(4)}`));
   const seed = scd(["train", ...mlp, "--dataset", data, "--resume", "--out", out, "--steps", "8", "--seed", "7"]);
   assert.is(seed.code, 2);
   assert.match(seed.stderr, /^scd: error: --seed cannot change on --resume \(.*\): .*checkpoints\/000000006 has 0, given 7\n$/);

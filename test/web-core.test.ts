@@ -143,6 +143,18 @@ test("native format on bytes: encodeDataset is byte for byte DatasetWriter's fil
   assert.throws(() => encodeDataset(schema, [{ a: Float32Array.from([1, NaN]), b: Float32Array.from([0]) }], {}, "rec"), /rec: episode 0 feature "a" has a non-finite value/);
 });
 
+test("scd-policy/web (src/web/index.ts, with the envs and policies) bundles for the browser with no Node built-in or native addon", async () => {
+  const p = path.join(ROOT, `test/.web-entry-api-${process.pid}.ts`);
+  fs.writeFileSync(p, `import "../envs/index.ts";\nimport "../policies/index.ts";\nimport "../policies/onnx.ts";\nexport * from "../src/web/index.ts";\n`);
+  try {
+    const meta = await bundlePage(path.join(tmp, "api"), false, { api: p });
+    const inputs = Object.keys(meta.inputs);
+    for (const m of ["src/web/tfjs-web.ts", "src/train/session.ts", "src/web/export-web.ts", "policies/scd/model.ts", "envs/pusht/index.ts"]) assert.ok(inputs.some((f) => f.endsWith(m)), `${m} is in the bundle`);
+  } finally {
+    fs.rmSync(p, { force: true });
+  }
+});
+
 test("the web bundle refuses Node built-ins and native addons, naming them", async () => {
   const entry = (name: string, src: string) => {
     const p = path.join(ROOT, `test/.web-entry-${name}-${process.pid}.ts`);

@@ -95,7 +95,8 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
   };
   // ---- the loop
   const bar = new Progress(`train ${cfg.policy}`, cfg.steps, !opts.quiet && process.env.SCD_QUIET !== "1");
-  let lastLoss = NaN, lastVal: number | null = null, stepsDone = 0;
+  // a run resumed at its final step trains nothing: it reports the losses its metrics recorded last
+  let lastLoss = curve.at(-1)?.[1] ?? NaN, lastVal: number | null = valCurve.at(-1)?.[1] ?? null, stepsDone = 0;
   const tLoop = performance.now();
   const stepAt0 = step;
   let outOfTime = false;

@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { ScdError } from "../../errors.ts";
 import { makeEnv } from "../../env/registry.ts";
@@ -92,6 +93,8 @@ export const evalCommand: Command = {
     const own = (f: string | undefined) => (shard && f && f !== "-" ? shardPath(f, shard) : f);
     const jsonOut = own(flags.json as string | undefined);
     const plotPath = own(flags.plot as string | undefined) ?? (jsonOut && jsonOut !== "-" ? path.join(path.dirname(jsonOut), path.basename(jsonOut, ".json") + "_scores.png") : undefined);
+    // a report that cannot be written must fail now, not after the whole evaluation
+    for (const [flag, f] of [["json", jsonOut], ["plot", plotPath], ["record", own(flags.record as string | undefined)]] as const) checkWritable(f, flag);
     const bar = new Progress(`eval ${flags.policy} on ${envId}`, slice.count);
     let succ = 0, sumMax = 0;
     const report = await evaluate({
@@ -121,7 +124,7 @@ export const evalCommand: Command = {
     // a shard carries the settings every shard must share, so `scd eval merge` can refuse a mismatched set
     const settings = Object.fromEntries(["obs-mode", "dataset", ...Object.keys(LOOP_FLAGS)].map((k) => [k, flags[k] ?? null]));
     const shardInfo = shard ? { shard: { index: shard.index, count: shard.count, episodes: n, settings } } : {};
-    const json = JSON.stringify({ env: envId, policy: flags.policy, seed_start: flags["seed-start"], ...report, ...shardInfo }, null, 2);
+    const json = JSON.stringify({ env: envId, policy: flags.policy, seed_start: flags["seed-start"], settings, ...report, ...shardInfo }, null, 2);
     // a run whose every inference failed is not a score of 0: exit non-zero with the first reason (after the report)
     const failed = allInferenceFailed(report.loop, `${flags.policy} on ${envId}`);
     if (jsonOut === "-") {
@@ -145,3 +148,16 @@ export const evalCommand: Command = {
     if (failed) throw new ScdError(failed, 1);
   },
 };
+
+/** @throws ScdError naming the flag and path when `f` (a file to write; "-" is stdout) cannot be written: its folder cannot be made or written, or it is a directory. */
+function checkWritable(f: string | undefined, flag: string): void {
+  if (!f || f === "-") return;
+  const dir = path.dirname(path.resolve(f));
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (e) {
+    throw new ScdError(`--${flag} ${f}: cannot write there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (fs.existsSync(f) && fs.statSync(f).isDirectory()) throw new ScdError(`--${flag} ${f}: is a directory`);
+}
