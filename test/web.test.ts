@@ -337,6 +337,22 @@ test("train in the page: four recorded reach-obstacle-v1 episodes, SCD trained i
   await until("Push-T back", readouts, (x) => x.env === "pusht-v1", 10_000);
 });
 
+test("the README's smallest page (examples/web/minimal.ts, scd-policy/web) runs the shipped checkpoint on TensorFlow.js", async () => {
+  const p = await browser.newPage();
+  const errors: string[] = [];
+  p.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  p.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
+  try {
+    await p.goto(`${server.url}minimal.html`);
+    const line = await until("30 steps on the smallest page", () => p.locator("p").innerText(), (s) => Number(/^step (\d+)/.exec(s)?.[1] ?? 0) >= 30, 60_000);
+    assert.match(line, /^step \d+, coverage \d\.\d{3}, max reward \d\.\d{3}$/);
+    await p.screenshot({ path: path.join(artifacts, "minimal.png") });
+    assert.equal(errors, []);
+  } finally {
+    await p.close();
+  }
+});
+
 test("numbers: browser vs Node (simulator steps/s, inference per chunk), written with the screenshots", async () => {
   const sim = await page.evaluate(() => (window as unknown as { scd: { bench(n: number): Promise<number> } }).scd.bench(3000));
   figures.browserSimStepsPerSec = sim;

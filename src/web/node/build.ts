@@ -49,8 +49,8 @@ export function nodeOnlyInput(meta: esbuild.Metafile): string | null {
   return null;
 }
 
-/** The page's entry points: output name → source. The worker trains in the page (web/train-worker.ts). */
-export const PAGE_ENTRIES = { app: path.join(ROOT, "web/main.ts"), "train-worker": path.join(ROOT, "web/train-worker.ts") };
+/** The site's entry points: output name → source. The worker trains in the page; minimal is the README's smallest page. */
+export const PAGE_ENTRIES = { app: path.join(ROOT, "web/main.ts"), "train-worker": path.join(ROOT, "web/train-worker.ts"), minimal: path.join(ROOT, "examples/web/minimal.ts") };
 
 /**
  * Bundle `entries` for the browser into `outdir`/<name>.js, their shared code and dynamic imports split into
@@ -95,6 +95,7 @@ export async function buildWeb(opts: BuildOptions = {}): Promise<BuildResult> {
   fs.mkdirSync(out, { recursive: true });
   const meta = await bundlePage(out, opts.minify ?? true);
   for (const f of ["index.html", "style.css"]) copy(path.join(ROOT, "web", f), path.join(out, f));
+  copy(path.join(ROOT, "examples/web/minimal.html"), path.join(out, "minimal.html"));
   const ortDir = path.dirname(require.resolve("onnxruntime-web/ort-wasm-simd-threaded.wasm"));
   for (const f of ["ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"]) copy(path.join(ortDir, f), path.join(out, "ort", f));
   const tfjsDir = path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm"));
