@@ -199,6 +199,20 @@ test("bad box values are refused in the status line, naming the box and the valu
     assert.ok(after.running, `the refused reset stopped nothing (${box} = ${value})`);
     await page.fill(`#${box}`, box === "k" ? "10" : "100000");
   }
+  // with a runtime, env or controller change too: refused before anything stops, the selects show what runs
+  const kBad = /denoising steps K must be a whole number from 1 to 1000 \(got "0"\)/;
+  await page.fill("#k", "0");
+  await page.selectOption("#runtime", "tfjs-cpu");
+  await until("the refused runtime switch", () => text("status"), (s) => kBad.test(s), 5_000);
+  await page.dispatchEvent("#controller", "change");
+  assert.match(await text("status"), kBad);
+  await page.fill("#k", "10");
+  await page.fill("#seed", "-1");
+  await page.selectOption("#env", "reach-obstacle-v1");
+  await until("the refused env switch", () => text("status"), (s) => /seed must be .*got "-1"/.test(s), 5_000);
+  const still = await readouts();
+  assert.equal([await page.locator("#runtime").inputValue(), await page.locator("#env").inputValue(), still.runtime, still.env, still.running], ["onnx", "pusht-v1", "onnx", "pusht-v1", true]);
+  await page.fill("#seed", "100000");
   await page.click("#reset");
   assert.not.match(await text("status"), /error/);
   assert.is(await page.locator("input.invalid").count(), 0);
@@ -276,6 +290,8 @@ test("replay: the shipped demonstrations load and an episode replays", async () 
 test("reach-obstacle-v1: its scripted expert reaches the goal through the same page", async () => {
   await page.selectOption("#env", "reach-obstacle-v1");
   await until("the expert to be offered", () => page.locator("#controller option").allInnerTexts(), (o) => o.includes("scripted expert"), 10_000);
+  await page.click("#replay"); // the Push-T demonstrations loaded by the replay test do not fit this env
+  assert.match(await text("status"), /cannot replay: pusht_human\.scdd: "observation\.state" has shape \[5\], reach-obstacle-v1 has \[2\]/);
   await page.selectOption("#controller", "expert");
   await page.selectOption("#speed", "fast");
   await page.fill("#seed", "100000");
@@ -334,7 +350,8 @@ test("train in the page: four recorded reach-obstacle-v1 episodes, SCD trained i
   await page.screenshot({ path: path.join(artifacts, "reach-trained.png") });
   Object.assign(figures, { pageTrainSteps: t.step, pageTrainSeconds: t.seconds, pageTrainStepsPerSec: t.stepsPerSec, pageTrainLossFirst10: mean(t.losses.slice(0, 10)), pageTrainLossLast10: mean(t.losses.slice(-10)), pageTrainedEpisodeSteps: e.step, pageTrainedMaxReward: e.maxReward });
   await page.selectOption("#env", "pusht-v1");
-  await until("Push-T back", readouts, (x) => x.env === "pusht-v1", 10_000);
+  const back = await until("Push-T back", readouts, (x) => x.env === "pusht-v1", 10_000);
+  assert.is(back.recorded.length, 1, "each env keeps its own recordings (the Push-T drag's episode)");
 });
 
 test("the README's smallest page (examples/web/minimal.ts, scd-policy/web) runs the shipped checkpoint on TensorFlow.js", async () => {

@@ -8,10 +8,6 @@ import "../envs/index.ts";
 import "../policies/scd/onnx.ts";
 import { makeEnv, envSpec } from "../src/env/registry.ts";
 import type { ChunkPolicy } from "../src/policy/types.ts";
-import { ReplayPolicy } from "../src/policy/replay.ts";
-import type { EpisodeBuffer } from "../src/data/episodes.ts";
-import { decodeDataset } from "../src/data/native-bytes.ts";
-import type { Strategy } from "../src/loop/queue.ts";
 import { initOrtWasm, ORT_WEB_VERSION, type OrtWasm, type OrtWasmFactory } from "../src/web/ort-wasm.ts";
 import { loadWebExport, type WebExport } from "../src/web/export-web.ts";
 import { LiveEnv } from "../src/web/live-env.ts";
@@ -21,8 +17,9 @@ import { PointerPolicy } from "../src/web/pointer-policy.ts";
 import { Recorder } from "../src/web/recorder.ts";
 import { TASKS, type Task } from "./tasks.ts";
 import { Runtimes, RUNTIMES, type Runtime } from "./runtimes.ts";
-import { seedValue, denoisingSteps, episodeIndex, InputError } from "./inputs.ts";
+import { seedValue, denoisingSteps, strategy, InputError } from "./inputs.ts";
 import { wireTraining } from "./train-ui.ts";
+import { wireReplay } from "./replay-ui.ts";
 import type { PageTraining } from "./training.ts";
 import { drawFrame, drawPaths, showReadouts } from "./view.ts";
 import { runtimeParity, simBench } from "./checks.ts";
@@ -33,21 +30,15 @@ const canvas = $<HTMLCanvasElement>("view"), ctx = canvas.getContext("2d")!;
 let ort: OrtWasm;
 const exports: Record<string, WebExport> = {}; // env id → its SCD export (models/index.json)
 let env!: LiveEnv, task!: Task, recorder!: Recorder, pointer!: PointerPolicy;
+const recorders: Record<string, Recorder> = {}; // per env: switching env keeps each env's recordings
 let auto: Record<string, () => ChunkPolicy> = {};
 let runtimes!: Runtimes, training!: PageTraining, active: ChunkPolicy | null = null; // the policy of the current run (disposed when replaced)
 let run: LiveRun | null = null, kind: Kind = "policy", paused = false;
 let stats = new LoopStats();
 let paths: [number, number][][] = [];
-let wallStart = 0, ticksAtStart = 0, drawnStep = -1, dataset: EpisodeBuffer | null = null;
+let wallStart = 0, ticksAtStart = 0, drawnStep = -1;
 const rate: number[] = []; // wall times of executed steps (last second)
 const status = (s: string) => ($("status").textContent = s);
-
-function strategy(h: number): Strategy {
-  const s = $<HTMLSelectElement>("strategy").value;
-  if (s === "ensemble") return { kind: "ensemble", m: 0.01 };
-  if (s === "async") return { kind: "async", threshold: Math.floor(h / 2), merge: "latest" };
-  return { kind: "receding", execute: Math.min(8, h) };
-}
 
 /** `steps`: denoising steps K for a policy (read before it was made: a refused box value stops nothing). */
 function startRun(policy: ChunkPolicy, k: Kind, seed: number, steps?: number): void {
@@ -90,7 +81,8 @@ function endRecording(): void {
   const n = recorder.end();
   if (n) status(`recorded an episode of ${n} steps`);
   $("rec-info").textContent = recorder.episodes.length ? `${recorder.episodes.length} episode(s), ${recorder.steps} steps recorded` : "no recording yet";
-  $<HTMLButtonElement>("download").disabled = $<HTMLButtonElement>("train").disabled = recorder.episodes.length === 0;
+  $<HTMLButtonElement>("download").disabled = recorder.episodes.length === 0;
+  $<HTMLButtonElement>("train").disabled = recorder.episodes.length === 0 && !training.running; // it is also the Stop button
 }
 
 function takeOver(): void {
@@ -117,13 +109,26 @@ function reset(): void {
   status(`seed ${seed}: ${$("who").textContent} driving${kind === "policy" && auto.scd ? ` (K = ${k})` : ""}`);
 }
 
-/** Switch the SCD policy's runtime; a running episode continues from its current state, an ended one restarts. */
+/**
+ * Switch the SCD policy's runtime. While a policy drives, the shipped SCD policy restarts on the new runtime from the
+ * current state (an ended episode restarts); a person's or a replay's run goes on untouched.
+ */
 async function switchRuntime(rt: Runtime): Promise<void> {
-  const sel = $<HTMLSelectElement>("runtime"), seed = seedValue(), ended = !run?.running;
+  const sel = $<HTMLSelectElement>("runtime"), restart = kind === "policy", ended = !run?.running;
+  let seed: number;
+  try {
+    seed = seedValue(); // boxes checked before anything stops
+    if (restart) denoisingSteps();
+  } catch (e) {
+    sel.value = runtimes.runtime;
+    throw e;
+  }
   sel.disabled = true;
-  run?.stop();
-  active?.dispose?.(); // before a tfjs backend switch: its tensors live on the old backend
-  active = null;
+  if (restart) {
+    run?.stop();
+    active?.dispose?.(); // before a tfjs backend switch: its tensors live on the old backend
+    active = null;
+  }
   try {
     status(rt === "onnx" ? "switching to ONNX Runtime Web…" : `loading TensorFlow.js (${rt.slice(5)}) and the SCD checkpoint…`);
     await runtimes.use(rt, env.id);
@@ -132,24 +137,37 @@ async function switchRuntime(rt: Runtime): Promise<void> {
     sel.value = runtimes.runtime;
     offerControllers();
   }
+  if (!restart) {
+    status(`SCD policy runtime: ${runtimes.label()} (when a policy drives again)`);
+    return;
+  }
   if (auto.scd) $<HTMLSelectElement>("controller").value = "scd";
   if (ended) env.restart(seed);
   policyRun();
-  status(`SCD policy on ${runtimes.label()} driving seed ${seed}`);
+  status(`${$("who").textContent} driving seed ${seed}`);
+}
+
+/** Controller, K or strategy changed: the policy restarts from the current state (boxes checked first). */
+function restartPolicy(): void {
+  if (kind !== "policy") return;
+  policyRun();
+  status(`${$("who").textContent} driving (K = ${denoisingSteps()}, ${$<HTMLSelectElement>("strategy").selectedOptions[0].text})`);
 }
 
 function offerControllers(): void {
   const sel = $<HTMLSelectElement>("controller"), keep = sel.value;
-  sel.innerHTML = Object.keys(auto).map((k) => `<option value="${k}">${k === "scd" ? `SCD policy (${runtimes.label()})` : k === "trained" ? "SCD trained in this page (TensorFlow.js)" : "scripted expert"}</option>`).join("");
+  sel.innerHTML = Object.keys(auto).map((k) => `<option value="${k}">${k === "scd" ? `SCD policy (${runtimes.label()})` : k === "trained" ? `SCD trained in this page (${runtimes.trainedLabel()})` : "scripted expert"}</option>`).join("");
   if (keep in auto) sel.value = keep;
 }
 
 async function switchEnv(id: string): Promise<void> {
+  seedValue(); // boxes checked before anything stops
+  denoisingSteps();
   run?.stop();
   if (recorder?.recording) endRecording();
   task = TASKS[id];
   env = new LiveEnv(await makeEnv(id, {}, { timeLimit: false }));
-  recorder = new Recorder(env.observationSpace, env.actionSpace, id, env.metadata.controlHz);
+  recorder = recorders[id] ??= new Recorder(env.observationSpace, env.actionSpace, id, env.metadata.controlHz);
   pointer = new PointerPolicy(env.actionSpace.shape[0], task.pointerAction);
   auto = {};
   if (runtimes.has(id)) {
@@ -166,7 +184,6 @@ async function switchEnv(id: string): Promise<void> {
   offerControllers();
   $("coverage").parentElement!.hidden = id !== "pusht-v1";
   endRecording();
-  $("rec-info").textContent = "no recording yet";
   reset();
 }
 
@@ -197,10 +214,12 @@ function pointerAt(e: PointerEvent): [number, number] {
 function wire(): void {
   $("reset").onclick = guard(reset);
   $("runtime").onchange = () => void switchRuntime($<HTMLSelectElement>("runtime").value as Runtime).catch(fail);
-  $("env").onchange = () => void switchEnv($<HTMLSelectElement>("env").value).catch(fail);
-  $("controller").onchange = () => kind === "policy" && policyRun();
-  // continues from the current state
-  for (const id of ["k", "strategy"]) $(id).onchange = guard(() => kind === "policy" && policyRun());
+  $("env").onchange = () =>
+    void switchEnv($<HTMLSelectElement>("env").value).catch((e) => {
+      $<HTMLSelectElement>("env").value = env.id;
+      fail(e);
+    });
+  for (const id of ["controller", "k", "strategy"]) $(id).onchange = guard(restartPolicy);
   $("pause").onclick = () => {
     paused = !paused;
     $("pause").textContent = paused ? "Resume" : "Pause";
@@ -222,32 +241,7 @@ function wire(): void {
     a.click();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   };
-  const useData = (bytes: Uint8Array, name: string) => {
-    dataset = decodeDataset(bytes, name).buffer;
-    const n = dataset.episodeEnds.length;
-    $<HTMLInputElement>("episode").max = String(n - 1);
-    $<HTMLButtonElement>("replay").disabled = false;
-    $("data-info").textContent = `${name}: ${n} episodes, ${dataset.episodeEnds[n - 1] ?? 0} steps`;
-  };
-  $("file").onchange = async () => {
-    const f = $<HTMLInputElement>("file").files?.[0];
-    if (f) await Promise.resolve().then(async () => useData(new Uint8Array(await f.arrayBuffer()), f.name)).catch(fail);
-  };
-  $("demos").onclick = async () => {
-    await fetch("data/pusht_human.scdd").then(async (r) => useData(new Uint8Array(await r.arrayBuffer()), "pusht_human.scdd")).catch(fail);
-  };
-  $("replay").onclick = () => {
-    try {
-      const d = dataset!, k = episodeIndex(d.episodeEnds.length);
-      const s0 = k ? d.episodeEnds[k - 1] : 0;
-      const st = d.data["observation.state"];
-      env.restart(k, env.id === "pusht-v1" && st ? Array.from(st.subarray(s0 * 5, s0 * 5 + 5)) : undefined);
-      startRun(new ReplayPolicy(d), "replay", k);
-      status(`replaying episode ${k}`);
-    } catch (e) {
-      fail(e);
-    }
-  };
+  wireReplay({ env: () => env, status, fail, replay: (policy, k) => startRun(policy, "replay", k) });
 }
 
 /** `fn` as an event handler: an error (a bad box value, say) goes to the status line instead of escaping. */
@@ -278,11 +272,13 @@ async function init(): Promise<void> {
     recorder: () => recorder, envId: () => env.id, status, fail,
     onTrained: async (id, meta, weights) => {
       await runtimes.addTrained(id, meta, weights);
-      if (env.id !== id) return; // offered when its env is chosen again
+      if (env.id !== id) return `choose ${id} to run it`; // offered when its env is chosen again
       auto.trained = () => runtimes.trainedPolicy(id);
       offerControllers();
+      if (kind === "human" && run?.running) return `offered as Controller "SCD trained in this page" (you still have control)`;
       $<HTMLSelectElement>("controller").value = "trained";
       reset();
+      return "your policy is driving";
     },
   });
   await switchEnv("pusht-v1");

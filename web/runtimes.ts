@@ -20,6 +20,14 @@ export class Runtimes {
   private tfjs: TfjsChunk | null = null;
   private readonly checkpoints: Record<string, WebCheckpoint> = {};
   private readonly trained: Record<string, { meta: CheckpointMeta; weights: Weights }> = {};
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** Runs `fn` after every earlier runtime change has finished: backend switches and checkpoint loads never interleave. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.queue.then(fn);
+    this.queue = p.catch(() => {});
+    return p;
+  }
 
   /** `exports` and `dirs`: env id → its ONNX export, and its folder name under models/ and checkpoints/. */
   constructor(readonly exports: Record<string, WebExport>, readonly dirs: Record<string, string>) {}
@@ -29,7 +37,11 @@ export class Runtimes {
   }
 
   /** Make `rt` current for `envId` (loads TensorFlow.js and the checkpoint on first use). The caller has disposed any tfjs policy. */
-  async use(rt: Runtime, envId: string): Promise<void> {
+  use(rt: Runtime, envId: string): Promise<void> {
+    return this.serial(() => this.useNow(rt, envId));
+  }
+
+  private async useNow(rt: Runtime, envId: string): Promise<void> {
     if (rt !== "onnx") {
       this.tfjs ??= await import("./tfjs-runtime.ts");
       this.tfjsInfo = await this.tfjs.useTfjsBackend(rt === "tfjs-wasm" ? "wasm" : "cpu", new URL("tfjs/", location.href).href);
@@ -44,10 +56,17 @@ export class Runtimes {
   }
 
   /** Keep a policy trained in the page for `envId` (it runs on TensorFlow.js: started on wasm if it is not yet loaded). */
-  async addTrained(envId: string, meta: CheckpointMeta, weights: Weights): Promise<void> {
-    this.tfjs ??= await import("./tfjs-runtime.ts");
-    this.tfjsInfo ??= await this.tfjs.useTfjsBackend("wasm", new URL("tfjs/", location.href).href);
-    this.trained[envId] = { meta, weights };
+  addTrained(envId: string, meta: CheckpointMeta, weights: Weights): Promise<void> {
+    return this.serial(async () => {
+      this.tfjs ??= await import("./tfjs-runtime.ts");
+      if (!this.tfjsInfo) this.tfjsInfo = await this.tfjs.useTfjsBackend("wasm", new URL("tfjs/", location.href).href);
+      this.trained[envId] = { meta, weights };
+    });
+  }
+
+  /** "TensorFlow.js, wasm" / "TensorFlow.js, cpu": where a policy trained in the page runs now. */
+  trainedLabel(): string {
+    return `TensorFlow.js, ${this.tfjsInfo?.backend ?? "wasm"}`;
   }
 
   hasTrained(envId: string): boolean {

@@ -2,14 +2,15 @@
 import type { CheckpointMeta, Weights } from "../src/policy/checkpoint-format.ts";
 import type { Recorder } from "../src/web/recorder.ts";
 import { PageTraining, type TrainState } from "./training.ts";
-import { wholeNumber } from "./inputs.ts";
+import { wholeNumber, InputError } from "./inputs.ts";
 
 export interface TrainUiDeps {
   recorder(): Recorder;
   envId(): string;
   status(s: string): void;
   fail(e: unknown): void;
-  onTrained(envId: string, meta: CheckpointMeta, weights: Weights, s: TrainState): Promise<void>;
+  /** Install the trained policy; returns what the page did with it, for the status line. */
+  onTrained(envId: string, meta: CheckpointMeta, weights: Weights, s: TrainState): Promise<string>;
 }
 
 export function wireTraining(d: TrainUiDeps): PageTraining {
@@ -24,6 +25,7 @@ export function wireTraining(d: TrainUiDeps): PageTraining {
   };
   const idle = () => {
     button.textContent = "Train SCD on my recordings";
+    button.disabled = d.recorder().episodes.length === 0; // the env may have changed while it trained
   };
   button.onclick = () => {
     if (training.running) {
@@ -34,19 +36,20 @@ export function wireTraining(d: TrainUiDeps): PageTraining {
     }
     try {
       const steps = wholeNumber("train-steps", "training steps", 10, 20000), rec = d.recorder(), envId = d.envId();
-      if (!rec.episodes.length) throw new Error("record an episode first (Take over)");
+      if (!rec.episodes.length) throw new InputError("record an episode first (Take over)");
       const n = rec.episodes.length;
       training.start(rec.bytes(), `${envId}-recording.scdd`, steps, {
         onProgress: show,
         onDone: (meta, weights, s) => {
           idle();
-          d.onTrained(envId, meta, weights, s).then(() => d.status(`trained ${s.steps} steps on your ${n} episode(s) in ${s.seconds?.toFixed(1)} s: your policy is driving`), d.fail);
+          d.onTrained(envId, meta, weights, s).then((what) => d.status(`trained ${s.steps} steps on your ${n} ${envId} episode(s) in ${s.seconds?.toFixed(1)} s: ${what}`), d.fail);
         },
         onError: (m) => {
           idle();
           d.fail(new Error(`training failed: ${m}`));
         },
       });
+      show(training.state);
       button.textContent = "Stop training";
       d.status(`training SCD on your ${n} episode(s) in a Web Worker…`);
     } catch (e) {

@@ -41,7 +41,8 @@ export async function serveWeb(root: string, opts: { port?: number; host?: strin
   });
   const a = server.address() as AddressInfo;
   return {
-    url: `http://${host.includes(":") ? `[${host}]` : host}:${a.port}/`,
+    // all interfaces (0.0.0.0, ::): a browser on this machine opens it through loopback
+    url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "[::1]" : host.includes(":") ? `[${host}]` : host}:${a.port}/`,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }
