@@ -54,8 +54,13 @@ test("bad input gives one clear line and exit 2", () => {
   userError(["eval", "--policy", "expert", "--deadline-ms", "-5"], /--deadline-ms of "scd eval" must be ≥ 0/);
   // an output that cannot be written is refused before the evaluation runs (it used to fail after it)
   fs.writeFileSync(path.join(dir, "afile"), "");
-  userError(["eval", "--policy", "expert", "--env", "reach-obstacle-v1", "--episodes", "1", "--json", path.join(dir, "afile", "r.json")], /--json .*afile\/r\.json: cannot write there \(EEXIST|ENOTDIR\)/);
-  userError(["eval", "--policy", "expert", "--env", "reach-obstacle-v1", "--episodes", "1", "--json", dir], /--json .*: is a directory/);
+  userError(["eval", "--policy", "expert", "--env", "reach-obstacle-v1", "--episodes", "1", "--json", path.join(dir, "afile", "r.json")], /--json .*afile\/r\.json: .*afile is a file, not a folder$/);
+  userError(["eval", "--policy", "expert", "--env", "reach-obstacle-v1", "--episodes", "1", "--json", dir], /--json .*: is a directory$/);
+  userError(["eval", "--policy", "expert", "--env", "reach-obstacle-v1", "--episodes", "1", "--gif", path.join(dir, "afile", "gifs")], /--gif .*afile\/gifs: .*afile is a file, not a folder$/);
+  userError(["eval", "--policy", "expert", "--env", "reach-obstacle-v1", "--episodes", "1", "--json", "/proc/r.json"], /--json \/proc\/r\.json: cannot write in \/proc \(/);
+  assert.not.ok(fs.existsSync(path.join(dir, "never")), "a refused eval makes no folders");
+  userError(["eval", "--policy", "expert", "--env", "reach-obstacle-v1", "--episodes", "1", "--json", path.join(dir, "never", "deep", "r.json"), "--gif", path.join(dir, "afile")], /--gif .*afile: is a file, not a folder$/);
+  assert.not.ok(fs.existsSync(path.join(dir, "never")), "a refused eval makes no folders");
   userError(["web", "--port", "99999"], /--port must be 0\.\.65535, got 99999/);
   // a Zarr store with a missing array
   const z = path.join(dir, "broken.zarr");

@@ -66,7 +66,8 @@ test("merged shards equal the single run for N = 1, 3, 4 (rows in seed order, ag
     const merged = mergeShardReports(docs.reverse()); // any order of files
     assert.equal(comparable(merged), comparable(single), `N = ${n}`);
     assert.equal(merged.per_episode.map((p) => p.seed), Array.from({ length: EPISODES }, (_, i) => SEED0 + i));
-    assert.equal(Object.keys(merged), ["env", "policy", "seed_start", "aggregated", "per_episode", "loop", "files"]);
+    assert.equal(Object.keys(merged), ["env", "policy", "seed_start", "settings", "aggregated", "per_episode", "loop", "files"]); // as scd eval --json writes
+    assert.equal(merged.settings, (docs[0].json as { shard: { settings: unknown } }).shard.settings);
   }
 });
 

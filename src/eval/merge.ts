@@ -38,6 +38,8 @@ export interface MergedReport extends Omit<EvalReport, "loop_events"> {
   env: string;
   policy: string;
   seed_start: number;
+  /** the loop and env settings the shards shared (as one `scd eval --json` records them) */
+  settings: Record<string, unknown>;
 }
 
 function parseShardDoc(file: string, json: unknown): ShardDoc {
@@ -101,6 +103,7 @@ export function mergeShardReports(inputs: readonly { file: string; json: unknown
     env: first.doc.env,
     policy: first.doc.policy,
     seed_start: first.doc.seed_start,
+    settings: first.doc.shard.settings,
     aggregated: aggregate(per_episode, evalS),
     per_episode,
     loop: summarizeLoop(expandLoopEvents(concatLoopEvents(ordered.map(({ doc }) => doc.loop_events)))),

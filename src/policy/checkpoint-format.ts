@@ -79,6 +79,7 @@ export function decodePacked(bytes: Uint8Array, where: string, what: string): Re
   }
 }
 
+/** A map (weights, training state) → msgpack bytes; Float32Array values stay Float32Array when decoded. */
 export function encodePacked(v: Record<string, unknown>): Uint8Array {
   return packr.pack(v);
 }

@@ -39,7 +39,7 @@ export function readCheckpointMeta(dir: string): CheckpointMeta {
   try {
     text = fs.readFileSync(f, "utf8");
   } catch (e) {
-    throw new ScdError(`${f}: cannot read (${(e as Error).message})`);
+    throw new ScdError(`${f}: corrupt JSON (${(e as Error).message})`); // as readVersionedJson says of an unreadable file
   }
   return parseCheckpointMeta(text, f);
 }

@@ -19,6 +19,11 @@ import type { TrainConfig } from "./config.ts";
 /** The optimisation settings a session reads (TrainConfig's, whose schema holds the defaults and their sources). */
 export type SessionConfig = Pick<TrainConfig, "policy" | "steps" | "batch" | "lr" | "warmup" | "minLrFrac" | "weightDecay" | "clip" | "emaDecay" | "emaPower" | "seed">;
 
+/**
+ * The observation features a policy reads when none are named: Push-T's keypoints + agent position when present,
+ * else the state vector.
+ * @throws ScdError naming the dataset's features when it has neither.
+ */
 export function defaultObsFeatures(buf: EpisodeBuffer): string[] {
   if (buf.schema["observation.keypoints"]) return ["observation.keypoints", "observation.agent_pos"];
   if (buf.schema["observation.state"]) return ["observation.state"];
@@ -26,11 +31,15 @@ export function defaultObsFeatures(buf: EpisodeBuffer): string[] {
 }
 
 export interface TrainData {
+  /** The episodes trained on (cut to `episodes`, derived features added). */
   buffer: EpisodeBuffer;
   obsFeatures: string[];
+  /** Episode indices of the training and held-out sets. */
   split: { train: number[]; val: number[] };
+  /** Global step indices a window may start at, in training / held-out episodes (windows.ts). */
   trainAnchors: Int32Array;
   valAnchors: Int32Array;
+  /** [total steps]: the episode index of each global step. */
   episodeOf: Int32Array;
   layout: FrameLayout;
   /** min-max normalizers fitted on the training episodes (or a resumed checkpoint's). */
@@ -38,12 +47,14 @@ export interface TrainData {
 }
 
 /**
- * Episodes → everything the step samples from. `horizon`: the policy's chunk length (windows whose chunk runs more
- * than `maxPadAfterEnd` steps past an episode's end are not sampled). `resumed`: a checkpoint's layout and normalizers
- * replace the fitted ones. `where` names the dataset in errors.
+ * Episodes → everything the step samples from: the first `cfg.episodes` episodes (all when unset), split into
+ * training and held-out sets, window anchors (windows whose chunk — `policyConfig.horizon` actions — runs more than
+ * `cfg.maxPadAfterEnd` steps past an episode's end are not sampled), the frame layout and min-max normalizers fitted
+ * on the training episodes. `resumed`: a checkpoint's layout and normalizers replace those. `where` names the data in errors.
  * @throws ScdError when the dataset has no "action" or no usable observation features.
  */
-export function prepareTrainData(buffer: EpisodeBuffer, cfg: Pick<TrainConfig, "obsFeatures" | "valFraction" | "seed" | "maxPadAfterEnd">, def: PolicyDef, policyConfig: Record<string, unknown>, where: string, resumed?: { layout: FrameLayout; norms: NormSet }): TrainData {
+export function prepareTrainData(buffer: EpisodeBuffer, cfg: Pick<TrainConfig, "episodes" | "obsFeatures" | "valFraction" | "seed" | "maxPadAfterEnd">, def: PolicyDef, policyConfig: Record<string, unknown>, where: string, resumed?: { layout: FrameLayout; norms: NormSet }): TrainData {
+  if (cfg.episodes) buffer = concatEpisodes(buffer.schema, Array.from({ length: Math.min(cfg.episodes, buffer.episodeEnds.length) }, (_, k) => getEpisode(buffer, k)));
   const obsFeatures = cfg.obsFeatures ?? defaultObsFeatures(buffer);
   buffer = withFeatures(buffer, obsFeatures);
   if (!buffer.schema.action) throw new ScdError(`${where}: the dataset has no "action" feature`);
@@ -68,6 +79,7 @@ export class TrainSession {
   step = 0;
   private valBatches: ReturnType<typeof buildWindows>[] | null = null;
 
+  /** A fresh model (weights from `cfg.seed`) for `data.layout`, AdamW with EMA on its parameters, and the batch RNG (seed `cfg.seed`). */
   constructor(readonly def: PolicyDef, readonly policyConfig: Record<string, unknown>, readonly data: TrainData, readonly cfg: SessionConfig) {
     this.model = def.create(policyConfig, data.layout, cfg.seed);
     this.opt = new AdamW(this.model.parameters(), { lr: cfg.lr, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: cfg.weightDecay, clip: cfg.clip, emaDecay: cfg.emaDecay, emaPower: cfg.emaPower }, (n) => this.model.lrMult(n));
@@ -83,7 +95,8 @@ export class TrainSession {
   }
 
   /**
-   * One optimizer step on a batch of windows drawn from the training anchors; returns its loss.
+   * One optimizer step on `cfg.batch` windows drawn from the training anchors; returns the policy's training loss on
+   * them (its objective in normalized action units, e.g. the flow-matching MSE), before the update.
    * @throws ScdError when the loss is not finite (divergence).
    */
   trainStep(): number {

@@ -10,7 +10,6 @@ import * as tf from "@tensorflow/tfjs";
 import { ScdError } from "../errors.ts";
 import { loadDataset } from "../data/load.ts";
 import { parseNormSet } from "../data/normalizer.ts";
-import { getEpisode, concatEpisodes } from "../data/episodes.ts";
 import { policyDef, parsePolicyConfig } from "../policy/model.ts";
 import { LearnedPolicy, modelWeights, loadWeightsInto } from "../policy/learned.ts";
 import { readCheckpointMeta, readTrainState, type CheckpointMeta } from "../policy/checkpoint.ts";
@@ -53,11 +52,10 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
     ? parsePolicyConfig(def, { ...def.savedDefaults, ...(resumeMeta.config as Record<string, unknown>) }, `${resumeFrom}/checkpoint.json`)
     : parsePolicyConfig(def, cfg.policyConfig, "policyConfig");
   // ---- data
-  let { buffer } = await loadDataset(cfg.dataset);
-  if (cfg.episodes) buffer = concatEpisodes(buffer.schema, Array.from({ length: Math.min(cfg.episodes, buffer.episodeEnds.length) }, (_, k) => getEpisode(buffer, k)));
+  const loaded = (await loadDataset(cfg.dataset)).buffer;
   const resumed = resumeMeta ? { layout: resumeMeta.layout, norms: parseNormSet(resumeMeta.normalizers, resumeFrom!) } : undefined;
-  const data = prepareTrainData(buffer, cfg, def, policyConfig, cfg.dataset, resumed);
-  buffer = data.buffer;
+  const data = prepareTrainData(loaded, cfg, def, policyConfig, cfg.dataset, resumed);
+  const buffer = data.buffer;
   const { split } = data;
   // ---- model and optimizer
   const session = new TrainSession(def, policyConfig, data, cfg);
@@ -95,8 +93,7 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
   };
   // ---- the loop
   const bar = new Progress(`train ${cfg.policy}`, cfg.steps, !opts.quiet && process.env.SCD_QUIET !== "1");
-  // a run resumed at its final step trains nothing: it reports the losses its metrics recorded last
-  let lastLoss = curve.at(-1)?.[1] ?? NaN, lastVal: number | null = valCurve.at(-1)?.[1] ?? null, stepsDone = 0;
+  let lastLoss = NaN, lastVal: number | null = null, stepsDone = 0;
   const tLoop = performance.now();
   const stepAt0 = step;
   let outOfTime = false;
@@ -133,7 +130,12 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
     const sps = stepsDone / ((performance.now() - tLoop) / 1000);
     bar.update(step, `loss ${loss.toFixed(4)}${lastVal !== null ? ` val ${lastVal.toFixed(4)}` : ""} ${sps.toFixed(2)} steps/s`, (cfg.steps - step) / sps);
   }
-  if (stepAt0 === cfg.steps) save();
+  if (stepAt0 === cfg.steps) {
+    // resumed at its final step, nothing trained: report the losses its metrics recorded last
+    lastLoss = curve.at(-1)?.[1] ?? NaN;
+    lastVal = valCurve.at(-1)?.[1] ?? null;
+    save();
+  }
   const result = { dir: ckptDir, step, trainLoss: lastLoss, valLoss: lastVal, seconds: (performance.now() - t0) / 1000, numParams: model.numParams() };
   session.dispose();
   return result;

@@ -29,7 +29,8 @@ export interface WebCheckpoint {
  * @throws ScdError naming the URL on an HTTP error or any mismatch (see parseCheckpointMeta, decodeWeights).
  */
 export async function loadWebCheckpoint(base: string): Promise<WebCheckpoint> {
-  const metaUrl = `${base}checkpoint.json`, weightsUrl = `${base}weights.msgpack`;
+  const dir = base.endsWith("/") ? base : `${base}/`; // "…/pusht-scd" means the folder too
+  const metaUrl = `${dir}checkpoint.json`, weightsUrl = `${dir}weights.msgpack`;
   const meta = parseCheckpointMeta(await (await fetchOk(metaUrl)).text(), metaUrl);
   const weights: Weights = decodeWeights(new Uint8Array(await (await fetchOk(weightsUrl)).arrayBuffer()), weightsUrl);
   return { meta, policy: () => policyFromCheckpoint(meta, weights, { meta: metaUrl, weights: weightsUrl }) };

@@ -9,7 +9,7 @@
  *   import "scd-policy/policies";
  *   import { makeEnv, LiveEnv, LiveRun, useTfjsBackend, loadWebCheckpoint } from "scd-policy/web";
  *   await useTfjsBackend("wasm", "/tfjs/");                       // tfjs-backend-wasm's .wasm files served at /tfjs/
- *   const ckpt = await loadWebCheckpoint("/checkpoints/pusht/");   // checkpoint.json + weights.msgpack
+ *   const ckpt = await loadWebCheckpoint("/checkpoints/pusht-scd/"); // checkpoint.json + weights.msgpack (as dist/web serves them)
  *   const env = new LiveEnv(await makeEnv("pusht-v1", {}, { timeLimit: false }));
  *   const run = new LiveRun(env, ckpt.policy(), { strategy: { kind: "receding", execute: 8 }, seed: 0, maxSteps: 300 });
  *   run.start();

@@ -9,6 +9,7 @@ import { applyNanKernels } from "../backend/nan-kernels.ts";
 import { applyWasmPatches } from "../backend/wasm-patches.ts";
 import { ScdError } from "../errors.ts";
 
+/** The tfjs backends the page offers: wasm (SIMD, one thread) and the plain-JS cpu backend. */
 export const TFJS_WEB_BACKENDS = ["wasm", "cpu"] as const;
 export type TfjsWebBackend = (typeof TFJS_WEB_BACKENDS)[number];
 

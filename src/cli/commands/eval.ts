@@ -9,7 +9,7 @@ import { parseShard, shardFromEnv, shardPath, shardSlice } from "../../eval/shar
 import { formatSummary, allInferenceFailed } from "../../loop/metrics.ts";
 import type { Strategy } from "../../loop/queue.ts";
 import { Progress } from "../../util/progress.ts";
-import { writeFileAtomic } from "../../util/fsx.ts";
+import { writeFileAtomic, tempPathFor } from "../../util/fsx.ts";
 import { initBackend } from "../../backend/index.ts";
 import { type Command, BACKEND_FLAG, out } from "../command.ts";
 import type { Flags } from "../args.ts";
@@ -95,6 +95,7 @@ export const evalCommand: Command = {
     const plotPath = own(flags.plot as string | undefined) ?? (jsonOut && jsonOut !== "-" ? path.join(path.dirname(jsonOut), path.basename(jsonOut, ".json") + "_scores.png") : undefined);
     // a report that cannot be written must fail now, not after the whole evaluation
     for (const [flag, f] of [["json", jsonOut], ["plot", plotPath], ["record", own(flags.record as string | undefined)]] as const) checkWritable(f, flag);
+    checkWritable(flags.gif as string | undefined, "gif", true);
     const bar = new Progress(`eval ${flags.policy} on ${envId}`, slice.count);
     let succ = 0, sumMax = 0;
     const report = await evaluate({
@@ -121,7 +122,7 @@ export const evalCommand: Command = {
         bar.update(done, `success ${succ}/${done}, mean score ${(sumMax / done).toFixed(3)}`);
       },
     });
-    // a shard carries the settings every shard must share, so `scd eval merge` can refuse a mismatched set
+    // every report records its settings; a shard also carries them in `shard`, so `scd eval merge` can refuse a mismatched set
     const settings = Object.fromEntries(["obs-mode", "dataset", ...Object.keys(LOOP_FLAGS)].map((k) => [k, flags[k] ?? null]));
     const shardInfo = shard ? { shard: { index: shard.index, count: shard.count, episodes: n, settings } } : {};
     const json = JSON.stringify({ env: envId, policy: flags.policy, seed_start: flags["seed-start"], settings, ...report, ...shardInfo }, null, 2);
@@ -149,15 +150,24 @@ export const evalCommand: Command = {
   },
 };
 
-/** @throws ScdError naming the flag and path when `f` (a file to write; "-" is stdout) cannot be written: its folder cannot be made or written, or it is a directory. */
-function checkWritable(f: string | undefined, flag: string): void {
+/**
+ * A file `f` (or, with `dir`, a folder) that `--flag` will write must be creatable, checked without side effects:
+ * its nearest existing ancestor must be a folder where a probe file can be created and removed (root passes
+ * permission checks, not /proc or /sys). "-" is stdout.
+ * @throws ScdError naming the flag, the path and the part that is in the way.
+ */
+function checkWritable(f: string | undefined, flag: string, dir = false): void {
   if (!f || f === "-") return;
-  const dir = path.dirname(path.resolve(f));
+  const target = path.resolve(f);
+  if (fs.existsSync(target) && fs.statSync(target).isDirectory() !== dir) throw new ScdError(`--${flag} ${f}: ${dir ? "is a file, not a folder" : "is a directory"}`);
+  let parent = dir && fs.existsSync(target) ? target : path.dirname(target);
+  while (!fs.existsSync(parent)) parent = path.dirname(parent);
+  if (!fs.statSync(parent).isDirectory()) throw new ScdError(`--${flag} ${f}: ${parent} is a file, not a folder`);
+  const probe = tempPathFor(path.join(parent, "probe"));
   try {
-    fs.mkdirSync(dir, { recursive: true });
-    fs.accessSync(dir, fs.constants.W_OK);
+    fs.writeFileSync(probe, "");
+    fs.rmSync(probe);
   } catch (e) {
-    throw new ScdError(`--${flag} ${f}: cannot write there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new ScdError(`--${flag} ${f}: cannot write in ${parent} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  if (fs.existsSync(f) && fs.statSync(f).isDirectory()) throw new ScdError(`--${flag} ${f}: is a directory`);
 }
