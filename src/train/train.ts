@@ -64,7 +64,6 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
   const ckptDir = path.join(cfg.out, "checkpoint");
   const metricsPath = path.join(cfg.out, "metrics.jsonl");
   const curve: [number, number][] = [], valCurve: [number, number][] = [];
-  let step = 0;
   if (opts.resume) {
     const from = resumeFrom!; // the newest complete one: a crash may have cut the last save
     const meta = resumeMeta!;
@@ -74,9 +73,9 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
     loadWeightsInto(model, st.params, `${from}/train_state.msgpack`);
     opt.setState(st.opt);
     rng.state = st.rng;
-    step = session.step = st.step;
+    session.step = st.step;
     // keep the metric lines up to the resumed step, so the curve has no duplicates
-    if (fs.existsSync(metricsPath)) writeFileAtomic(metricsPath, readMetricLines(metricsPath, step).map((m) => JSON.stringify(m) + "\n").join(""));
+    if (fs.existsSync(metricsPath)) writeFileAtomic(metricsPath, readMetricLines(metricsPath, st.step).map((m) => JSON.stringify(m) + "\n").join(""));
   } else if (fs.existsSync(metricsPath)) fs.rmSync(metricsPath);
   if (fs.existsSync(metricsPath))
     for (const m of readMetricLines(metricsPath)) {
@@ -88,23 +87,23 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
     session.meta({ dataset: path.basename(cfg.dataset), episodes: buffer.episodeEnds.length, trainEpisodes: split.train.length, valEpisodes: split.val.length, trainConfig: cfg, savedAt: new Date().toISOString(), trainSeconds: Math.round(trainSeconds * 100) / 100, machine: machineKind() });
   const emaWeights = () => session.emaWeights();
   const save = () => {
-    saveRunCheckpoint(cfg.out, meta(), emaWeights(), { params: modelWeights(model), opt: opt.getState(), rng: rng.state, step });
+    saveRunCheckpoint(cfg.out, meta(), emaWeights(), { params: modelWeights(model), opt: opt.getState(), rng: rng.state, step: session.step });
     plotLoss(path.join(cfg.out, "loss.png"), curve, valCurve, `${cfg.policy} on ${path.basename(cfg.dataset)}`);
   };
   // ---- the loop
   const bar = new Progress(`train ${cfg.policy}`, cfg.steps, !opts.quiet && process.env.SCD_QUIET !== "1");
   let lastLoss = NaN, lastVal: number | null = null, stepsDone = 0;
   const tLoop = performance.now();
-  const stepAt0 = step;
+  const stepAt0 = session.step;
   let outOfTime = false;
   // training time without validation, evaluation and checkpoints, summed over resumed runs (score-vs-time curves)
   let trainSeconds = 0;
   if (opts.resume && fs.existsSync(metricsPath))
     for (const l of fs.readFileSync(metricsPath, "utf8").split("\n").filter(Boolean)) trainSeconds = JSON.parse(l).trainSeconds ?? trainSeconds;
-  while (step < cfg.steps && !outOfTime) {
+  while (session.step < cfg.steps && !outOfTime) {
     const tStep = performance.now();
     const loss = session.trainStep();
-    step = session.step;
+    const step = session.step;
     stepsDone++;
     lastLoss = loss;
     curve.push([step, loss]);
@@ -136,7 +135,7 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
     lastVal = valCurve.at(-1)?.[1] ?? null;
     save();
   }
-  const result = { dir: ckptDir, step, trainLoss: lastLoss, valLoss: lastVal, seconds: (performance.now() - t0) / 1000, numParams: model.numParams() };
+  const result = { dir: ckptDir, step: session.step, trainLoss: lastLoss, valLoss: lastVal, seconds: (performance.now() - t0) / 1000, numParams: model.numParams() };
   session.dispose();
   return result;
 }
