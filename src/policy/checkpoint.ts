@@ -44,17 +44,18 @@ export function readCheckpointMeta(dir: string): CheckpointMeta {
   return parseCheckpointMeta(text, f);
 }
 
-function readPacked(file: string, what: string): Record<string, unknown> {
+/** The bytes of `file`. @throws ScdError "`file`: missing `what`" when it does not exist. */
+function readPart(file: string, what: string): Uint8Array {
   if (!fs.existsSync(file)) throw new ScdError(`${file}: missing ${what}`);
-  return decodePacked(fs.readFileSync(file), file, what);
+  return fs.readFileSync(file);
 }
 
 export function readWeights(dir: string): Weights {
   const f = path.join(dir, "weights.msgpack");
-  if (!fs.existsSync(f)) throw new ScdError(`${f}: missing weights`);
-  return decodeWeights(fs.readFileSync(f), f);
+  return decodeWeights(readPart(f, "weights"), f);
 }
 
 export function readTrainState(dir: string): Record<string, unknown> {
-  return readPacked(path.join(dir, "train_state.msgpack"), "training state (was this checkpoint saved without it?)");
+  const f = path.join(dir, "train_state.msgpack"), what = "training state (was this checkpoint saved without it?)";
+  return decodePacked(readPart(f, what), f, what);
 }
