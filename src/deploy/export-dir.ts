@@ -7,11 +7,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createHash } from "node:crypto";
-import { z } from "zod";
 import { ScdError } from "../errors.ts";
 import { readVersionedJson } from "../util/fsx.ts";
-import { CheckpointMeta, readCheckpointMeta, readWeights } from "../policy/checkpoint.ts";
-import { NormSetSchema } from "../data/normalizer.ts";
+import { EXPORT_FORMAT, EXPORT_VERSION, Manifest } from "./manifest.ts";
+import { type CheckpointMeta, readCheckpointMeta, readWeights } from "../policy/checkpoint.ts";
 import { policyDef, parsePolicyConfig } from "../policy/model.ts";
 import { OPSET, IR_VERSION } from "./onnx-graph.ts";
 import { WeightReader } from "./onnx-nn.ts";
@@ -20,28 +19,7 @@ import { checkGraphIO } from "./graph-check.ts";
 
 export { factsOf } from "./graph-check.ts";
 
-export const EXPORT_FORMAT = "scd-onnx-export";
-export const EXPORT_VERSION = 1;
-
-const IOSpec = z.object({ name: z.string(), dtype: z.enum(["float32", "float64", "int64"]), shape: z.array(z.union([z.number().int().nonnegative(), z.string()])), doc: z.string().optional() });
-export const Manifest = z.object({
-  format: z.literal(EXPORT_FORMAT),
-  version: z.number().int(),
-  policy: z.string(),
-  config: z.record(z.string(), z.unknown()),
-  layout: CheckpointMeta.shape.layout,
-  normalizers: NormSetSchema,
-  objective: z.enum(["flow", "ddpm"]).nullable(),
-  horizon: z.number().int().positive(),
-  actionDim: z.number().int().positive(),
-  defaultSteps: z.number().int().positive(),
-  opset: z.number().int(),
-  irVersion: z.number().int(),
-  runtime: z.string(),
-  source: z.object({ checkpoint: z.string(), step: z.number().int(), numParams: z.number().int() }),
-  graphs: z.record(z.string(), z.object({ file: z.string(), sha256: z.string(), doc: z.string(), inputs: z.array(IOSpec), outputs: z.array(IOSpec) })),
-});
-export type Manifest = z.infer<typeof Manifest>;
+export { EXPORT_FORMAT, EXPORT_VERSION, Manifest } from "./manifest.ts";
 
 /** Graph name → ONNX bytes, and the manifest describing them (no files written). */
 export function buildExport(meta: CheckpointMeta, weights: Record<string, Float32Array>, where: string, source = where): { manifest: Manifest; files: Record<string, Uint8Array> } {

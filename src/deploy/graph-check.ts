@@ -3,7 +3,7 @@
  * the web page on fetched bytes): input/output names, element types and shapes, each mismatch one ScdError.
  */
 import { ScdError } from "../errors.ts";
-import type { Manifest } from "./export-dir.ts";
+import type { Manifest } from "./manifest.ts";
 import type { ExportFacts, GraphRunner } from "./runtime.ts";
 
 const fmtShape = (s: (number | string)[]) => `[${s.join(", ")}]`;

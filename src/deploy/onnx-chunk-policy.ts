@@ -5,7 +5,7 @@
  */
 import { NormalizedChunkPolicy } from "../policy/normalized.ts";
 import type { Rng } from "../util/rng.ts";
-import type { Manifest } from "./export-dir.ts";
+import type { Manifest } from "./manifest.ts";
 import type { ArrayModel } from "./runtime.ts";
 
 export class OnnxPolicy extends NormalizedChunkPolicy {

@@ -3,20 +3,9 @@
  * checkpoint.ts checks files (format, version, schema, layout vs normalizers, float32 weights), then tfjs policies
  * built from them (learned.ts). The policy must be registered (policies/<name>/index.ts) and a tfjs backend ready.
  */
-import { ScdError } from "../errors.ts";
 import { parseCheckpointMeta, decodeWeights, type CheckpointMeta, type Weights } from "../policy/checkpoint-format.ts";
 import { policyFromCheckpoint, type LearnedPolicy } from "../policy/learned.ts";
-
-async function fetchOk(url: string): Promise<Response> {
-  let r: Response;
-  try {
-    r = await fetch(url);
-  } catch (e) {
-    throw new ScdError(`${url}: cannot fetch (${(e as Error).message})`);
-  }
-  if (!r.ok) throw new ScdError(`${url}: HTTP ${r.status}`);
-  return r;
-}
+import { fetchOk } from "./fetch.ts";
 
 export interface WebCheckpoint {
   meta: CheckpointMeta;

@@ -1,23 +1,16 @@
 /**
  * An ONNX export directory fetched over HTTP (browser-safe): manifest.json and each graph's bytes, checked as
- * export-dir.ts checks files (format, version, sha256 via WebCrypto, every input/output against the manifest),
+ * export-dir.ts checks files (format, version and schema, sha256 via WebCrypto, every input/output against the manifest),
  * then the policy's registered ONNX runtime over synchronous wasm sessions (ort-wasm.ts). The exporters must be
  * registered by the entry point (policies/scd/onnx.ts etc.).
  */
 import { ScdError } from "../errors.ts";
-import type { Manifest } from "../deploy/export-dir.ts";
+import { parseManifest, type Manifest } from "../deploy/manifest.ts";
 import { checkGraphIO, factsOf } from "../deploy/graph-check.ts";
 import { OnnxPolicy } from "../deploy/onnx-chunk-policy.ts";
 import { onnxExportDef, type GraphRunner } from "../deploy/runtime.ts";
 import type { OrtWasm } from "./ort-wasm.ts";
-
-const FORMAT = "scd-onnx-export", VERSION = 1;
-
-async function fetchOk(url: string): Promise<Response> {
-  const r = await fetch(url);
-  if (!r.ok) throw new ScdError(`${url}: HTTP ${r.status}`);
-  return r;
-}
+import { fetchOk } from "./fetch.ts";
 
 const hex = (b: ArrayBuffer) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, "0")).join("");
 
@@ -31,9 +24,7 @@ export interface WebExport {
 /** Load the export at `base` (a URL ending in "/"). Throws ScdError naming the URL on any mismatch. */
 export async function loadWebExport(base: string, ort: OrtWasm): Promise<WebExport> {
   const mf = `${base}manifest.json`;
-  const m = (await (await fetchOk(mf)).json()) as Manifest;
-  if (m?.format !== FORMAT) throw new ScdError(`${mf}: not an ONNX export (format ${JSON.stringify(m?.format)})`);
-  if (m.version !== VERSION) throw new ScdError(`${mf}: export version ${m.version}, this page reads version ${VERSION}`);
+  const m = parseManifest(await (await fetchOk(mf)).text(), mf);
   const def = onnxExportDef(m.policy, mf);
   const graphs: Record<string, GraphRunner> = {};
   try {
