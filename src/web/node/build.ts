@@ -12,7 +12,8 @@ import { builtinModules, createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import { ScdError } from "../../errors.ts";
-import { exportCheckpoint } from "../../deploy/export-dir.ts";
+import { exportCheckpoint, readManifest, type Manifest } from "../../deploy/export-dir.ts";
+import { readCheckpointMeta } from "../../policy/checkpoint.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const require = createRequire(import.meta.url);
@@ -106,16 +107,12 @@ export async function buildWeb(opts: BuildOptions = {}): Promise<BuildResult> {
   for (const [env, dir] of Object.entries(models)) {
     const src = env === "pusht-v1" ? ckpt : path.resolve(opts.reachCheckpoint!);
     const modelDir = path.join(out, "models", dir);
-    let step: number, existing: { source?: { checkpoint?: string; step?: number } } | null = null;
+    const step = readCheckpointMeta(src).step; // one clear error for a missing or malformed checkpoint
+    let existing: Manifest | null = null;
     try {
-      step = JSON.parse(fs.readFileSync(path.join(src, "checkpoint.json"), "utf8")).step;
-    } catch (e) {
-      throw new ScdError(`${src}: not a checkpoint (${(e as Error).message})`);
-    }
-    try {
-      existing = JSON.parse(fs.readFileSync(path.join(modelDir, "manifest.json"), "utf8"));
-    } catch {}
-    if (!(opts.reuseModel && existing?.source?.checkpoint === src && existing.source.step === step)) exportCheckpoint(src, modelDir, { force: true });
+      existing = readManifest(modelDir);
+    } catch {} // none yet, or unreadable: export afresh
+    if (!(opts.reuseModel && existing?.source.checkpoint === src && existing.source.step === step)) exportCheckpoint(src, modelDir, { force: true });
     // the checkpoint itself, for the page's TensorFlow.js runtime (weights.msgpack: the EMA weights)
     for (const f of ["checkpoint.json", "weights.msgpack"]) copy(path.join(src, f), path.join(out, "checkpoints", dir, f));
   }
