@@ -1,6 +1,6 @@
 /**
- * Node-side figures beside the browser's (test/web.test.ts): Push-T simulator steps/s with the same action sweep
- * and warm-up as the page's bench, and the same SCD export run by onnxruntime-node through the same LiveRun for `steps` steps,
+ * Node-side figures beside the browser's (test/web.test.ts): Push-T simulator steps/s from the page's own bench (web/checks.ts)
+ * run in Node, and the same SCD export run by onnxruntime-node through the same LiveRun for `steps` steps,
  * and the shipped checkpoint on tfjs (wasm backend) for `tfjsSteps` steps, as the page's TensorFlow.js runtime.
  */
 import * as path from "node:path";
@@ -12,6 +12,7 @@ import { quantiles } from "../src/loop/metrics.ts";
 import { LiveEnv } from "../src/web/live-env.ts";
 import { LiveRun } from "../src/web/live-loop.ts";
 import { ROOT } from "../src/web/node/build.ts";
+import { simBench } from "../web/checks.ts";
 import { initBackend } from "../src/backend/index.ts";
 import { loadPolicy } from "../src/policy/checkpoint-loader.ts";
 import type { ChunkPolicy } from "../src/policy/types.ts";
@@ -36,14 +37,7 @@ async function liveFigures(make: () => ChunkPolicy, steps: number, seed0: number
 }
 
 export async function nodeFigures(steps: number, seed0: number, tfjsSteps = 160): Promise<Record<string, number>> {
-  const e = await makeEnv("pusht-v1", {}, { timeLimit: false });
-  const sweep = (i: number) => [256 + 100 * Math.cos(i / 20), 256 + 100 * Math.sin(i / 20)];
-  e.reset({ seed: 0 });
-  for (let i = 0; i < 1000; i++) e.step(sweep(i)); // warm-up (JIT), as the page's bench
-  e.reset({ seed: 0 });
-  const n = 3000, t0 = performance.now();
-  for (let i = 0; i < n; i++) e.step(sweep(i));
-  const sim = n / ((performance.now() - t0) / 1000);
+  const sim = await simBench("pusht-v1", 3000); // the page's own bench, run in Node
   const ex = loadExport(path.join(ROOT, "dist/web/models/pusht-scd"), (b) => nodeRunner(b));
   let onnx: Awaited<ReturnType<typeof liveFigures>>;
   try {
