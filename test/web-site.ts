@@ -38,11 +38,6 @@ export interface Site {
   close(): Promise<void>;
 }
 
-export const quantile = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
-};
-
 /** Poll `fn` every 100 ms until `ok`; throws naming `what` and the last value after `timeoutMs`. */
 export async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
   const t0 = Date.now();

@@ -8,7 +8,8 @@ import * as path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { Page } from "playwright-core";
-import { openSite, until, quantile, writeFigures, type Site } from "./web-site.ts";
+import { openSite, until, writeFigures, type Site } from "./web-site.ts";
+import { quantiles } from "../src/loop/metrics.ts";
 
 let site: Site, page: Page;
 const readouts = () => site.readouts(), text = (id: string) => site.text(id);
@@ -45,7 +46,8 @@ test("TensorFlow.js runtime (wasm, then cpu): the shipped checkpoint drives Push
     const worst = await parity(frames, 10, 100000);
     assert.ok(worst <= 1e-4, `${rt} vs ONNX Runtime Web: max |Δ| ${worst} over ${frames} frames`);
     const key = rt === "tfjs-wasm" ? "TfjsWasm" : "TfjsCpu";
-    Object.assign(site.figures, { [`browser${key}InferP50Ms`]: quantile(r.inferMs, 0.5), [`browser${key}InferP99Ms`]: quantile(r.inferMs, 0.99), [`browser${key}Chunks`]: r.inferMs.length, [`browser${key}ParityMaxAbs`]: worst });
+    const q = quantiles(r.inferMs);
+    Object.assign(site.figures, { [`browser${key}InferP50Ms`]: q.p50, [`browser${key}InferP99Ms`]: q.p99, [`browser${key}Chunks`]: r.inferMs.length, [`browser${key}ParityMaxAbs`]: worst });
   }
   await page.selectOption("#runtime", "onnx");
   await until("ONNX Runtime Web again", readouts, (x) => x.runtime === "onnx", 20_000);

@@ -13,6 +13,7 @@ import type { Page } from "playwright-core";
 import { DatasetReader } from "../src/data/native.ts";
 import { nodeFigures } from "./web-node-figures.ts";
 import { openSite, until, writeFigures, type Site } from "./web-site.ts";
+import { quantiles } from "../src/loop/metrics.ts";
 
 let site: Site, page: Page;
 const readouts = () => site.readouts(), text = (id: string) => site.text(id);
@@ -93,10 +94,9 @@ test("the SCD policy runs 300 steps as fast as possible: coverage and inference 
     }
   }
   const wall = (performance.now() - t0) / 1000;
-  infer.sort((a, b) => a - b);
-  const q = (p: number) => infer[Math.min(infer.length - 1, Math.ceil(p * infer.length) - 1)];
+  const q = quantiles(infer);
   assert.ok(maxReward > 0.5, `the policy pushes the block (max reward ${maxReward})`);
-  Object.assign(site.figures, { browserSteps: total, browserChunks: infer.length, browserInferP50Ms: q(0.5), browserInferP99Ms: q(0.99), browserMisses: misses, browserLoopStepsPerSec: total / wall, browserMaxReward: maxReward, seeds: [100000, seed] });
+  Object.assign(site.figures, { browserSteps: total, browserChunks: infer.length, browserInferP50Ms: q.p50, browserInferP99Ms: q.p99, browserMisses: misses, browserLoopStepsPerSec: total / wall, browserMaxReward: maxReward, seeds: [100000, seed] });
   const inferText = await text("infer");
   assert.match(inferText, /^\d+\.\d \/ \d+\.\d ms$/);
 });
@@ -145,7 +145,7 @@ test("deadline misses are counted and shown (K = 1000 denoising steps exceed the
   const r = await readouts();
   await until("the misses readout", () => text("misses"), (s) => s === String(r.misses), 2_000);
   await page.click("#pause");
-  site.figures.browserInferP50MsK1000 = [...r.inferMs].sort((a, b) => a - b)[Math.floor(r.inferMs.length / 2)];
+  site.figures.browserInferP50MsK1000 = quantiles(r.inferMs).p50;
   await page.fill("#k", "10");
   await page.dispatchEvent("#k", "change");
 });
