@@ -15,4 +15,6 @@ export const lerobot: DatasetFormat = {
   recognizes: (p) => fs.statSync(p).isDirectory() && (has(p, "meta/info.json") || has(p, "meta/episodes") || has(p, "meta/tasks.parquet") || (has(p, "data") && !has(p, "meta/episode_ends") && !has(p, ".zgroup"))),
   read: readLeRobot,
   write: writeLeRobot,
+  writes: "dir",
+  isOwnOutput: (p) => has(p, "meta/info.json"),
 };

@@ -2,7 +2,7 @@
  * Write any episode buffer as a LeRobot v3.0 dataset directory: `data/chunk-NNN/file-NNN.parquet` (features plus
  * timestamp, frame_index, episode_index, index, task_index), `meta/info.json`, `meta/stats.json` (min, max,
  * mean, std, count), `meta/episodes/chunk-000/file-000.parquet` and `meta/tasks.parquet`. Built in
- * `<out>.partial` and renamed into place. Episodes never straddle two data files (as in lerobot).
+ * a temp folder beside `<out>` and renamed into place (writeDirAtomic). Episodes never straddle two data files (as in lerobot).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -12,6 +12,8 @@ import { type EpisodeBuffer, featureDim } from "../../src/data/episodes.ts";
 import { computeStats } from "../../src/data/normalizer.ts";
 import { CODEBASE_VERSION, DATA_PATH, EPISODES_PATH, INDEX_COLUMNS, TASKS_PATH, INFO_PATH, STATS_PATH, formatTemplate } from "./info.ts";
 import { RESERVED_PREFIX } from "./read.ts";
+import { writeDirAtomic } from "../../src/util/outputs.ts";
+import { ScdError } from "../../src/errors.ts";
 
 export interface LeRobotWriteOptions extends WriteOptions {
   /** Files per chunk directory (lerobot's chunks_size, default 1000). */
@@ -56,9 +58,13 @@ const shaped = (v: number[], shape: number[]): unknown => (shape.length <= 1 ? v
 export async function writeLeRobot(out: string, buf: EpisodeBuffer, opts: LeRobotWriteOptions = {}): Promise<void> {
   const fps = opts.fps ?? 10, task = opts.task ?? "default task", chunksSize = opts.chunksSize ?? 1000;
   const maxFrames = opts.maxFramesPerFile ?? Infinity;
+  if (!(maxFrames >= 1)) throw new ScdError(`${out}: maxFramesPerFile must be ≥ 1, got ${maxFrames}`);
+  await writeDirAtomic(out, (tmp) => fillLeRobot(tmp, buf, { fps, task, chunksSize, maxFrames, onProgress: opts.onProgress }));
+}
+
+function fillLeRobot(tmp: string, buf: EpisodeBuffer, opts: { fps: number; task: string; chunksSize: number; maxFrames: number; onProgress?: (line: string) => void }): void {
+  const { fps, task, chunksSize, maxFrames } = opts;
   const ends = Array.from(buf.episodeEnds), total = ends.at(-1) ?? 0;
-  const tmp = `${out}.partial`;
-  fs.rmSync(tmp, { recursive: true, force: true });
   // our features under LeRobot's reserved column names move aside, so nothing collides and the round trip is exact
   const names = Object.keys(buf.schema).map((n) => [n, (INDEX_COLUMNS as readonly string[]).includes(n) ? RESERVED_PREFIX + n : n] as const);
   // files: consecutive episodes up to maxFramesPerFile frames each (at least one episode per file)
@@ -126,6 +132,4 @@ export async function writeLeRobot(out: string, buf: EpisodeBuffer, opts: LeRobo
   };
   fs.writeFileSync(path.join(tmp, INFO_PATH), JSON.stringify(info, null, 4) + "\n");
   fs.writeFileSync(path.join(tmp, STATS_PATH), JSON.stringify(stats, null, 4) + "\n");
-  fs.rmSync(out, { recursive: true, force: true });
-  fs.renameSync(tmp, out);
 }

@@ -5,7 +5,7 @@
  * values are cached, but every denoising step still runs all layers on the H chunk tokens.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Module, Linear, LayerNorm } from "../../src/nn/module.ts";
+import { Module, Linear } from "../../src/nn/module.ts";
 import { alibiSlopes, levelEmbedding } from "../../src/nn/transformer.ts";
 import { CausalEncoder } from "../../src/nn/causal-encoder.ts";
 import { noisyTargets, sampleChunks } from "../../src/diffusion/objective.ts";

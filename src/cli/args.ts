@@ -3,13 +3,13 @@ import { ScdError } from "../errors.ts";
 import { nearest } from "../util/nearest.ts";
 
 export type FlagType = "string" | "number" | "int" | "boolean";
-export interface FlagSpec {
-  type: FlagType;
-  desc: string;
-  default?: string | number | boolean;
-  /** smallest accepted value (number and int flags) */
-  min?: number;
-}
+/**
+ * A flag's type, help text and default. Numeric flags must state their smallest accepted value (`min`), so no
+ * command takes a count of 0 or −3 by omission; `max` is optional.
+ */
+export type FlagSpec =
+  | { type: "string" | "boolean"; desc: string; default?: string | boolean; min?: undefined; max?: undefined }
+  | { type: "number" | "int"; desc: string; default?: number; min: number; max?: number };
 export type FlagSpecs = Record<string, FlagSpec>;
 export type Flags = Record<string, string | number | boolean | undefined>;
 
@@ -52,6 +52,7 @@ export function parseArgs(argv: string[], specs: FlagSpecs, command: string): Pa
       if (v.trim() === "" || !Number.isFinite(n) || (spec.type === "int" && !Number.isInteger(n)))
         throw new ScdError(`flag --${name} of "scd ${command}" must be ${spec.type === "int" ? "an integer" : "a number"}, got "${v}"`);
       if (spec.min !== undefined && n < spec.min) throw new ScdError(`flag --${name} of "scd ${command}" must be ≥ ${spec.min}, got ${v}`);
+      if (spec.max !== undefined && n > spec.max) throw new ScdError(`flag --${name} of "scd ${command}" must be ≤ ${spec.max}, got ${v}`);
       flags[name] = n;
     } else flags[name] = v;
   }

@@ -66,6 +66,10 @@ export interface DatasetFormat {
   read?: (path: string, opts: ReadOptions) => Promise<ReadResult>;
   /** Write `buffer` to `path` (a file or a directory, by format), atomically. */
   write?: (path: string, buffer: EpisodeBuffer, opts: WriteOptions) => Promise<void>;
+  /** What `write` makes: one file (default) or a directory. */
+  writes?: "file" | "dir";
+  /** For directory formats: is the directory at `path` an earlier output of this format (`--force` replaces only those)? */
+  isOwnOutput?: (path: string) => boolean;
   /** File name endings that select this format for `--record` (".mcap"). */
   extensions?: string[];
   /** Open a live loop log at `path`. */

@@ -6,29 +6,17 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ScdError } from "../errors.ts";
+import { writeDirAtomicSync, putFile } from "../util/outputs.ts";
 import { CheckpointMeta, parseCheckpointMeta, decodePacked, decodeWeights, encodePacked, type Weights } from "./checkpoint-format.ts";
 
 export { CKPT_FORMAT, CKPT_VERSION, CheckpointMeta, checkMetaParts, type Weights } from "./checkpoint-format.ts";
 
 export function writeCheckpoint(dir: string, meta: CheckpointMeta, weights: Weights, trainState?: Record<string, unknown>): void {
-  const parent = path.dirname(path.resolve(dir));
-  fs.mkdirSync(parent, { recursive: true });
-  const tmp = path.join(parent, `.${path.basename(dir)}.tmp-${process.pid}-${Date.now().toString(36)}`);
-  fs.mkdirSync(tmp);
-  const put = (name: string, data: string | Uint8Array) => {
-    const fd = fs.openSync(path.join(tmp, name), "w");
-    fs.writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-  };
-  put("checkpoint.json", JSON.stringify(meta, null, 2) + "\n");
-  put("weights.msgpack", encodePacked(weights));
-  if (trainState) put("train_state.msgpack", encodePacked(trainState));
-  const old = path.join(parent, `.${path.basename(dir)}.old-${process.pid}`);
-  const had = fs.existsSync(dir);
-  if (had) fs.renameSync(dir, old);
-  fs.renameSync(tmp, dir);
-  if (had) fs.rmSync(old, { recursive: true, force: true });
+  writeDirAtomicSync(dir, (tmp) => {
+    putFile(tmp, "checkpoint.json", JSON.stringify(meta, null, 2) + "\n");
+    putFile(tmp, "weights.msgpack", encodePacked(weights));
+    if (trainState) putFile(tmp, "train_state.msgpack", encodePacked(trainState));
+  });
 }
 
 /** @throws ScdError naming the file: missing, corrupt, wrong format/version, invalid or inconsistent fields. */

@@ -7,7 +7,7 @@ export const bridgeCommand: Command = {
   usage: "--master http://127.0.0.1:11311 [--port 9090]",
   flags: {
     master: { type: "string", desc: "ROS master URI (default: $ROS_MASTER_URI)" },
-    port: { type: "int", desc: "WebSocket port", default: 9090 },
+    port: { type: "int", desc: "WebSocket port", default: 9090, min: 1, max: 65535 },
     host: { type: "string", desc: "interface to listen on", default: "127.0.0.1" },
   },
   async run(_pos, flags) {

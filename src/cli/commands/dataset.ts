@@ -5,6 +5,7 @@ import { writeDataset } from "../../data/native.ts";
 import { summarize, formatSummary } from "../../data/inspect.ts";
 import { datasetFormat, datasetFormats } from "../../data/formats.ts";
 import { type Command, out } from "../command.ts";
+import { checkOutput, ensureParent } from "../../util/outputs.ts";
 
 export const datasetInspect: Command = {
   name: "dataset inspect",
@@ -31,11 +32,11 @@ export const datasetImport: Command = {
     force: { type: "boolean", desc: "overwrite an existing output file" },
   },
   async run([src, dst], flags) {
-    if (fs.existsSync(dst) && !flags.force) throw new ScdError(`${dst} exists; pass --force to overwrite`);
+    checkOutput(dst, { flag: "out", kind: "file", force: !!flags.force });
     const ds = await loadDataset(src, { images: !!flags.images, onProgress: (l) => process.stderr.write(`${l}\n`) });
     if (ds.kind === "native") throw new ScdError(`${src}: import expects a Zarr replay buffer or a LeRobot dataset; it is already a native dataset`);
     const source = ds.kind === "zarr" ? "diffusion-policy-zarr" : ds.kind;
-    writeDataset(dst, ds.buffer, { source, importedFrom: src.split("/").pop(), importedAt: new Date().toISOString(), ...(typeof ds.meta.fps === "number" ? { fps: ds.meta.fps } : {}) });
+    writeDataset(ensureParent(dst), ds.buffer, { source, importedFrom: src.split("/").pop(), importedAt: new Date().toISOString(), ...(typeof ds.meta.fps === "number" ? { fps: ds.meta.fps } : {}) });
     const s = summarize(ds.buffer);
     out(`wrote ${dst}: ${s.episodes} episodes, ${s.steps} steps, features ${Object.keys(ds.buffer.schema).join(", ")} (${(fs.statSync(dst).size / 1e6).toFixed(2)} MB)`);
   },
@@ -49,9 +50,9 @@ export const datasetExport: Command = {
   flags: {
     format: { type: "string", desc: "output format: lerobot (a v3.0 directory), mcap (a Foxglove log), native (.scdd)" },
     out: { type: "string", desc: "output directory (lerobot) or file" },
-    fps: { type: "number", desc: "frames per second of the data (default: the dataset's, else 10)" },
+    fps: { type: "number", desc: "frames per second of the data (default: the dataset's, else 10)", min: 0.001 },
     task: { type: "string", desc: "the task of every episode, in words (LeRobot's tasks; default: the env id, else \"default task\")" },
-    "max-frames-per-file": { type: "int", desc: "split LeRobot data files after this many frames (whole episodes per file)" },
+    "max-frames-per-file": { type: "int", desc: "split LeRobot data files after this many frames (whole episodes per file)", min: 1 },
     force: { type: "boolean", desc: "overwrite an existing output" },
   },
   async run([src], flags) {
@@ -59,12 +60,12 @@ export const datasetExport: Command = {
     if (!flags.out) throw new ScdError(`dataset export needs --out <path>`);
     const fmt = datasetFormat(flags.format as string, "write");
     const dst = flags.out as string;
-    if (fs.existsSync(dst) && !flags.force) throw new ScdError(`${dst} exists; pass --force to overwrite`);
+    checkOutput(dst, { flag: "out", kind: fmt.writes ?? "file", force: !!flags.force, isOwn: fmt.isOwnOutput, what: `${fmt.id} dataset` });
     const ds = await loadDataset(src, { onProgress: (l) => process.stderr.write(`${l}\n`) });
     const fps = (flags.fps as number | undefined) ?? (typeof ds.meta.fps === "number" ? ds.meta.fps : 10);
     if (!(fps > 0)) throw new ScdError(`--fps must be positive, got ${fps}`);
     const task = (flags.task as string | undefined) ?? (typeof ds.meta.env === "string" ? ds.meta.env : "default task");
-    await fmt.write!(dst, ds.buffer, { fps, task, meta: { ...ds.meta, exportedFrom: src }, maxFramesPerFile: flags["max-frames-per-file"] as number | undefined, onProgress: (l) => process.stderr.write(`${l}\n`) });
+    await fmt.write!(ensureParent(dst), ds.buffer, { fps, task, meta: { ...ds.meta, exportedFrom: src }, maxFramesPerFile: flags["max-frames-per-file"] as number | undefined, onProgress: (l) => process.stderr.write(`${l}\n`) });
     const s = summarize(ds.buffer);
     out(`wrote ${dst} (${fmt.id}): ${s.episodes} episodes, ${s.steps} frames at ${fps} fps, features ${Object.keys(ds.buffer.schema).join(", ")}`);
   },

@@ -1,4 +1,3 @@
-import * as fs from "node:fs";
 import { ScdError } from "../../errors.ts";
 import { makeEnv, envIds, envSpec } from "../../env/registry.ts";
 import { loadDataset } from "../../data/load.ts";
@@ -8,6 +7,7 @@ import { builtinPolicy } from "../../policy/builtin.ts";
 import { rollout } from "../../env/rollout.ts";
 import { DatasetWriter } from "../../data/native.ts";
 import { type Command, out } from "../command.ts";
+import { checkOutput, ensureParent } from "../../util/outputs.ts";
 import "../../../envs/index.ts";
 
 const OBS_MODE = { "obs-mode": { type: "string", desc: "Push-T observation mode: keypoints | state" } } as const;
@@ -28,7 +28,7 @@ export const envReset: Command = {
   summary: "reset an env with a seed and print the drawn state and observation",
   usage: "<env id> --seed S [--json]",
   minPositional: 1,
-  flags: { seed: { type: "int", desc: "reset seed", default: 0 }, json: { type: "boolean", desc: "print JSON" }, ...OBS_MODE },
+  flags: { seed: { type: "int", desc: "reset seed", default: 0, min: 0 }, json: { type: "boolean", desc: "print JSON" }, ...OBS_MODE },
   async run([id], flags) {
     const env = await makeEnv(id, envOptions(flags));
     const seed = flags.seed as number;
@@ -44,11 +44,12 @@ export const envRender: Command = {
   summary: "render an env after reset to a PNG",
   usage: "<env id> --seed S --out frame.png",
   minPositional: 1,
-  flags: { seed: { type: "int", desc: "reset seed", default: 0 }, out: { type: "string", desc: "output PNG path", default: "frame.png" } },
+  flags: { seed: { type: "int", desc: "reset seed", default: 0, min: 0 }, out: { type: "string", desc: "output PNG path", default: "frame.png" } },
   async run([id], flags) {
+    checkOutput(flags.out as string, { flag: "out", kind: "file" });
     const env = await makeEnv(id);
     env.reset({ seed: flags.seed as number });
-    writePng(flags.out as string, env.render());
+    writePng(ensureParent(flags.out as string), env.render());
     out(`wrote ${flags.out}`);
   },
 };
@@ -58,12 +59,13 @@ export const envRollout: Command = {
   summary: "run a built-in policy for one episode and write a GIF",
   usage: "<env id> --policy expert|random --seed S --gif out.gif",
   minPositional: 1,
-  flags: { policy: { type: "string", desc: "built-in policy", default: "random" }, seed: { type: "int", desc: "seed", default: 0 }, gif: { type: "string", desc: "output GIF", default: "rollout.gif" } },
+  flags: { policy: { type: "string", desc: "built-in policy", default: "random" }, seed: { type: "int", desc: "seed", default: 0, min: 0 }, gif: { type: "string", desc: "output GIF", default: "rollout.gif" } },
   async run([id], flags) {
+    checkOutput(flags.gif as string, { flag: "gif", kind: "file" });
     const env = await makeEnv(id);
     const policy = await builtinPolicy(flags.policy as string, id, env.actionSpace);
     const r = await rollout(env, policy, flags.seed as number, { render: true });
-    writeGif(flags.gif as string, r.frames, env.metadata.controlHz);
+    writeGif(ensureParent(flags.gif as string), r.frames, env.metadata.controlHz);
     out(`wrote ${flags.gif}: ${r.steps} steps, success ${r.success}, max reward ${r.maxReward.toFixed(3)}`);
   },
 };
@@ -73,7 +75,7 @@ export const envReplay: Command = {
   summary: "replay recorded Push-T demonstrations open-loop and report the fidelity figures",
   usage: "pusht-v1 --dataset <zarr or .scdd> [--json] [--episodes N]",
   minPositional: 1,
-  flags: { dataset: { type: "string", desc: "demonstrations (Zarr or native)" }, json: { type: "boolean", desc: "print one JSON object" }, episodes: { type: "int", desc: "only the first N episodes" } },
+  flags: { dataset: { type: "string", desc: "demonstrations (Zarr or native)" }, json: { type: "boolean", desc: "print one JSON object" }, episodes: { type: "int", desc: "only the first N episodes", min: 1 } },
   async run([id], flags) {
     if (id !== "pusht-v1") throw new ScdError(`env replay supports pusht-v1 (got "${id}")`);
     if (!flags.dataset) throw new ScdError(`env replay needs --dataset <zarr dir or .scdd file>`);
@@ -107,20 +109,20 @@ export const collect: Command = {
   minPositional: 1,
   flags: {
     policy: { type: "string", desc: "built-in policy (expert, random)", default: "expert" },
-    episodes: { type: "int", desc: "number of episodes", default: 100 },
+    episodes: { type: "int", desc: "number of episodes", default: 100, min: 1 },
     out: { type: "string", desc: "output .scdd file" },
-    "seed-start": { type: "int", desc: "first seed", default: 0 },
+    "seed-start": { type: "int", desc: "first seed", default: 0, min: 0 },
     "successful-only": { type: "boolean", desc: "keep only successful episodes" },
     force: { type: "boolean", desc: "overwrite the output" },
   },
   async run([id], flags) {
     const outPath = flags.out as string | undefined;
     if (!outPath) throw new ScdError(`collect needs --out <file.scdd>`);
-    if (fs.existsSync(outPath) && !flags.force) throw new ScdError(`${outPath} exists; pass --force to overwrite`);
+    checkOutput(outPath, { flag: "out", kind: "file", force: !!flags.force });
     const env = await makeEnv(id);
     const policy = await builtinPolicy(flags.policy as string, id, env.actionSpace);
     const schema = Object.fromEntries([...Object.entries(env.observationSpace).map(([k, b]) => [k, { shape: b.shape }]), ["action", { shape: env.actionSpace.shape }]]);
-    const w = new DatasetWriter(outPath, schema, { env: id, policy: flags.policy, seedStart: flags["seed-start"], createdAt: new Date().toISOString() });
+    const w = new DatasetWriter(ensureParent(outPath), schema, { env: id, policy: flags.policy, seedStart: flags["seed-start"], createdAt: new Date().toISOString() });
     const n = flags.episodes as number;
     const bar = new Progress("collect", n);
     let kept = 0, succ = 0;

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ScdError } from "../../errors.ts";
+import { checkOutput, ensureParent } from "../../util/outputs.ts";
 import { mergeShardReports } from "../../eval/merge.ts";
 import { plotScores } from "../../eval/plot.ts";
 import { writeFileAtomic } from "../../util/fsx.ts";
@@ -27,10 +28,12 @@ export const evalMergeCommand: Command = {
   async run(files, flags) {
     const jsonOut = flags.json as string | undefined;
     if (!jsonOut) throw new ScdError(`eval merge needs --json <out.json> (or - for stdout)`);
-    const merged = mergeShardReports(files.map((file) => ({ file, json: readJson(file) })));
     const plotPath = (flags.plot as string | undefined) ?? (jsonOut !== "-" ? path.join(path.dirname(jsonOut), path.basename(jsonOut, ".json") + "_scores.png") : undefined);
+    checkOutput(jsonOut, { flag: "json", kind: "file" });
+    checkOutput(plotPath, { flag: "plot", kind: "file" });
+    const merged = mergeShardReports(files.map((file) => ({ file, json: readJson(file) })));
     if (plotPath) {
-      plotScores(plotPath, merged.per_episode.map((p) => p.max_reward), merged.per_episode.map((p) => p.success), merged.env);
+      plotScores(ensureParent(plotPath), merged.per_episode.map((p) => p.max_reward), merged.per_episode.map((p) => p.success), merged.env);
       merged.files.plot = plotPath;
     }
     const json = JSON.stringify(merged, null, 2);

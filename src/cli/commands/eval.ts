@@ -1,4 +1,3 @@
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { ScdError } from "../../errors.ts";
 import { makeEnv } from "../../env/registry.ts";
@@ -9,7 +8,8 @@ import { parseShard, shardFromEnv, shardPath, shardSlice } from "../../eval/shar
 import { formatSummary, allInferenceFailed } from "../../loop/metrics.ts";
 import type { Strategy } from "../../loop/queue.ts";
 import { Progress } from "../../util/progress.ts";
-import { writeFileAtomic, tempPathFor } from "../../util/fsx.ts";
+import { writeFileAtomic } from "../../util/fsx.ts";
+import { checkOutput } from "../../util/outputs.ts";
 import { initBackend } from "../../backend/index.ts";
 import { type Command, BACKEND_FLAG, out } from "../command.ts";
 import type { Flags } from "../args.ts";
@@ -58,7 +58,7 @@ export const evalCommand: Command = {
   flags: {
     policy: { type: "string", desc: "built-in policy or checkpoint directory" },
     env: { type: "string", desc: "env id", default: "pusht-v1" },
-    episodes: { type: "int", desc: "number of episodes", default: 50 },
+    episodes: { type: "int", desc: "number of episodes", default: 50, min: 1 },
     "seed-start": { type: "int", min: 0, desc: "first seed (Push-T test seeds: 100000)", default: 100000 },
     json: { type: "string", desc: "write the JSON report to a file, or - for stdout" },
     gif: { type: "string", desc: "directory for GIFs of the first episodes" },
@@ -69,7 +69,7 @@ export const evalCommand: Command = {
     dataset: { type: "string", desc: "dataset for the replay policy" },
     "obs-mode": { type: "string", desc: "Push-T observation mode (keypoints | state)" },
     shard: { type: "string", desc: "evaluate shard K/N (0-based) of the seeds; default from SLURM_ARRAY_TASK_ID/COUNT" },
-    shards: { type: "int", desc: "N shards for a Kubernetes Indexed Job (K = JOB_COMPLETION_INDEX)" },
+    shards: { type: "int", desc: "N shards for a Kubernetes Indexed Job (K = JOB_COMPLETION_INDEX)", min: 1 },
     ...LOOP_FLAGS,
     ...BACKEND_FLAG,
   },
@@ -94,8 +94,8 @@ export const evalCommand: Command = {
     const jsonOut = own(flags.json as string | undefined);
     const plotPath = own(flags.plot as string | undefined) ?? (jsonOut && jsonOut !== "-" ? path.join(path.dirname(jsonOut), path.basename(jsonOut, ".json") + "_scores.png") : undefined);
     // a report that cannot be written must fail now, not after the whole evaluation
-    for (const [flag, f] of [["json", jsonOut], ["plot", plotPath], ["record", own(flags.record as string | undefined)]] as const) checkWritable(f, flag);
-    checkWritable(flags.gif as string | undefined, "gif", true);
+    for (const [flag, f] of [["json", jsonOut], ["plot", plotPath], ["record", own(flags.record as string | undefined)]] as const) checkOutput(f, { flag, kind: "file" });
+    checkOutput(flags.gif as string | undefined, { flag: "gif", kind: "dir", isOwn: () => true }); // GIFs are added to a folder
     const bar = new Progress(`eval ${flags.policy} on ${envId}`, slice.count);
     let succ = 0, sumMax = 0;
     const report = await evaluate({
@@ -150,24 +150,3 @@ export const evalCommand: Command = {
   },
 };
 
-/**
- * A file `f` (or, with `dir`, a folder) that `--flag` will write must be creatable, checked without side effects:
- * its nearest existing ancestor must be a folder where a probe file can be created and removed (root passes
- * permission checks, not /proc or /sys). "-" is stdout.
- * @throws ScdError naming the flag, the path and the part that is in the way.
- */
-function checkWritable(f: string | undefined, flag: string, dir = false): void {
-  if (!f || f === "-") return;
-  const target = path.resolve(f);
-  if (fs.existsSync(target) && fs.statSync(target).isDirectory() !== dir) throw new ScdError(`--${flag} ${f}: ${dir ? "is a file, not a folder" : "is a directory"}`);
-  let parent = dir && fs.existsSync(target) ? target : path.dirname(target);
-  while (!fs.existsSync(parent)) parent = path.dirname(parent);
-  if (!fs.statSync(parent).isDirectory()) throw new ScdError(`--${flag} ${f}: ${parent} is a file, not a folder`);
-  const probe = tempPathFor(path.join(parent, "probe"));
-  try {
-    fs.writeFileSync(probe, "");
-    fs.rmSync(probe);
-  } catch (e) {
-    throw new ScdError(`--${flag} ${f}: cannot write in ${parent} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-}

@@ -23,7 +23,7 @@ export const sweepRunCommand: Command = {
   summary: "train and evaluate run I of a sweep (resumes an interrupted run; a finished run is left alone)",
   usage: "<sweep.json> [--index I]",
   minPositional: 1,
-  flags: { index: { type: "int", desc: "run index (default: SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)" }, ...BACKEND_FLAG },
+  flags: { index: { type: "int", desc: "run index (default: SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)", min: 0 }, ...BACKEND_FLAG },
   async run([file], flags) {
     const s = loadSweepFile(file);
     const run = sweepRun(s, runIndex(flags.index as number | undefined));
