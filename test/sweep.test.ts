@@ -38,6 +38,13 @@ test("a grid expands into numbered runs: train-config overrides + eval settings,
   assert.throws(bad({ grid: { "eval.strategy": ["fast"] } }), /run 0 \(strategy="fast"\): eval\.strategy: /);
   assert.throws(bad({ train: { ...tinyTrain, out: "x" } }), /field train\.out: the sweep sets each run's directory/);
   assert.throws(bad({ grid: { "train.policyConfig.hidden": [16, 0] } }), /run 1 \(hidden=0\): train\.policyConfig: invalid mlp-bc config: hidden: /);
+  // a typo is refused as `scd train --config` refuses it, not silently trained as the default
+  assert.throws(bad({ grid: { "train.lrr": [1e-3, 3e-4] } }), /bad\.json: run 0 \(lrr=0\.001\): unknown key "train\.lrr" \(did you mean "train\.lr"\?\)/);
+  assert.throws(bad({ grid: { "train.policyConfig.hiden": [8] } }), /run 0 \(hiden=8\): unknown key "train\.policyConfig\.hiden" \(did you mean "train\.policyConfig\.hidden"\?\)/);
+  assert.throws(bad({ train: { ...tinyTrain, stepz: 3 } }), /run 0 \(\(base\)\): unknown key "train\.stepz"/);
+  assert.throws(bad({ grid: { "eval.env": ["reach-obstacle-v1", "reach-obstcle-v1"] } }), /run 1 \(env="reach-obstcle-v1"\): eval\.env: unknown env "reach-obstcle-v1" \(did you mean "reach-obstacle-v1"\?\)/);
+  assert.throws(bad({ grid: { "train.dataset": [data, path.join(dir, "missing.scdd")] } }), /run 1 \(dataset=.*\): train\.dataset: no such file or folder/);
+  assert.throws(bad({ grid: { "train.out": ["a", "b"] } }), /field grid\.train\.out: the sweep sets each run's directory/);
 });
 
 test("scd sweep / sweep run / sweep report: runs by index or array variable, finished runs are left alone, unfinished ones noted", () => {

@@ -34,7 +34,7 @@ test("a policy's own recipe defaults (scd: lr 1e-3) sit under flags, config file
   fs.writeFileSync(cfgFile, JSON.stringify({ policy: "scd", lr: 5e-4 }));
   assert.is(trainConfigFromFlags({ config: cfgFile, out: dir }).lr, 5e-4);
   // a misspelt key is refused, not silently ignored
-  assert.throws(() => trainConfigFromFlags({ "policy-config": '{"histroy":2}', out: dir }), /policy config of "scd": unknown key "histroy" \(did you mean "history"\?\)/);
+  assert.throws(() => trainConfigFromFlags({ "policy-config": '{"histroy":2}', out: dir }), /training config: unknown key "policyConfig\.histroy" \(did you mean "policyConfig\.history"\?\)/);
   fs.writeFileSync(cfgFile, JSON.stringify({ stepz: 3 }));
   assert.throws(() => trainConfigFromFlags({ config: cfgFile, out: dir }), /training config: unknown key "stepz" \(did you mean "steps"\?\)/);
   const sweepFile = path.join(dir, "sweep.json");

@@ -31,11 +31,12 @@ export function envIds(): string[] {
   return [...REGISTRY.keys()].sort();
 }
 
-export function envSpec(id: string): EnvSpec {
+/** The registered env `id`. @throws ScdError "<where>: unknown env …" with a suggestion and the registered ids. */
+export function envSpec(id: string, where?: string): EnvSpec {
   const spec = REGISTRY.get(id);
   if (!spec) {
     const near = nearest(id, envIds());
-    throw new ScdError(`unknown env "${id}"${near ? ` (did you mean "${near}"?)` : ""}; registered: ${envIds().join(", ")}`);
+    throw new ScdError(`${where ? `${where}: ` : ""}unknown env "${id}"${near ? ` (did you mean "${near}"?)` : ""}; registered: ${envIds().join(", ")}`);
   }
   return spec;
 }

@@ -15,8 +15,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { ScdError } from "../errors.ts";
-import { TrainConfig, withPolicyTrainDefaults } from "../train/config.ts";
-import { policyDef, parsePolicyConfig } from "../policy/model.ts";
+import { type TrainConfig, parseTrainConfig } from "../train/config.ts";
+import { envSpec } from "../env/registry.ts";
 
 /** Evaluation of a run's final checkpoint (the flags of `scd eval`, camelCase). */
 export const SweepEval = z.strictObject({
@@ -116,6 +116,8 @@ export function loadSweep(file: string, defaults: { train?: Record<string, unkno
     throw new ScdError(`${file}: field ${["grid", ...i.path].join(".")}: ${i.message}`);
   }
   if ("out" in f.train) throw new ScdError(`${file}: field train.out: the sweep sets each run's directory (use the top-level "out")`);
+  for (const k of Object.keys(Array.isArray(gridIn) ? Object.assign({}, ...(gridIn as object[])) : (gridIn as object)))
+    if (k === "train.out") throw new ScdError(`${file}: field grid.train.out: the sweep sets each run's directory (use the top-level "out")`);
   const out = f.out ?? path.join("runs", `sweep-${path.basename(file, ".json")}`);
   const grids = Array.isArray(g.data) ? g.data : [g.data];
   const axes = [...new Set(grids.flatMap((g) => Object.keys(g)))];
@@ -124,13 +126,14 @@ export function loadSweep(file: string, defaults: { train?: Record<string, unkno
     for (const [k, v] of Object.entries(overrides)) setPath(base, k, v);
     const where = `${file}: run ${index} (${describeOverrides(overrides)})`;
     const dir = path.join(out, runDirName(index));
-    const t = TrainConfig.safeParse(withPolicyTrainDefaults({ ...(base.train as Record<string, unknown>), out: dir }));
-    if (!t.success) throw new ScdError(`${where}: train.${t.error.issues[0].path.join(".")}: ${t.error.issues[0].message}`);
-    // the policy's own schema too (registered policies only), so a bad grid value fails before any job starts
-    parsePolicyConfig(policyDef(t.data.policy), t.data.policyConfig, `${where}: train.policyConfig`);
+    // the same validation as `scd train` (unknown keys included), so a typo in a grid key fails before any job starts
+    const train = parseTrainConfig({ ...(base.train as Record<string, unknown>), out: dir }, where, "train.");
     const e = SweepEval.safeParse(base.eval);
     if (!e.success) throw new ScdError(`${where}: eval.${e.error.issues[0].path.join(".")}: ${e.error.issues[0].message}`);
-    return { index, overrides, dir, train: t.data, eval: e.data };
+    envSpec(e.data.env, `${where}: eval.env`);
+    if (train.evalEnv) envSpec(train.evalEnv, `${where}: train.evalEnv`);
+    if (!fs.existsSync(train.dataset)) throw new ScdError(`${where}: train.dataset: no such file or folder "${train.dataset}"`);
+    return { index, overrides, dir, train, eval: e.data };
   });
   return { file, name: f.name ?? path.basename(file, ".json"), out, axes, runs };
 }

@@ -1,5 +1,7 @@
 import { z } from "zod";
-import { policyNames, policyDef } from "../policy/model.ts";
+import { ScdError } from "../errors.ts";
+import { nearest } from "../util/nearest.ts";
+import { policyNames, policyDef, parsePolicyConfig } from "../policy/model.ts";
 
 /** Training run configuration: CLI flags and --config files are parsed through this schema. */
 export const TrainConfig = z.object({
@@ -39,4 +41,39 @@ export function withPolicyTrainDefaults(raw: Record<string, unknown>): Record<st
   const name = String(raw.policy ?? "scd");
   const defaults = policyNames().includes(name) ? policyDef(name).trainDefaults : undefined;
   return defaults ? { ...defaults, ...Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)) } : raw;
+}
+
+/**
+ * The one validation of a training config, for `scd train` (flags + --config) and for every run of a sweep: keys
+ * neither TrainConfig nor the policy's schema knows are refused with a suggestion (a misspelt key would silently
+ * train something else), then the values, with the policy's recipe defaults filled in, then the policy config
+ * (registered policies). `where` starts every message ("training config", "sweep.json: run 3 (lr=0.001)"), and
+ * `keyPrefix` goes before every key named ("train." in a sweep).
+ * @throws ScdError naming `where`, the key or field, and the value's problem.
+ */
+export function parseTrainConfig(raw: Record<string, unknown>, where: string, keyPrefix = ""): TrainConfig {
+  const refuseUnknown = (keys: string[], known: string[], prefix: string) => {
+    for (const k of keys)
+      if (!known.includes(k)) {
+        const near = nearest(k, known);
+        throw new ScdError(`${where}: unknown key "${prefix}${k}"${near ? ` (did you mean "${prefix}${near}"?)` : ""}; known: ${known.join(", ")}`);
+      }
+  };
+  refuseUnknown(Object.keys(raw), Object.keys(TrainConfig.shape), keyPrefix);
+  const name = String(raw.policy ?? "scd");
+  const registered = policyNames().includes(name);
+  const schema = registered ? (policyDef(name).configSchema as { shape?: Record<string, unknown> }) : null;
+  if (schema?.shape && raw.policyConfig && typeof raw.policyConfig === "object" && !Array.isArray(raw.policyConfig))
+    refuseUnknown(Object.keys(raw.policyConfig), Object.keys(schema.shape), `${keyPrefix}policyConfig.`);
+  const r = TrainConfig.safeParse(withPolicyTrainDefaults(raw));
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new ScdError(`${where}: ${keyPrefix}${i.path.join(".") || "(root)"}: ${i.message}${i.path.length ? ` (got ${JSON.stringify(pick(raw, i.path))})` : ""}`);
+  }
+  if (registered) parsePolicyConfig(policyDef(name), r.data.policyConfig, `${where}: ${keyPrefix}policyConfig`);
+  return r.data;
+}
+
+function pick(o: unknown, p: PropertyKey[]): unknown {
+  return p.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined), o);
 }

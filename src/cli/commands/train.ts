@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ScdError } from "../../errors.ts";
-import { TrainConfig, withPolicyTrainDefaults } from "../../train/config.ts";
+import { TrainConfig, parseTrainConfig } from "../../train/config.ts";
 import { train } from "../../train/train.ts";
 import { initBackend } from "../../backend/index.ts";
 import { makeEnv } from "../../env/registry.ts";
@@ -40,21 +40,6 @@ export function givenTrainConfig(flags: Flags): Record<string, unknown> {
   return raw;
 }
 
-/** A misspelt key would silently train something else: refuse keys neither schema knows, with a suggestion. */
-function checkKnownKeys(raw: Record<string, unknown>): void {
-  const unknown = (keys: string[], known: string[], where: string) => {
-    for (const k of keys)
-      if (!known.includes(k)) {
-        const near = nearest(k, known);
-        throw new ScdError(`${where}: unknown key "${k}"${near ? ` (did you mean "${near}"?)` : ""}; known: ${known.join(", ")}`);
-      }
-  };
-  unknown(Object.keys(raw), Object.keys(TrainConfig.shape), "training config");
-  const name = String(raw.policy ?? "scd");
-  const schema = policyNames().includes(name) ? (policyDef(name).configSchema as { shape?: Record<string, unknown> }) : null;
-  if (schema?.shape && raw.policyConfig && typeof raw.policyConfig === "object")
-    unknown(Object.keys(raw.policyConfig), Object.keys(schema.shape), `policy config of "${name}"`);
-}
 
 /** A config field as the user spells it: its flag if it has one, else the --config file's key. */
 export function flagOf(key: string): string {
@@ -67,13 +52,7 @@ export function trainConfigFromFlags(flags: Flags): TrainConfig {
   const raw = givenTrainConfig(flags);
   raw.dataset ??= PUSHT_DATASET;
   raw.out ??= path.join("runs", `${raw.policy ?? "scd"}-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`);
-  checkKnownKeys(raw);
-  const r = TrainConfig.safeParse(withPolicyTrainDefaults(raw));
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new ScdError(`invalid training config: ${i.path.join(".")}: ${i.message}`);
-  }
-  return r.data;
+  return parseTrainConfig(raw, "training config");
 }
 
 /** The schema's defaults, for the help text. */
