@@ -43,12 +43,20 @@ test("a policy's own recipe defaults (scd: lr 1e-3) sit under flags, config file
   assert.equal(runs.map((r) => r.train.lr), [1e-3, 3e-4]);
 });
 
-test("--resume continues exactly: 3 + 3 steps equal 6 steps (weights, EMA, optimizer, RNG)", async () => {
+test("--resume with more steps: the new length's schedule from the resumed step, a warning with both rates; the rest exact", async () => {
   const a = path.join(dir, "a"), b = path.join(dir, "b");
   await train(cfg(a, 6), { quiet: true });
   await train(cfg(b, 3), { quiet: true });
   assert.is(readCheckpointMeta(path.join(b, "checkpoint")).step, 3);
-  await train(cfg(b, 6), { quiet: true, resume: true });
+  const warnings: string[] = [];
+  await train(cfg(b, 6), { quiet: true, resume: true, warn: (l) => warnings.push(l) });
+  assert.is(warnings.length, 1);
+  assert.match(warnings[0], /^warning: steps 6 differs from the run's 3: from step 4 the learning rate follows the cosine schedule of a 6-step run \(2\.605e-4 at step 4, where the 3-step schedule had 3\.000e-5\); steps 1–3 kept theirs/);
+  const lr = (d: string) => fs.readFileSync(path.join(d, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).lr as number);
+  const [la, lb] = [lr(a), lr(b)];
+  assert.equal(lb.slice(3), la.slice(3), "steps 4-6 follow the 6-step schedule");
+  // warm-up 2: both schedules give steps 1-3 the same rates (0.5, 1, 1 × lr), so here the weights match bit for bit
+  assert.equal(lb.slice(0, 3), la.slice(0, 3));
   const wa = readWeights(path.join(a, "checkpoint")), wb = readWeights(path.join(b, "checkpoint"));
   for (const k of Object.keys(wa)) assert.equal(Array.from(wb[k]), Array.from(wa[k]), k);
   const sa = readTrainState(path.join(a, "checkpoint")) as { step: number; rng: unknown }, sb = readTrainState(path.join(b, "checkpoint")) as { step: number; rng: unknown };

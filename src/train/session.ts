@@ -71,6 +71,17 @@ export function prepareTrainData(buffer: EpisodeBuffer, cfg: Pick<TrainConfig, "
   return { buffer, obsFeatures, split, trainAnchors, valAnchors, episodeOf, layout, norms };
 }
 
+/**
+ * The learning-rate multiplier at step `s` (0-based) of a `steps`-step run: linear warm-up over `warmup` steps, then
+ * cosine decay to `minLrFrac` at `steps` (SGDR's cosine without restarts, Loshchilov & Hutter 2017, as Diffusion
+ * Policy's diffusers `get_scheduler("cosine")`, with a floor).
+ */
+export function lrMultiplier(s: number, c: Pick<TrainConfig, "warmup" | "steps" | "minLrFrac">): number {
+  if (s < c.warmup) return (s + 1) / c.warmup;
+  const p = (s - c.warmup) / Math.max(1, c.steps - c.warmup);
+  return c.minLrFrac + (1 - c.minLrFrac) * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, p)));
+}
+
 /** The model, its optimizer and the sampling RNG, stepped one batch at a time. dispose() frees every tensor. */
 export class TrainSession {
   readonly model: PolicyModel;
@@ -86,12 +97,9 @@ export class TrainSession {
     this.rng = new Rng(cfg.seed);
   }
 
-  /** Linear warm-up, then cosine decay to minLrFrac (a multiplier of lr) at `cfg.steps`. */
+  /** The learning-rate multiplier at step `s` (0-based) of this run: lrMultiplier of its config. */
   lrAt(s: number): number {
-    const c = this.cfg;
-    if (s < c.warmup) return (s + 1) / c.warmup;
-    const p = (s - c.warmup) / Math.max(1, c.steps - c.warmup);
-    return c.minLrFrac + (1 - c.minLrFrac) * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, p)));
+    return lrMultiplier(s, this.cfg);
   }
 
   /**

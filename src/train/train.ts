@@ -6,7 +6,6 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as tf from "@tensorflow/tfjs";
 import { ScdError } from "../errors.ts";
 import { loadDataset } from "../data/load.ts";
 import { parseNormSet } from "../data/normalizer.ts";
@@ -16,7 +15,7 @@ import { readCheckpointMeta, readTrainState, type CheckpointMeta } from "../poli
 import { findResumeCheckpoint, saveRunCheckpoint, readMetricLines, runStepDirs } from "./resume.ts";
 import { writeFileAtomic } from "../util/fsx.ts";
 import type { AdamWState } from "./adamw.ts";
-import { prepareTrainData, TrainSession } from "./session.ts";
+import { prepareTrainData, TrainSession, lrMultiplier } from "./session.ts";
 import { plotLoss } from "./plot.ts";
 import { Rng } from "../util/rng.ts";
 import { Progress } from "../util/progress.ts";
@@ -39,7 +38,14 @@ export function machineKind(): string {
 
 export { defaultObsFeatures } from "./session.ts";
 
-export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: boolean; evalHook?: (policy: LearnedPolicy, step: number) => Promise<Record<string, number>> } = {}): Promise<TrainResult> {
+/**
+ * Train `cfg.policy` on `cfg.dataset` into `cfg.out`. With `resume`, continue the run's newest complete checkpoint.
+ * A resumed run with the same `steps` equals an uninterrupted one bit for bit; with other `steps` the learning rate
+ * follows the new length's schedule from the resumed step on (the run's earlier steps keep theirs), and `warn` says
+ * so with both values (default: a line on stderr unless quiet).
+ * @throws ScdError for a run directory that holds another run, a checkpoint of another policy, fewer steps than done.
+ */
+export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: boolean; warn?: (line: string) => void; evalHook?: (policy: LearnedPolicy, step: number) => Promise<Record<string, number>> } = {}): Promise<TrainResult> {
   const t0 = performance.now();
   const def = policyDef(cfg.policy);
   // a resumed run keeps the architecture its checkpoint was built with, even if the defaults changed since
@@ -74,6 +80,12 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
     opt.setState(st.opt);
     rng.state = st.rng;
     session.step = st.step;
+    const savedSteps = (meta.info.trainConfig as { steps?: number } | undefined)?.steps;
+    if (savedSteps !== undefined && savedSteps !== cfg.steps && st.step < cfg.steps) {
+      const was = cfg.lr * lrMultiplier(st.step, { ...cfg, steps: savedSteps }), now = cfg.lr * session.lrAt(st.step);
+      const line = `warning: steps ${cfg.steps} differs from the run's ${savedSteps}: from step ${st.step + 1} the learning rate follows the cosine schedule of a ${cfg.steps}-step run (${now.toExponential(3)} at step ${st.step + 1}, where the ${savedSteps}-step schedule had ${was.toExponential(3)}); steps 1–${st.step} kept theirs, so this run differs from an uninterrupted ${cfg.steps}-step one`;
+      (opts.warn ?? ((l: string) => !opts.quiet && process.stderr.write(l + "\n")))(line);
+    }
     // keep the metric lines up to the resumed step, so the curve has no duplicates
     if (fs.existsSync(metricsPath)) writeFileAtomic(metricsPath, readMetricLines(metricsPath, st.step).map((m) => JSON.stringify(m) + "\n").join(""));
   } else if (fs.existsSync(metricsPath)) fs.rmSync(metricsPath);
