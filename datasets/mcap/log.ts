@@ -5,14 +5,16 @@
  *   /action                 {episode, tick, action: number[], fallback}    per tick: what was executed
  *   /policy/chunk           {episode, tick, inference_ms, actions: number[][]}  per chunk [H, A]
  *   /loop/event             {episode, tick, type: "miss" | "error", reason}
- * Written to "<file>.partial" and renamed on close, so a crash never leaves a file that looks complete.
+ * While recording, "<file>.partial" is a plain MCAP record stream, appended to at least every `flushMs` (1 s):
+ * a killed recorder loses at most that much, and what is on disk reads with McapStreamReader (`scd salvage` makes
+ * it a complete file). close() writes the chunked, indexed file from it (stream.ts) and only then names it <file>.
  */
 import * as fs from "node:fs";
-import { McapWriter } from "@mcap/core";
-import { FileHandleWritable } from "@mcap/nodejs";
+import { McapRecordBuilder } from "@mcap/core";
 import type { LogRecorder, RecorderInfo } from "../../src/data/formats.ts";
 import type { LoopEvent } from "../../src/loop/loop.ts";
 import type { Obs } from "../../src/env/types.ts";
+import { indexMcap } from "./stream.ts";
 
 const num = { type: "number" }, int = { type: "integer" };
 const numbers = { type: "array", items: num };
@@ -23,51 +25,76 @@ export const SCHEMAS = {
   chunk: object("scd.ActionChunk", { episode: int, tick: int, inference_ms: num, actions: { type: "array", items: numbers } }),
   event: object("scd.LoopEvent", { episode: int, tick: int, type: { type: "string", enum: ["miss", "error"] }, reason: { type: "string" } }),
 };
+type SchemaKey = keyof typeof SCHEMAS;
+const SCHEMA_IDS: Record<SchemaKey, number> = { observation: 1, action: 2, chunk: 3, event: 4 };
 
 const enc = new TextEncoder();
 const ns = (ms: number): bigint => BigInt(Math.round(ms * 1e6));
+/** Flush sooner than the timer when this much is buffered (a fast offline evaluation), to bound memory. */
+const FLUSH_BYTES = 256 * 1024;
+
+export interface McapLogOptions {
+  /** Longest time a record stays in memory before it is appended to the file (ms; default 1000). */
+  flushMs?: number;
+}
 
 export class McapLog implements LogRecorder {
-  private chain: Promise<unknown> = Promise.resolve();
-  private failure: unknown = null;
+  private readonly rec = new McapRecordBuilder();
   private readonly channels = new Map<string, number>();
   private readonly seq = new Map<number, number>();
+  private readonly written = new Set<number>();
+  private readonly timer: ReturnType<typeof setInterval>;
+  private failure: unknown = null;
   private lastNs = 0n;
+  private closed = false;
 
-  private constructor(private readonly file: string, private readonly fh: fs.promises.FileHandle, private readonly w: McapWriter, private readonly info: RecorderInfo, private readonly schemaIds: Record<keyof typeof SCHEMAS, number>) {}
-
-  static async open(file: string, info: RecorderInfo): Promise<McapLog> {
-    const fh = await fs.promises.open(`${file}.partial`, "w");
-    const w = new McapWriter({ writable: new FileHandleWritable(fh) });
-    await w.start({ profile: "", library: "scd-policy" });
-    const ids = {} as Record<keyof typeof SCHEMAS, number>;
-    for (const [k, s] of Object.entries(SCHEMAS)) ids[k as keyof typeof SCHEMAS] = await w.registerSchema({ name: s.title, encoding: "jsonschema", data: enc.encode(JSON.stringify(s)) });
-    const meta = new Map(Object.entries({ env: info.env ?? "", period_ms: String(info.periodMs), ...Object.fromEntries(Object.entries(info.meta ?? {}).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])) }));
-    await w.addMetadata({ name: "scd", metadata: meta });
-    return new McapLog(file, fh, w, info, ids);
+  private constructor(private readonly file: string, private readonly fd: number, private readonly info: RecorderInfo, flushMs: number) {
+    this.timer = setInterval(() => this.flush(), flushMs);
+    this.timer.unref(); // a log never keeps the process alive
   }
 
-  /** Queue one write: McapWriter needs each call to finish before the next starts. */
-  private put(topic: string, schema: keyof typeof SCHEMAS, timeMs: number, msg: unknown): void {
+  /** Start a log at `file` (written as `<file>.partial` until close). @throws on a file that cannot be created. */
+  static async open(file: string, info: RecorderInfo, opts: McapLogOptions = {}): Promise<McapLog> {
+    const log = new McapLog(file, fs.openSync(`${file}.partial`, "w"), info, opts.flushMs ?? 1000);
+    log.rec.writeMagic();
+    log.rec.writeHeader({ profile: "", library: "scd-policy" });
+    const meta = { env: info.env ?? "", period_ms: String(info.periodMs), ...Object.fromEntries(Object.entries(info.meta ?? {}).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])) };
+    log.rec.writeMetadata({ name: "scd", metadata: new Map(Object.entries(meta)) });
+    log.flush();
+    if (log.failure) throw log.failure;
+    return log;
+  }
+
+  /** Append what is buffered to the file; a write error is kept and thrown by close(). */
+  private flush(): void {
+    if (!this.rec.length || this.failure) return;
+    try {
+      fs.writeSync(this.fd, this.rec.buffer);
+    } catch (e) {
+      this.failure = e;
+    }
+    this.rec.reset();
+  }
+
+  private put(topic: string, schema: SchemaKey, timeMs: number, msg: unknown): void {
+    if (this.closed || this.failure) return;
     let t = ns(timeMs);
     if (t < this.lastNs) t = this.lastNs; // log times never go back, even if the caller's clock jitters
     this.lastNs = t;
-    const data = enc.encode(JSON.stringify(msg));
-    this.chain = this.chain.then(async () => {
-      if (this.failure) return;
-      try {
-        let id = this.channels.get(topic);
-        if (id === undefined) {
-          id = await this.w.registerChannel({ topic, messageEncoding: "json", schemaId: this.schemaIds[schema], metadata: new Map() });
-          this.channels.set(topic, id);
-        }
-        const sequence = (this.seq.get(id) ?? 0) + 1;
-        this.seq.set(id, sequence);
-        await this.w.addMessage({ channelId: id, sequence, logTime: t, publishTime: t, data });
-      } catch (e) {
-        this.failure = e;
-      }
-    });
+    let id = this.channels.get(topic);
+    if (id === undefined) {
+      // a stream reader needs a channel's schema and channel records before its first message
+      const sid = SCHEMA_IDS[schema];
+      if (!this.written.has(sid)) this.rec.writeSchema({ id: sid, name: SCHEMAS[schema].title, encoding: "jsonschema", data: enc.encode(JSON.stringify(SCHEMAS[schema])) });
+      this.written.add(sid);
+      id = this.channels.size;
+      this.channels.set(topic, id);
+      this.rec.writeChannel({ id, topic, messageEncoding: "json", schemaId: sid, metadata: new Map() });
+    }
+    const sequence = (this.seq.get(id) ?? 0) + 1;
+    this.seq.set(id, sequence);
+    this.rec.writeMessage({ channelId: id, sequence, logTime: t, publishTime: t, data: enc.encode(JSON.stringify(msg)) });
+    if (this.rec.length >= FLUSH_BYTES) this.flush();
   }
 
   tick(timeMs: number, episode: number, tick: number, obs: Obs, action: ArrayLike<number>, fallback: boolean): void {
@@ -83,14 +110,26 @@ export class McapLog implements LogRecorder {
     } else if (e.type === "miss" || e.type === "error") this.put("/loop/event", "event", timeMs, { episode, tick: e.tick, type: e.type, reason: e.reason });
   }
 
+  /** Flush, write the indexed file and name it `<file>`. @throws the first write error (the partial file is removed). */
   async close(): Promise<void> {
-    await this.chain;
-    if (!this.failure) await this.w.end().catch((e) => (this.failure = e));
-    await this.fh.close();
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    this.flush();
+    fs.closeSync(this.fd);
+    const partial = `${this.file}.partial`;
     if (this.failure) {
-      fs.rmSync(`${this.file}.partial`, { force: true });
+      fs.rmSync(partial, { force: true });
       throw this.failure;
     }
-    fs.renameSync(`${this.file}.partial`, this.file);
+    const tmp = `${this.file}.${process.pid}.indexing`;
+    try {
+      await indexMcap(partial, tmp);
+      fs.renameSync(tmp, this.file);
+    } catch (e) {
+      fs.rmSync(tmp, { force: true }); // the partial stays: `scd salvage` can still recover it
+      throw e;
+    }
+    fs.rmSync(partial);
   }
 }

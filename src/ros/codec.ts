@@ -14,6 +14,9 @@ function get(msg: unknown, path: string): unknown {
   return v;
 }
 
+// NaN and ±Infinity by name (JSON.stringify would call them null), anything else as JSON, cut short
+const show = (v: unknown): string => (typeof v === "number" ? String(v) : (JSON.stringify(v) ?? String(v)).slice(0, 80));
+
 export function decodeFields(msg: unknown, fields: FieldSpec[], maxArray: number): { values: Float32Array } | { error: string } {
   const out: number[] = [];
   for (const f of fields) {
@@ -25,11 +28,11 @@ export function decodeFields(msg: unknown, fields: FieldSpec[], maxArray: number
       const want = f.indices ?? Array.from({ length: f.length ?? arr.length }, (_, i) => i);
       for (const i of want) {
         const x = arr[i];
-        if (typeof x !== "number" || !Number.isFinite(x)) return { error: `field "${f.path}"[${i}] is ${x === undefined ? "missing" : JSON.stringify(x)}` };
+        if (typeof x !== "number" || !Number.isFinite(x)) return { error: `field "${f.path}"[${i}] is ${x === undefined ? "missing" : show(x)}` };
         out.push(x);
       }
     } else {
-      if (typeof v !== "number" || !Number.isFinite(v)) return { error: `field "${f.path}" is ${JSON.stringify(v)}, not a finite number` };
+      if (typeof v !== "number" || !Number.isFinite(v)) return { error: `field "${f.path}" is ${show(v)}, not a finite number` };
       out.push(v);
     }
   }

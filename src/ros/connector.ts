@@ -2,7 +2,8 @@
  * A ROS connector for the control loop over rosbridge (roslib): reconnects with exponential backoff, one Topic
  * object per name and direction, observation topics joined latest-per-topic (stamped with the OLDEST arrival so
  * the loop's max-age check covers every topic), actions published only while connected (dropped, never queued:
- * roslib would replay a queue as a burst on reconnect), service calls with a timeout, malformed messages counted.
+ * roslib would replay a queue as a burst on reconnect), service calls with a timeout, malformed messages counted
+ * and logged — including frames that are not strict JSON (bare NaN: parsed by transport.ts) or not JSON at all.
  */
 import { Ros, Topic, Service } from "roslib";
 import { BehaviorSubject, Subject, type Observable } from "rxjs";
@@ -12,6 +13,7 @@ import { box } from "../env/types.ts";
 import type { TimedObs } from "../loop/safety.ts";
 import { type TopicMap, fieldsDim } from "./topic-map.ts";
 import { decodeFields, encodeAction } from "./codec.ts";
+import { tolerantWsTransport } from "./transport.ts";
 
 export interface ConnectorStats {
   connects: number;
@@ -52,7 +54,7 @@ export class RosConnector {
   constructor(readonly url: string, readonly map: TopicMap, private readonly opts: ConnectorOptions = {}) {
     this.clock = opts.clock ?? (() => performance.now());
     this.backoff = opts.minBackoffMs ?? 100;
-    this.ros = new Ros({});
+    this.ros = new Ros({ transportFactory: tolerantWsTransport });
     this.ros.on("connection", () => {
       this.stats.connects++;
       if (this.stableTimer) clearTimeout(this.stableTimer);
@@ -64,7 +66,13 @@ export class RosConnector {
       this.log(`connected to ${url}`);
     });
     this.ros.on("close", () => this.onClose());
-    this.ros.on("error", () => {}); // 'close' follows; the reason is not actionable here
+    // an Error is a frame that could not be decoded (counted like a malformed message); socket errors are
+    // events, not Errors, and 'close' follows them
+    this.ros.on("error", (e: unknown) => {
+      if (!(e instanceof Error)) return;
+      this.stats.received++;
+      this.malformed(e.message);
+    });
     for (const b of map.observations) {
       if (this.subs.has(b.topic)) continue; // one Topic per name, shared by every feature on it
       const t = new Topic({ ros: this.ros, name: b.topic, messageType: b.type, throttle_rate: map.throttleMs, queue_length: 1 });
@@ -140,17 +148,9 @@ export class RosConnector {
     for (const b of this.map.observations) {
       if (b.topic !== topic) continue;
       const r = decodeFields(msg, b.fields, this.map.maxArrayLength);
-      if ("error" in r) {
-        this.stats.malformed++;
-        const line = `malformed ${b.type} on ${topic} (feature ${b.feature}): ${r.error}`;
-        this.stats.recentErrors.push(line);
-        if (this.stats.recentErrors.length > 20) this.stats.recentErrors.shift();
-        this.log(line);
-        continue;
-      }
       const want = fieldsDim(b.fields);
-      if (want !== null && r.values.length !== want) {
-        this.stats.malformed++;
+      if ("error" in r || (want !== null && r.values.length !== want)) {
+        this.malformed(`malformed ${b.type} on ${topic} (feature ${b.feature}): ${"error" in r ? r.error : `${r.values.length} values, the map declares ${want}`}`);
         continue;
       }
       this.latest.set(b.feature, { values: r.values, t: now });
@@ -188,6 +188,20 @@ export class RosConnector {
       }, timeoutMs);
       svc.callService(args, (res) => (clearTimeout(to), resolve(res as T)), (err) => (clearTimeout(to), reject(new ScdError(`service ${name} failed: ${err}`))));
     });
+  }
+
+  /** How many messages were malformed and the last reason, or null if none: why the loop may lack observations. */
+  malformedNote(): string | null {
+    const { malformed: m, received: n } = this.stats;
+    if (!m) return null;
+    return `${m >= n ? `all ${n}` : `${m} of ${n}`} messages from rosbridge were malformed, the last: ${this.stats.recentErrors.at(-1)}`;
+  }
+
+  private malformed(line: string): void {
+    this.stats.malformed++;
+    this.stats.recentErrors.push(line);
+    if (this.stats.recentErrors.length > 20) this.stats.recentErrors.shift();
+    this.log(line);
   }
 
   private log(line: string): void {

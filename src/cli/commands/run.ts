@@ -116,7 +116,9 @@ export const runCommand: Command = {
     );
     policy.dispose?.();
     const failed = allInferenceFailed(summarizeLoop(run.events), `run of ${path.basename(spec)}`);
-    if (failed) throw new ScdError(failed, 1); // every inference failed: not a successful run
+    // the loop saw only "no observation yet"; the connector knows why
+    const note = conn.malformedNote();
+    if (failed) throw new ScdError(note ? `${failed} — ${note}` : failed, 1); // every inference failed: not a successful run
     process.exit(0);
   },
 };
