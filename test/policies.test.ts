@@ -89,6 +89,19 @@ for (const pc of CASES) {
     p.dispose();
   });
 
+  test(`${pc.id}: sampleChunk refuses steps 0, 1.5 or NaN and a fractional seed by name, before any tensor op`, () => {
+    const { model } = make(pc);
+    const p = new LearnedPolicy(name, model, layout, norms);
+    p.reset(0);
+    p.observe({ obs: { "observation.state": Float32Array.of(0, 0, 0) }, prevAction: Float32Array.of(0, 0) });
+    const before = tf.memory().numTensors;
+    for (const steps of [0, 1.5, NaN]) assert.throws(() => p.sampleChunk({ steps }), new RegExp(`sampleChunk: steps \\(denoising steps\\) must be an integer from 1 to 10000, got ${steps}`));
+    assert.throws(() => p.sampleChunk({ seed: 0.5 }), /sampleChunk: seed must be an integer, got 0\.5/);
+    assert.is(tf.memory().numTensors, before);
+    assert.is(p.sampleChunk({ steps: 1 }).length, model.horizon * 2);
+    p.dispose();
+  });
+
   test(`${pc.id}: tf.memory().numTensors stays flat over 200 control frames`, () => {
     const { model } = make(pc);
     const p = new LearnedPolicy(name, model, layout, norms);

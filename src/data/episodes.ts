@@ -91,3 +91,19 @@ export function episodeLength(schema: Schema, ep: Episode, where: string): numbe
   if (n <= 0) throw new ScdError(`${where}: episode is empty`);
   return n;
 }
+
+/**
+ * The first value of `feature` that is NaN or ±Infinity, located as a person would look it up (episode, frame within
+ * it, dimension), or null when every value is finite.
+ */
+export function firstNonFinite(b: EpisodeBuffer, feature: string): { episode: number; frame: number; dim: number; value: number } | null {
+  const data = b.data[feature], d = featureDim(b.schema[feature]);
+  for (let i = 0; i < data.length; i++)
+    if (!Number.isFinite(data[i])) {
+      const step = Math.floor(i / d);
+      let k = 0;
+      while (b.episodeEnds[k] <= step) k++;
+      return { episode: k, frame: step - (k ? b.episodeEnds[k - 1] : 0), dim: i % d, value: data[i] };
+    }
+  return null;
+}

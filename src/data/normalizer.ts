@@ -47,9 +47,13 @@ export function computeStats(flat: ArrayLike<number>, dim: number): FeatureStats
   return { min, max, mean, std };
 }
 
-export function fitNormalizer(flat: Float32Array, dim: number, mode: NormMode): NormStats {
-  if (flat.length === 0 || flat.length % dim !== 0) throw new ScdError(`cannot fit a normalizer on ${flat.length} values of dimension ${dim}`);
-  for (let i = 0; i < flat.length; i++) if (!Number.isFinite(flat[i])) throw new ScdError(`cannot fit a normalizer: value ${flat[i]} at index ${i} is not finite`);
+/**
+ * Normalizer statistics of `flat` ([rows, dim], row-major). `what` names the data in errors ("data.scdd: feature "x"").
+ * @throws ScdError naming `what`, the row and dimension, when the data is empty, ragged or not finite.
+ */
+export function fitNormalizer(flat: Float32Array, dim: number, mode: NormMode, what = "data"): NormStats {
+  if (flat.length === 0 || flat.length % dim !== 0) throw new ScdError(`${what}: cannot fit a normalizer on ${flat.length} values of dimension ${dim}`);
+  for (let i = 0; i < flat.length; i++) if (!Number.isFinite(flat[i])) throw new ScdError(`${what}: cannot fit a normalizer: value ${flat[i]} at row ${Math.floor(i / dim)}, dimension ${i % dim} is not finite`);
   if (mode === "identity") return { mode, dim };
   const s = computeStats(flat, dim);
   return mode === "minmax" ? { mode, min: s.min, max: s.max } : { mode, mean: s.mean, std: s.std };

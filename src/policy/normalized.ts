@@ -7,6 +7,7 @@ import type { ChunkPolicy, Frame } from "./types.ts";
 import { frameFromObs, type FrameLayout } from "./frames.ts";
 import { unnormalize, type NormSet } from "../data/normalizer.ts";
 import { Rng } from "../util/rng.ts";
+import { ScdError } from "../errors.ts";
 
 export abstract class NormalizedChunkPolicy implements ChunkPolicy {
   readonly requiredFeatures: readonly string[];
@@ -40,8 +41,14 @@ export abstract class NormalizedChunkPolicy implements ChunkPolicy {
     this.observeFrame(v);
   }
 
-  /** @throws Error when the model's chunk is not finite (the loop turns it into an error event and a fallback). */
+  /**
+   * @throws ScdError naming the option when `steps` is not an integer in 1..10000 or `seed` not an integer.
+   * @throws Error when the model's chunk is not finite (the loop turns it into an error event and a fallback).
+   */
   sampleChunk(opts: { steps?: number; seed?: number } = {}): Float32Array {
+    if (opts.steps !== undefined && !(Number.isInteger(opts.steps) && opts.steps >= 1 && opts.steps <= 10000))
+      throw new ScdError(`${this.name}.sampleChunk: steps (denoising steps) must be an integer from 1 to 10000, got ${opts.steps}`);
+    if (opts.seed !== undefined && !Number.isInteger(opts.seed)) throw new ScdError(`${this.name}.sampleChunk: seed must be an integer, got ${opts.seed}`);
     const rng = new Rng(opts.seed ?? this.rngSeed);
     const a = unnormalize(this.norms.action, this.sampleNormalized(opts.steps ?? this.defaultSteps, rng));
     for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw new Error(`${this.name} sampled a chunk that is not finite (value ${i} is ${a[i]})`);

@@ -8,7 +8,7 @@ import { ScdError } from "../errors.ts";
 import { withFeatures } from "../data/derive.ts";
 import { fitNormalizer, type NormSet } from "../data/normalizer.ts";
 import { splitEpisodes, anchorsForEpisodes, episodeIndexOfSteps } from "../data/windows.ts";
-import { getEpisode, concatEpisodes, type EpisodeBuffer } from "../data/episodes.ts";
+import { getEpisode, concatEpisodes, firstNonFinite, type EpisodeBuffer } from "../data/episodes.ts";
 import type { PolicyDef, PolicyModel } from "../policy/model.ts";
 import { layoutFromBuffer, buildWindows, type FrameLayout } from "../policy/frames.ts";
 import type { CheckpointMeta, Weights } from "../policy/checkpoint-format.ts";
@@ -58,6 +58,11 @@ export function prepareTrainData(buffer: EpisodeBuffer, cfg: Pick<TrainConfig, "
   const obsFeatures = cfg.obsFeatures ?? defaultObsFeatures(buffer);
   buffer = withFeatures(buffer, obsFeatures);
   if (!buffer.schema.action) throw new ScdError(`${where}: the dataset has no "action" feature`);
+  // a NaN would otherwise surface as a normalizer error with a flat index, or as a diverged loss
+  for (const n of [...obsFeatures, "action"]) {
+    const bad = firstNonFinite(buffer, n);
+    if (bad) throw new ScdError(`${where}: feature "${n}" is not finite at episode ${bad.episode}, frame ${bad.frame}, dimension ${bad.dim}: ${bad.value} (fill or drop that episode, or train on other features: obsFeatures, --obs-features)`);
+  }
   const split = splitEpisodes(buffer.episodeEnds.length, cfg.valFraction, cfg.seed);
   // windows whose chunk runs more than maxPadAfterEnd steps past an episode's end are not sampled (Diffusion
   // Policy pads at most n_action_steps − 1 = 7; lerobot drops windows starting in the last frames)
@@ -67,7 +72,7 @@ export function prepareTrainData(buffer: EpisodeBuffer, cfg: Pick<TrainConfig, "
   const episodeOf = episodeIndexOfSteps(buffer.episodeEnds);
   const layout = resumed?.layout ?? layoutFromBuffer(buffer, obsFeatures, def.frameOptions?.(policyConfig));
   const trainSteps = concatEpisodes(buffer.schema, split.train.map((k) => getEpisode(buffer, k)));
-  const norms: NormSet = resumed?.norms ?? Object.fromEntries([...obsFeatures, "action"].map((n) => [n, fitNormalizer(trainSteps.data[n] as Float32Array, buffer.schema[n].shape.reduce((a, b) => a * b, 1), "minmax")]));
+  const norms: NormSet = resumed?.norms ?? Object.fromEntries([...obsFeatures, "action"].map((n) => [n, fitNormalizer(trainSteps.data[n] as Float32Array, buffer.schema[n].shape.reduce((a, b) => a * b, 1), "minmax", `${where}: feature "${n}"`)]));
   return { buffer, obsFeatures, split, trainAnchors, valAnchors, episodeOf, layout, norms };
 }
 
