@@ -4,6 +4,7 @@
  */
 import type { BenchResult } from "./util.ts";
 import { benchBackend } from "./backend.ts";
+import { benchClaim } from "./claim.ts";
 import { benchEnvs } from "./envs.ts";
 import { benchLoop } from "./loop.ts";
 import { benchPolicy } from "./policy.ts";
@@ -11,6 +12,7 @@ import { benchTrain } from "./train.ts";
 
 const BENCHES: Record<string, () => Promise<BenchResult>> = {
   backend: benchBackend,
+  claim: benchClaim,
   envs: benchEnvs,
   loop: benchLoop,
   policy: benchPolicy,

@@ -17,9 +17,10 @@ import { benchOnnx } from "./policy-onnx.ts";
 
 const K = Number(process.env.BENCH_K ?? 10);
 // Push-T keypoint observations: 18 keypoint values + agent x, y; actions 2-d
-const layout = frameLayout([{ name: "observation.keypoints", dim: 18 }, { name: "observation.agent_pos", dim: 2 }], 2);
+export const layout = frameLayout([{ name: "observation.keypoints", dim: 18 }, { name: "observation.agent_pos", dim: 2 }], 2);
 
-function latency(model: PolicyModel, frames: number): number[] {
+/** Per-frame latency (ms) at batch 1: one observe (encoder step) plus one K-step chunk, after 10 warm-up frames. */
+export function latency(model: PolicyModel, frames: number): number[] {
   const rng = new Rng(0);
   model.reset(1);
   const out: number[] = [];

@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Module, Linear } from "../../src/nn/module.ts";
-import { alibiSlopes, levelEmbedding } from "../../src/nn/transformer.ts";
+import { alibiSlopes, levelEmbedding, type Block } from "../../src/nn/transformer.ts";
 import { CausalEncoder } from "../../src/nn/causal-encoder.ts";
 import { noisyTargets, sampleChunks } from "../../src/diffusion/objective.ts";
 import type { PolicyModel } from "../../src/policy/model.ts";
@@ -15,6 +15,9 @@ import { Rng } from "../../src/util/rng.ts";
 import type { CausalDiffusionConfig } from "./config.ts";
 
 const LEVEL_DIM = 64;
+
+/** Observer of one block at one denoising step: block index, its input [N, H, d], its mask [1, heads, H, S + H], the block. */
+export type BlockHook = (block: number, input: tf.Tensor, mask: tf.Tensor, blk: Block) => void;
 
 export class CausalDiffusionModel extends Module implements PolicyModel {
   readonly trunk: CausalEncoder; // frame in-projection + the shared blocks + final norm
@@ -99,7 +102,9 @@ export class CausalDiffusionModel extends Module implements PolicyModel {
       const chunks = this.chunkTokens(xt, levels).reshape([b.B, G * H, this.cfg.dModel]); // [B, G·H, d]
       let h = tf.concat([frames, chunks], 1); // [B, S, d]
       const mask = this.trainMask(b, groupPos, G);
-      for (const blk of this.trunk.blocks) h = blk.forward(h, mask).y;
+      // a block's intermediates go when it ends (backprop keeps its own saved copies): with tfjs's copying Identity
+      // (the benchmark's stock step) the whole forward pass otherwise lived twice, over the 4 GB wasm heap at batch 64
+      for (const blk of this.trunk.blocks) h = tf.tidy(() => blk.forward(h, mask).y);
       const y = this.out.forward(this.trunk.lnF.forward(h.slice([0, b.L, 0], [-1, -1, -1]))).reshape([N, H, A]);
       return y.sub(target).square().mean() as tf.Scalar;
     });
@@ -115,8 +120,11 @@ export class CausalDiffusionModel extends Module implements PolicyModel {
     });
   }
 
-  /** All layers run on the chunk tokens at every denoising step, attending to the cached frames. */
-  private denoise(x: tf.Tensor, levels: ArrayLike<number>): tf.Tensor {
+  /**
+   * All layers run on the chunk tokens at every denoising step, attending to the cached frames. `onBlock` sees each
+   * block's input [N, H, d], its additive mask and its cached frame keys (the probe of experiments/claim/probe.ts).
+   */
+  private denoise(x: tf.Tensor, levels: ArrayLike<number>, onBlock?: BlockHook): tf.Tensor {
     const H = this.horizon, nh = this.cfg.heads;
     const S = this.trunk.cached(0)!.k.shape[2]!;
     const m = new Float32Array(nh * H * (S + H));
@@ -124,14 +132,18 @@ export class CausalDiffusionModel extends Module implements PolicyModel {
       for (let q = 0; q < H; q++) for (let k = 0; k < S; k++) m[(h * H + q) * (S + H) + k] = -this.slopes[h] * (S - 1 - k);
     const mask = tf.tensor(m, [1, nh, H, S + H]);
     let h = this.chunkTokens(x, levels);
-    this.trunk.blocks.forEach((blk, i) => (h = blk.forward(h, mask, this.trunk.cached(i)).y));
+    this.trunk.blocks.forEach((blk, i) => {
+      onBlock?.(i, h, mask, blk);
+      h = blk.forward(h, mask, this.trunk.cached(i)).y;
+    });
     return this.out.forward(this.trunk.lnF.forward(h));
   }
 
-  sample(steps: number, rng: Rng): tf.Tensor {
+  /** K denoising steps from pure noise; `onBlock` (optional) observes every block at every step. */
+  sample(steps: number, rng: Rng, onBlock?: BlockHook): tf.Tensor {
     if (!this.trunk.cached(0)) throw new Error("CausalDiffusionModel.sample before observe()");
     const N = this.trunk.cached(0)!.k.shape[0]!, H = this.horizon, A = this.actionDim;
-    return tf.tidy(() => sampleChunks(this.cfg.objective, steps, [N, H, A], rng, (x, levels) => this.denoise(x, levels)));
+    return tf.tidy(() => sampleChunks(this.cfg.objective, steps, [N, H, A], rng, (x, levels) => this.denoise(x, levels, onBlock)));
   }
 
   dispose(): void {

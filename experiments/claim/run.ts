@@ -1,0 +1,108 @@
+/**
+ * The seed paper's claim on Push-T, like for like, in one command:
+ *
+ *   npx tsx experiments/claim/run.ts [--steps 2000] [--seeds 0,1,2] [--arms scd-t,entangled,…] [--out runs/claim]
+ *
+ * For every training seed and arm (experiments/claim/arms.ts) it trains with `scd train` (same recipe, data, history,
+ * window, batch; `--steps` steps, or for an equal-wall-clock arm as many steps as fit in its reference arm's training
+ * time at its own measured pace), evaluates the final checkpoint with `scd eval --latency 0` on 50 episodes of each
+ * seed range, then measures per-frame latency (`npm run bench -- claim`) and writes `<out>/claim.json` and
+ * `<out>/claim.md` (the README's table). Every step is resumable: a finished training or evaluation is kept, an
+ * interrupted training continues with `--resume`, so running the command again picks up where it stopped.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { ARMS, RECIPE, SEED_RANGES, EPISODES, type Arm } from "./arms.ts";
+import { armTable, type ArmResult } from "./table.ts";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1] : dflt;
+};
+const steps = Number(opt("steps", "2000"));
+const seeds = opt("seeds", "0").split(",").map(Number);
+const armIds = opt("arms", ARMS.map((a) => a.id).join(",")).split(",");
+const out = path.resolve(opt("out", path.join(ROOT, "runs/claim")));
+for (const id of armIds) if (!ARMS.some((a) => a.id === id)) throw new Error(`unknown arm "${id}"; arms: ${ARMS.map((a) => a.id).join(", ")}`);
+if (!(Number.isInteger(steps) && steps > 0) || seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error(`--steps must be a positive integer and --seeds non-negative integers`);
+
+function scd(argv: string[]): void {
+  process.stderr.write(`$ scd ${argv.join(" ")}\n`);
+  const r = spawnSync(process.execPath, [path.join(ROOT, "bin/scd.js"), ...argv], { cwd: ROOT, stdio: "inherit" });
+  if (r.status !== 0) throw new Error(`scd ${argv[0]} failed (exit ${r.status})`);
+}
+
+/** The last metrics line of a run directory, or null. */
+function lastMetrics(dir: string): { step: number; trainSeconds: number } | null {
+  const f = path.join(dir, "metrics.jsonl");
+  if (!fs.existsSync(f)) return null;
+  const lines = fs.readFileSync(f, "utf8").trim().split("\n").filter(Boolean);
+  try {
+    return lines.length ? JSON.parse(lines.at(-1)!) : null;
+  } catch {
+    return null;
+  }
+}
+
+const stepOf = (dir: string): number => {
+  const f = path.join(dir, "checkpoint", "checkpoint.json");
+  return fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, "utf8")).step as number) : 0;
+};
+
+/** Steps for an equal-wall-clock arm: its reference's training seconds at this arm's own pace (from its equal-steps twin). */
+function equalTimeSteps(arm: Arm, seedDir: string): number {
+  const ref = lastMetrics(path.join(seedDir, arm.equalTimeTo!));
+  const twin = ARMS.find((a) => !a.equalTimeTo && a.policy === arm.policy && JSON.stringify(a.policyConfig) === JSON.stringify(arm.policyConfig));
+  const pace = twin ? lastMetrics(path.join(seedDir, twin.id)) : null;
+  if (!ref || !pace) throw new Error(`${arm.id}: train ${arm.equalTimeTo} and ${twin?.id ?? "its equal-steps twin"} first`);
+  return Math.max(1, Math.floor(ref.trainSeconds / (pace.trainSeconds / pace.step)));
+}
+
+function trainArm(arm: Arm, seed: number, seedDir: string): void {
+  const dir = path.join(seedDir, arm.id);
+  const n = arm.equalTimeTo ? equalTimeSteps(arm, seedDir) : steps;
+  if (stepOf(dir) >= n) return;
+  const recipe = Object.entries({ ...RECIPE }).flatMap(([k, v]) => [`--${k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`, String(v)]);
+  scd(["train", "--policy", arm.policy, "--policy-config", JSON.stringify(arm.policyConfig), "--steps", String(n), "--seed", String(seed), ...recipe, "--ckpt-every", "100", "--out", dir, ...(fs.existsSync(path.join(dir, "checkpoints")) ? ["--resume"] : [])]);
+}
+
+function evalArm(arm: Arm, seedDir: string): void {
+  const dir = path.join(seedDir, arm.id);
+  for (const start of SEED_RANGES) {
+    const json = path.join(dir, `eval-${start}.json`);
+    if (fs.existsSync(json)) continue;
+    scd(["eval", "--policy", path.join(dir, "checkpoint"), "--env", "pusht-v1", "--episodes", String(EPISODES), "--seed-start", String(start), "--latency", "0", "--json", json]);
+  }
+}
+
+const arms = ARMS.filter((a) => armIds.includes(a.id));
+for (const seed of seeds) {
+  const seedDir = path.join(out, `seed-${seed}`);
+  for (const arm of arms) {
+    trainArm(arm, seed, seedDir);
+    evalArm(arm, seedDir);
+  }
+}
+// latency: one process, after the training (it loads no checkpoint: latency does not depend on the weights)
+const bench = spawnSync("npm", ["run", "-s", "bench", "--", "claim", "--json"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+if (bench.status !== 0) throw new Error(`npm run bench -- claim failed (exit ${bench.status})`);
+const lat = JSON.parse(bench.stdout).claim as Record<string, { params: number; tfjsMs: number; onnxMs: number }>;
+const results: ArmResult[] = arms.map((arm) => ({
+  arm,
+  seeds: seeds.map((seed) => {
+    const dir = path.join(out, `seed-${seed}`, arm.id);
+    const m = lastMetrics(dir);
+    const scores = SEED_RANGES.map((s) => JSON.parse(fs.readFileSync(path.join(dir, `eval-${s}.json`), "utf8")).aggregated as { avg_max_reward: number; pc_success: number });
+    return { seed, step: m?.step ?? 0, trainMinutes: (m?.trainSeconds ?? 0) / 60, scores };
+  }),
+  latency: lat[arm.id] ?? lat[ARMS.find((a) => a.policy === arm.policy && JSON.stringify({ ...a.policyConfig, contextNoise: undefined }) === JSON.stringify({ ...arm.policyConfig, contextNoise: undefined }))!.id],
+}));
+fs.mkdirSync(out, { recursive: true });
+fs.writeFileSync(path.join(out, "claim.json"), JSON.stringify({ steps, seeds, recipe: RECIPE, seedRanges: SEED_RANGES, episodes: EPISODES, latency: lat, results }, null, 2) + "\n");
+const md = armTable(results, lat);
+fs.writeFileSync(path.join(out, "claim.md"), md);
+process.stdout.write(md);
