@@ -3,12 +3,14 @@
  * default config, batch 64, on the shipped Push-T demonstrations): ms per step with the speed fixes
  * (src/backend/fast-paths.ts) and without them ("stock"), timed interleaved in one run so machine load hits both
  * alike, and chunk targets per second (distinct (context, chunk) pairs trained per second: batch × positions).
+ * `heapMB`: the wasm heap after the policy (it never shrinks: the high-water mark of every step so far).
  */
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import "../policies/index.ts";
 import { initBackend } from "../src/backend/index.ts";
 import { setFastPaths } from "../src/backend/fast-paths.ts";
+import { wasmHeapBytes } from "../src/backend/memory.ts";
 import { policyDef, policyNames, type PolicyModel } from "../src/policy/model.ts";
 import { layoutFromBuffer, buildWindows } from "../src/policy/frames.ts";
 import { loadDataset } from "../src/data/load.ts";
@@ -70,7 +72,8 @@ export async function benchTrain(): Promise<BenchResult> {
     const [stock, fixed] = times.map((t) => quantile(t, 0.5));
     // the same keys as the policy benchmark (causal-diffusion is "entangled" there)
     const key = name === "causal-diffusion" ? "entangled" : name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
-    json[key] = { msPerStep: fixed, msPerStepStock: stock, speedup: stock / fixed, chunkTargetsPerSec: (B * P * 1000) / fixed, batch: B, positionsPerWindow: P, params };
+    const heap = wasmHeapBytes();
+    json[key] = { msPerStep: fixed, msPerStepStock: stock, speedup: stock / fixed, chunkTargetsPerSec: (B * P * 1000) / fixed, batch: B, positionsPerWindow: P, params, heapMB: heap === null ? null : Math.round(heap / 2 ** 20) };
     rows.push([name, `${params.toLocaleString("en")} params`, `batch ${B} × ${P} positions`, `stock ${stock.toFixed(0)} ms`, `fixed ${fixed.toFixed(0)} ms`, `${(stock / fixed).toFixed(2)}x`, `${((B * P * 1000) / fixed).toFixed(0)} chunk targets/s`]);
   }
   const scd = json.scd as { speedup: number } | undefined;

@@ -96,8 +96,9 @@ test("bad export directories: one line naming the file and the problem, exit 2",
   };
   userError(ev(broken("v2", edit((m) => (m.version = 2)))), /v2\/manifest\.json: unsupported export version 2 \(this scd reads version 1\)/);
   userError(ev(broken("fmt", edit((m) => (m.format = "other")))), /fmt\/manifest\.json: format "other" is not "scd-onnx-export"/);
-  userError(ev(broken("shape", edit((m) => (m.graphs.decoder_denoise.inputs[0].shape = ["batch", 8, 2])))), /shape\/manifest\.json: graphs\.decoder_denoise\.inputs\[0\] "x" is float32 \[batch, 8, 2\], but decoder_denoise\.onnx has float32 \[batch, 16, 2\]/);
-  userError(ev(broken("names", edit((m) => (m.graphs.encoder_step.outputs[0].name = "ctx")))), /names\/manifest\.json: graphs\.encoder_step\.outputs \(ctx, present_key_0.*\) disagree with encoder_step\.onnx's \(context, present_key_0/);
+  // an input/output entry that disagrees with the graph also disagrees with what the config gives: refused at parse
+  userError(ev(broken("shape", edit((m) => (m.graphs.decoder_denoise.inputs[0].shape = ["batch", 8, 2])))), /shape\/manifest\.json: graphs\.decoder_denoise\.inputs\[0\] "x" is float32 \[batch, 8, 2\], but scd's export for this config and layout \(frameDim 20, actionDim 2\) declares float32 \[batch, 16, 2\]/);
+  userError(ev(broken("names", edit((m) => (m.graphs.encoder_step.outputs[0].name = "ctx")))), /names\/manifest\.json: graphs\.encoder_step\.outputs are \(ctx, present_key_0.*\), but scd's export for this config and layout \(frameDim 20, actionDim 2\) has \(context, present_key_0/);
   userError(ev(broken("missing", (d) => fs.rmSync(path.join(d, "decoder_condition.onnx")))), /missing\/decoder_condition\.onnx: missing \(listed in .*manifest\.json as graph "decoder_condition"\)/);
   const truncate = (d: string) => {
     const f = path.join(d, "decoder_denoise.onnx");

@@ -8,6 +8,7 @@ import { ScdError } from "../errors.ts";
 import { applyWasmPatches, wasmPatchesApplied } from "./wasm-patches.ts";
 import { applyNanKernels } from "./nan-kernels.ts";
 import { applyTrainKernels } from "./train-kernels.ts";
+import { setLeanBackprop, guardWasmHeap } from "./memory.ts";
 
 export const BACKENDS = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -46,6 +47,7 @@ async function tryWasm(patch: boolean): Promise<string | null> {
     if (!(await tf.setBackend("wasm"))) return "wasm backend failed to initialise";
     await tf.ready();
     applyNanKernels(); // correctness, not speed: always, and before the speed patches wrap the same kernels
+    guardWasmHeap(); // a failed allocation throws instead of corrupting the module
     if (patch) {
       applyWasmPatches();
       applyTrainKernels(); // streaming prefix-axis Sum, copy-free Identity: same values, a faster training step
@@ -86,6 +88,7 @@ export async function initBackend(requested: string | null = process.env.SCD_BAC
     if (want) throw new ScdError(`backend "${requested}" is not available: ${reason}`);
   }
   tf.enableProdMode(); // skips per-op NaN checks and debug bookkeeping
+  setLeanBackprop(true); // a training step holds its activations once, not twice, and frees them when it fails
   const isWasm = tf.getBackend() === "wasm";
   report = {
     backend: tf.getBackend(),

@@ -16,6 +16,7 @@ import { OPSET, IR_VERSION } from "./onnx-graph.ts";
 import { WeightReader } from "./onnx-nn.ts";
 import { onnxExportDef, type GraphRunner } from "./runtime.ts";
 import { checkGraphIO } from "./graph-check.ts";
+import { checkManifest } from "./manifest-check.ts";
 
 export { factsOf } from "./graph-check.ts";
 
@@ -68,7 +69,7 @@ export function exportCheckpoint(ckpt: string, out: string, opts: { force?: bool
     const isDir = fs.statSync(out).isDirectory();
     let isExport = false;
     try {
-      isExport = isDir && !!readManifest(out);
+      isExport = isDir && !!readManifestFile(out); // a broken export may be replaced too
     } catch {
       isExport = false; // no manifest, or one of another format or version
     }
@@ -96,20 +97,38 @@ export function isExportDir(dir: string): boolean {
   return fs.existsSync(path.join(dir, "manifest.json"));
 }
 
-export function readManifest(dir: string): Manifest {
+/** manifest.json of format and version this scd reads, schema-checked only. */
+function readManifestFile(dir: string): Manifest {
   const f = path.join(dir, "manifest.json");
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new ScdError(`${dir}: no such directory`);
   if (!fs.existsSync(f)) throw new ScdError(`${dir}: not an ONNX export (no manifest.json; create one with "scd export <checkpoint> --format onnx --out ${dir}")`);
   return readVersionedJson(f, EXPORT_FORMAT, EXPORT_VERSION, Manifest, { version: "export", invalid: "manifest" });
 }
 
-/** Load every graph with `load` and check it against the manifest (file, checksum, input/output names, types, shapes). */
+/**
+ * An export directory's manifest, its parts checked against each other and against its policy's exporter
+ * (checkManifest: the exporters must be registered).
+ * @throws ScdError naming `<dir>/manifest.json`, the field and both values; or `dir` when it is not an export.
+ */
+export function readManifest(dir: string): Manifest {
+  const m = readManifestFile(dir);
+  checkManifest(m, path.join(dir, "manifest.json"));
+  return m;
+}
+
+/**
+ * Load every graph of a checked manifest (readManifest) with `load` and check it against the manifest (file,
+ * checksum, input/output names, types, shapes).
+ * @throws ScdError naming the graph file or the manifest on a missing, unloadable, modified or mismatched graph.
+ */
 export function loadGraphs(dir: string, m: Manifest, load: (bytes: Uint8Array) => GraphRunner): Record<string, GraphRunner> {
   const mf = path.join(dir, "manifest.json");
   const out: Record<string, GraphRunner> = {};
   try {
     for (const [name, g] of Object.entries(m.graphs)) {
       const f = path.join(dir, g.file);
+      // checkManifest refuses such names; a manifest that skipped it must still not read outside the export
+      if (path.dirname(path.resolve(f)) !== path.resolve(dir)) throw new ScdError(`${mf}: graphs.${name}.file is "${g.file}", outside the export directory`);
       if (!fs.existsSync(f)) throw new ScdError(`${f}: missing (listed in ${mf} as graph "${name}")`);
       const bytes = new Uint8Array(fs.readFileSync(f));
       let r: GraphRunner;

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { CheckpointMeta } from "../policy/checkpoint-format.ts";
 import { NormSetSchema } from "../data/normalizer.ts";
 import { parseVersionedJson } from "../util/versioned.ts";
+import { checkManifest } from "./manifest-check.ts";
 
 export const EXPORT_FORMAT = "scd-onnx-export";
 export const EXPORT_VERSION = 1;
@@ -30,7 +31,13 @@ export const Manifest = z.object({
 });
 export type Manifest = z.infer<typeof Manifest>;
 
-/** manifest.json's text (from `where`, a path or URL) → the manifest. @throws ScdError naming `where` (see parseVersionedJson). */
+/**
+ * manifest.json's text (from `where`, a path or URL) → the manifest, its parts checked against each other and against
+ * its policy's exporter (checkManifest; the exporters must be registered).
+ * @throws ScdError naming `where`, the field and the value (see parseVersionedJson and checkManifest).
+ */
 export function parseManifest(text: string, where: string): Manifest {
-  return parseVersionedJson(text, where, EXPORT_FORMAT, EXPORT_VERSION, Manifest, { version: "export", invalid: "manifest" });
+  const m = parseVersionedJson(text, where, EXPORT_FORMAT, EXPORT_VERSION, Manifest, { version: "export", invalid: "manifest" });
+  checkManifest(m, where);
+  return m;
 }

@@ -41,12 +41,12 @@ export function parseCheckpointMeta(text: string, where: string): CheckpointMeta
 }
 
 /**
- * The parts of checkpoint.json must agree with each other: the frame layout's size, and a normalizer of the
- * right dimension for every observation feature and the action. A checkpoint that fails this would load and then
- * fail at every control tick.
+ * The parts of checkpoint.json (or an export's manifest.json) must agree with each other: the frame layout's size,
+ * and a normalizer of the right dimension for every observation feature and the action. A checkpoint that fails
+ * this would load and then fail at every control tick.
  * @throws ScdError naming the file, the field and the value.
  */
-export function checkMetaParts(meta: CheckpointMeta, where: string): void {
+export function checkMetaParts(meta: Pick<CheckpointMeta, "layout" | "normalizers">, where: string): void {
   const L = meta.layout;
   const needs = [...L.obsFeatures, { name: "action", dim: L.actionDim }];
   const needList = needs.map((f) => `${f.name} [${f.dim}]`).join(", ");
