@@ -46,7 +46,7 @@ test("scd export writes the graphs and a manifest describing every input and out
   fs.writeFileSync(precious, "keep me");
   fs.mkdirSync(folder);
   fs.writeFileSync(path.join(folder, "thesis.tex"), "keep me too");
-  userError(["export", SHIPPED, "--out", precious, "--force"], /notes\.txt: exists and is not an ONNX export/);
+  userError(["export", SHIPPED, "--out", precious, "--force"], /notes\.txt: is a file, not a folder/);
   userError(["export", SHIPPED, "--out", folder, "--force"], /thesis: exists and is not an ONNX export/);
   assert.is(fs.readFileSync(precious, "utf8"), "keep me");
   assert.is(fs.readFileSync(path.join(folder, "thesis.tex"), "utf8"), "keep me too");

@@ -17,6 +17,7 @@ import { WeightReader } from "./onnx-nn.ts";
 import { onnxExportDef, type GraphRunner } from "./runtime.ts";
 import { checkGraphIO } from "./graph-check.ts";
 import { checkManifest } from "./manifest-check.ts";
+import { checkOutput, writeDirAtomicSync, putFile } from "../util/outputs.ts";
 
 export { factsOf } from "./graph-check.ts";
 
@@ -63,33 +64,18 @@ export function buildExport(meta: CheckpointMeta, weights: Record<string, Float3
 export function exportCheckpoint(ckpt: string, out: string, opts: { force?: boolean } = {}): Manifest {
   const meta = readCheckpointMeta(ckpt);
   const { manifest, files } = buildExport(meta, readWeights(ckpt), ckpt, path.resolve(ckpt));
-  if (fs.existsSync(out)) {
-    if (!opts.force) throw new ScdError(`${out}: exists; pass --force to replace it`);
-    // --force replaces an earlier export or an empty directory, never anything else (a typo must not wipe a folder)
-    const isDir = fs.statSync(out).isDirectory();
-    let isExport = false;
+  // --force replaces an earlier export (a broken one too) or an empty directory, never anything else
+  checkOutput(out, { flag: "out", kind: "dir", force: !!opts.force, what: "an ONNX export", isOwn: (d) => {
     try {
-      isExport = isDir && !!readManifestFile(out); // a broken export may be replaced too
+      return !!readManifestFile(d);
     } catch {
-      isExport = false; // no manifest, or one of another format or version
+      return false; // no manifest, or one of another format or version
     }
-    if (!isExport && !(isDir && fs.readdirSync(out).length === 0))
-      throw new ScdError(`${out}: exists and is not an ONNX export (no manifest.json of format ${EXPORT_FORMAT}); --force only replaces an earlier export or an empty directory`);
-  }
-  const parent = path.dirname(path.resolve(out));
-  fs.mkdirSync(parent, { recursive: true });
-  const tmp = path.join(parent, `.${path.basename(out)}.tmp-${process.pid}-${Date.now().toString(36)}`);
-  fs.mkdirSync(tmp);
-  const put = (name: string, data: string | Uint8Array) => {
-    const fd = fs.openSync(path.join(tmp, name), "w");
-    fs.writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-  };
-  for (const [f, bytes] of Object.entries(files)) put(f, bytes);
-  put("manifest.json", JSON.stringify(manifest, null, 2) + "\n");
-  if (fs.existsSync(out)) fs.rmSync(out, { recursive: true, force: true });
-  fs.renameSync(tmp, out);
+  } });
+  writeDirAtomicSync(out, (tmp) => {
+    for (const [f, bytes] of Object.entries(files)) putFile(tmp, f, bytes);
+    putFile(tmp, "manifest.json", JSON.stringify(manifest, null, 2) + "\n");
+  });
   return manifest;
 }
 

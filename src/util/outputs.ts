@@ -23,7 +23,7 @@ export interface OutputSpec {
   force?: boolean;
   /** For directories: is the existing one an earlier output of this format (e.g. it has manifest.json)? */
   isOwn?: (dir: string) => boolean;
-  /** What the format is called in errors ("LeRobot dataset", "ONNX export"). */
+  /** What the format is called in errors, with its article ("a lerobot dataset", "an ONNX export"). */
   what?: string;
 }
 
@@ -41,7 +41,7 @@ export function checkOutput(p: string | undefined, spec: OutputSpec): void {
     if (isDir !== (spec.kind === "dir")) throw new ScdError(`${name}: ${isDir ? "is a directory, not a file" : "is a file, not a folder"}`);
     if (spec.force === false) throw new ScdError(`${name}: exists; pass --force to replace it`);
     if (isDir && !isEmptyDir(target) && !spec.isOwn?.(target))
-      throw new ScdError(`${name}: exists and is not ${spec.what ? `a ${spec.what}` : "an earlier output of this command"}; only an earlier one or an empty folder is replaced, never a folder holding other files`);
+      throw new ScdError(`${name}: exists and is not ${spec.what ?? "an earlier output of this command"}; only an earlier one or an empty folder is replaced, never a folder holding other files`);
   }
   let parent = path.dirname(target);
   while (!fs.existsSync(parent)) parent = path.dirname(parent);

@@ -60,7 +60,7 @@ export const datasetExport: Command = {
     if (!flags.out) throw new ScdError(`dataset export needs --out <path>`);
     const fmt = datasetFormat(flags.format as string, "write");
     const dst = flags.out as string;
-    checkOutput(dst, { flag: "out", kind: fmt.writes ?? "file", force: !!flags.force, isOwn: fmt.isOwnOutput, what: `${fmt.id} dataset` });
+    checkOutput(dst, { flag: "out", kind: fmt.writes ?? "file", force: !!flags.force, isOwn: fmt.isOwnOutput, what: `a ${fmt.id} dataset` });
     const ds = await loadDataset(src, { onProgress: (l) => process.stderr.write(`${l}\n`) });
     const fps = (flags.fps as number | undefined) ?? (typeof ds.meta.fps === "number" ? ds.meta.fps : 10);
     if (!(fps > 0)) throw new ScdError(`--fps must be positive, got ${fps}`);
