@@ -1,5 +1,14 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so `npx scd …` works from a checkout without a build step.
-import { register } from "tsx/esm/api";
-register();
-await import("../src/cli/main.ts");
+// The `scd` command. In a checkout (the TypeScript sources are here) it runs them through tsx, a dev dependency,
+// so `npx scd …` needs no build step and never runs a stale dist/. An installed package ships no sources, only
+// the compiled dist/ (built by `npm pack`'s prepack), and runs that with plain Node.
+import { existsSync } from "node:fs";
+
+const source = new URL("../src/cli/main.ts", import.meta.url);
+if (existsSync(source)) {
+  const { register } = await import("tsx/esm/api");
+  register();
+  await import(source.href);
+} else {
+  await import("../dist/src/cli/main.js");
+}

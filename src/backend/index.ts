@@ -103,7 +103,8 @@ export async function initBackend(requested: string | null = process.env.SCD_BAC
 
 export function packageVersion(): string {
   const require = createRequire(import.meta.url);
-  return (require("../../package.json") as { version: string }).version;
+  // by the package's own name (its "exports" lists package.json): the same from src/ and from the compiled dist/src/
+  return (require("scd-policy/package.json") as { version: string }).version;
 }
 
 /** The cpu backend prints a banner advertising tfjs-node on first use; we already explain backends in `scd info`. */

@@ -1,9 +1,10 @@
 /** Export directories → policy factories for eval and run (Node: onnxruntime-node). The exporters register at the entry point (policies/onnx.ts). */
 import type { ChunkPolicy } from "../policy/types.ts";
 import { loadExport } from "./onnx-policy.ts";
-import { nodeRunner } from "./ort-node.ts";
+import { nodeRunner, ortNodeBinding } from "./ort-node.ts";
 
 export async function loadExportPolicy(dir: string): Promise<() => Promise<ChunkPolicy>> {
+  ortNodeBinding(); // a missing onnxruntime-node is named as such, not as an unloadable graph
   const ex = loadExport(dir, (b) => nodeRunner(b)); // fails early with a clear error; sessions shared by every policy
   return async () => ex.policy();
 }

@@ -7,8 +7,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { initBackend } from "../../backend/index.ts";
+import { PUSHT_DATASET, SHIPPED_PUSHT } from "../../assets.ts";
 import { ScdError } from "../../errors.ts";
 import { TrainConfig, withPolicyTrainDefaults } from "../../train/config.ts";
 import { train, machineKind } from "../../train/train.ts";
@@ -24,9 +24,8 @@ import { type Command, BACKEND_FLAG, out } from "../command.ts";
 import { startReportHtml, startSummary, minutes, type BestEpisode, type StartPart, type StartReport } from "../start-report.ts";
 import "../../../envs/index.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-export const PUSHT_DATASET = path.join(ROOT, "datasets/pusht/pusht_human.scdd");
-export const SHIPPED_PUSHT = path.join(ROOT, "policies/scd/pretrained/pusht");
+// found from the package root, not a fixed "../../..": this module runs from src/ (checkout) and dist/src/ (installed)
+export { PUSHT_DATASET, SHIPPED_PUSHT };
 const ENV = "pusht-v1";
 const SEED_START = 100000; // Diffusion Policy's Push-T test seeds
 const PARALLEL = 10;
