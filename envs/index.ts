@@ -1,4 +1,9 @@
-/** Env registrations: one line each, loaded lazily on first use. */
+/**
+ * Env registrations: one line each, loaded lazily on first use. Importing "scd-policy/envs" registers pusht-v1
+ * and reach-obstacle-v1 in the env registry (`makeEnv`, `envIds`).
+ *
+ * @module scd-policy/envs
+ */
 import { registerEnv } from "../src/env/registry.ts";
 
 registerEnv({ id: "pusht-v1", description: "Push-T (Diffusion Policy), 10 Hz, keypoint or state observations", load: async () => (await import("./pusht/index.ts")).make, maxEpisodeSteps: 300, clipActions: true });

@@ -1,4 +1,8 @@
-/** Learned-policy registrations: one line each. */
+/**
+ * Learned-policy registrations: one line each (scd, causal-diffusion, mlp-bc, dp-unet).
+ *
+ * @module scd-policy/policies
+ */
 import "./scd/index.ts";
 import "./causal-diffusion/index.ts";
 import "./mlp-bc/index.ts";

@@ -6,6 +6,8 @@
  *   await initBackend();
  *   const report = await evaluate({ makeEnv: () => makeEnv("pusht-v1"), makePolicy: async () => loadPolicy(SHIPPED_PUSHT),
  *     episodes: 50, seedStart: 100000, loop: { strategy: { kind: "receding", execute: 8 } } });
+ *
+ * @module scd-policy
  */
 // the package's entry point registers the built-in policies and dataset formats; core modules never do
 import "../policies/index.ts";

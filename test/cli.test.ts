@@ -124,7 +124,7 @@ test("npm start --skip-train shows only the shipped checkpoint; bad flags are on
   assert.is(rep.fresh, null);
   assert.not.ok(fs.existsSync(path.join(out, "fresh")));
   assert.match(fs.readFileSync(path.join(out, "report.html"), "utf8"), /skipped \(--skip-train\)/);
-  userError(["start", "--minutes", "0"], /--minutes must be > 0, got 0/);
+  userError(["start", "--minutes", "0"], /flag --minutes of "scd start" must be ≥ 0\.1, got 0/);
   userError(["start", "--checkpoint", path.join(dir, "none")], /none: not a checkpoint \(no checkpoint\.json\)/);
 });
 

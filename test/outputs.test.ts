@@ -40,7 +40,7 @@ test("dataset export --force replaces an earlier LeRobot export and an empty fol
   assert.is(scd(["dataset", "export", demos, "--format", "lerobot", "--out", empty, "--force"]).code, 0);
   assert.ok(fs.existsSync(path.join(empty, "meta/info.json")));
   userError(["dataset", "export", demos, "--format", "lerobot", "--out", demos, "--force"], /demos\.scdd: is a file, not a folder/);
-  userError(["dataset", "export", demos, "--format", "mcap", "--out", out, "--force"], /lr: is a directory, not a file/);
+  userError(["dataset", "export", demos, "--format", "mcap", "--out", out, "--force"], /lr: is a directory$/);
   assert.equal(fs.readdirSync(tmp).filter((n) => n.includes(".tmp-")), [], "no temp folders left");
 });
 

@@ -18,6 +18,7 @@ const ALIASES: Record<string, BackendName> = {
   wasm: "wasm", cpu: "cpu", "wasm-unpatched": "wasm",
 };
 
+/** What {@link initBackend} chose and why: the backend in use, versions, SIMD, and the backends it skipped. */
 export interface BackendReport {
   backend: string;
   requested: string | null;

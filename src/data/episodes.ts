@@ -4,15 +4,21 @@
  */
 import { ScdError } from "../errors.ts";
 
+/** Element type of a feature: float32, or uint8 for images. */
 export type FeatureDtype = "float32" | "uint8";
+/** One feature's per-step shape and element type. */
 export interface FeatureSpec {
   shape: number[]; // per step, e.g. [5], [9, 2]
   dtype?: FeatureDtype; // float32 unless said (uint8 for images)
 }
+/** A feature's values over steps, flat: Float32Array, or Uint8Array for uint8 features. */
 export type FeatureArray = Float32Array | Uint8Array;
+/** A zeroed array of `n` values of the feature's dtype. */
 export const arrayFor = (spec: FeatureSpec, n: number): FeatureArray => (spec.dtype === "uint8" ? new Uint8Array(n) : new Float32Array(n));
+/** The features of a dataset by name (e.g. "observation.state", "action"). */
 export type Schema = Record<string, FeatureSpec>;
 
+/** Every episode of a dataset: one flat array per feature over all steps, and where each episode ends. */
 export interface EpisodeBuffer {
   schema: Schema;
   data: Record<string, FeatureArray>; // feature -> [steps * dim]
@@ -22,8 +28,11 @@ export interface EpisodeBuffer {
 /** One episode as recorded: feature -> [length * dim]. */
 export type Episode = Record<string, FeatureArray>;
 
+/** Values per step of a feature: the product of its shape. */
 export const featureDim = (spec: FeatureSpec): number => spec.shape.reduce((a, b) => a * b, 1);
+/** Steps in a buffer, over all episodes. */
 export const numSteps = (b: EpisodeBuffer): number => (b.episodeEnds.length ? b.episodeEnds[b.episodeEnds.length - 1] : 0);
+/** Index of episode `k`'s first step, from the exclusive episode ends. */
 export const episodeStart = (ends: ArrayLike<number>, k: number): number => (k === 0 ? 0 : ends[k - 1]);
 
 /** Throws naming the feature and the mismatch when arrays, schema and episodeEnds disagree. */

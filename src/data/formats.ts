@@ -8,6 +8,7 @@ import type { EpisodeBuffer } from "./episodes.ts";
 import type { Obs } from "../env/types.ts";
 import type { LoopEvent } from "../loop/loop.ts";
 
+/** Options for a format's reader. */
 export interface ReadOptions {
   /** Also read image features (large); readers skip them by default. */
   images?: boolean;
@@ -15,11 +16,13 @@ export interface ReadOptions {
   onProgress?: (line: string) => void;
 }
 
+/** What a format's reader returns: the episodes and the format's metadata. */
 export interface ReadResult {
   buffer: EpisodeBuffer;
   meta: Record<string, unknown>;
 }
 
+/** Options for a format's writer. */
 export interface WriteOptions {
   /** Free-form provenance kept by formats that have a place for it. */
   meta?: Record<string, unknown>;
@@ -29,6 +32,7 @@ export interface WriteOptions {
   task?: string;
   /** Split data files after this many frames (whole episodes per file), for formats with several files. */
   maxFramesPerFile?: number;
+  /** Progress lines for a terminal. */
   onProgress?: (line: string) => void;
 }
 
@@ -55,6 +59,10 @@ export interface LogRecorder {
   close(): Promise<void>;
 }
 
+/**
+ * A dataset format: a reader (with `recognizes`), a writer, a live log recorder, or any of them. Registered with
+ * {@link registerDatasetFormat}; {@link loadDataset} asks the registry which reader recognises a path.
+ */
 export interface DatasetFormat {
   /** Short id used in `--format` and in inspect's `kind` ("native", "zarr", "lerobot", "mcap"). */
   id: string;
@@ -63,6 +71,7 @@ export interface DatasetFormat {
   recognizes?: (path: string) => boolean;
   /** What a path must look like, for the "no reader recognises" error. */
   expects?: string;
+  /** Read every episode at `path`. */
   read?: (path: string, opts: ReadOptions) => Promise<ReadResult>;
   /** Write `buffer` to `path` (a file or a directory, by format), atomically. */
   write?: (path: string, buffer: EpisodeBuffer, opts: WriteOptions) => Promise<void>;
@@ -80,12 +89,14 @@ export interface DatasetFormat {
 
 const FORMATS = new Map<string, DatasetFormat>();
 
+/** Add a dataset format to the registry (one line in datasets/index.ts per format); an id registers once. */
 export function registerDatasetFormat(f: DatasetFormat): void {
   if (FORMATS.has(f.id)) throw new Error(`dataset format "${f.id}" is registered twice`);
   if (f.read && !f.recognizes) throw new Error(`dataset format "${f.id}" reads but recognises no path`);
   FORMATS.set(f.id, f);
 }
 
+/** Every registered dataset format, in registration order. */
 export const datasetFormats = (): DatasetFormat[] => [...FORMATS.values()];
 
 /** The format with this id; errors name the registered ids. */

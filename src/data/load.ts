@@ -5,6 +5,7 @@ import type { EpisodeBuffer } from "./episodes.ts";
 import { readDataset, writeDataset } from "./native.ts";
 import { registerDatasetFormat, readerFor, type ReadOptions } from "./formats.ts";
 
+/** A dataset read by {@link loadDataset}: its episodes, the format that read it and the format's metadata. */
 export interface LoadedDataset {
   buffer: EpisodeBuffer;
   /** The id of the format that read it ("native", "zarr", …). */

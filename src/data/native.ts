@@ -34,10 +34,12 @@ export class DatasetWriter {
     this.pos += buf.length;
   }
 
+  /** Episodes appended so far. */
   get episodes(): number {
     return this.ends.length;
   }
 
+  /** Write one whole episode (feature → values over its steps). @throws ScdError after finalize, or when the episode disagrees with the schema. */
   appendEpisode(ep: Episode): void {
     if (this.closed) throw new ScdError(`${this.path}: writer already finalized`);
     const { rec, len, crc } = episodeRecord(this.schema, ep, this.ends.length, this.path);
@@ -48,6 +50,7 @@ export class DatasetWriter {
     this.ends.push((this.ends.at(-1) ?? 0) + len);
   }
 
+  /** Write the footer, sync, and rename `<path>.partial` to `path`: the dataset is complete. Idempotent. */
   finalize(): void {
     if (this.closed) return;
     const footerOffset = this.pos;
@@ -59,6 +62,7 @@ export class DatasetWriter {
     fs.renameSync(this.partialPath, this.path);
   }
 
+  /** Close and delete the partial file without making a dataset. Idempotent. */
   abort(): void {
     if (this.closed) return;
     fs.closeSync(this.fd);
@@ -74,6 +78,7 @@ export class DatasetReader {
     private readonly footer: DatasetFooter,
   ) {}
 
+  /** Open a `.scdd` file and read its header and footer. @throws ScdError when it cannot be opened or is truncated or corrupt. */
   static open(path: string): DatasetReader {
     let fd: number;
     try {
@@ -94,19 +99,24 @@ export class DatasetReader {
     }
   }
 
+  /** The features and their shapes. */
   get schema(): Schema {
     return this.header.schema;
   }
+  /** Episodes in the file. */
   get numEpisodes(): number {
     return this.footer.episodes;
   }
+  /** Steps in the file, over all episodes. */
   get numSteps(): number {
     return this.footer.steps;
   }
+  /** Exclusive end step of each episode (a copy). */
   get episodeEnds(): Int32Array {
     return Int32Array.from(this.footer.episodeEnds);
   }
 
+  /** Decode episode `k` (its CRC checked). @throws ScdError when `k` is out of range or the record is corrupt. */
   readEpisode(k: number): Episode {
     if (!(k >= 0 && k < this.numEpisodes)) throw new ScdError(`${this.path}: episode ${k} out of range (0..${this.numEpisodes - 1})`);
     const buf = Buffer.alloc(this.footer.lengths[k]);
@@ -114,15 +124,18 @@ export class DatasetReader {
     return decodeEpisode(this.path, this.schema, this.footer, k, buf.subarray(0, got));
   }
 
+  /** Every episode, concatenated into one buffer. */
   readAll(): EpisodeBuffer {
     return concatEpisodes(this.schema, Array.from({ length: this.numEpisodes }, (_, k) => this.readEpisode(k)));
   }
 
+  /** Close the file. */
   close(): void {
     fs.closeSync(this.fd);
   }
 }
 
+/** Write a whole buffer as a `.scdd` file, atomically (through {@link DatasetWriter}). */
 export function writeDataset(path: string, buf: EpisodeBuffer, meta: Record<string, unknown> = {}): void {
   const w = new DatasetWriter(path, buf.schema, meta);
   try {
@@ -142,6 +155,7 @@ export function writeDataset(path: string, buf: EpisodeBuffer, meta: Record<stri
   }
 }
 
+/** Read a whole `.scdd` file: its episodes and its header (schema, metadata). */
 export function readDataset(path: string): { buffer: EpisodeBuffer; header: DatasetHeader } {
   const r = DatasetReader.open(path);
   try {

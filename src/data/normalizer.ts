@@ -12,14 +12,18 @@ export const RANGE_EPS = 1e-4;
 import { z } from "zod";
 import { ScdError } from "../errors.ts";
 
+/** The schema of one feature's normalizer as stored in checkpoints and exports (zod). */
 export const NormStatsSchema = z.discriminatedUnion("mode", [
   z.object({ mode: z.literal("minmax"), min: z.array(z.number()), max: z.array(z.number()) }),
   z.object({ mode: z.literal("meanstd"), mean: z.array(z.number()), std: z.array(z.number()) }),
   z.object({ mode: z.literal("identity"), dim: z.number().int().positive() }),
 ]);
+/** One feature's normalizer: min-max to [−1, 1], mean/std, or identity; plain JSON. */
 export type NormStats = z.infer<typeof NormStatsSchema>;
 export type NormMode = NormStats["mode"];
+/** The schema of a set of normalizers by feature name (zod). */
 export const NormSetSchema = z.record(z.string(), NormStatsSchema);
+/** Normalizers by feature name ("observation.state", "action", …). */
 export type NormSet = z.infer<typeof NormSetSchema>;
 
 export interface FeatureStats {
@@ -89,12 +93,14 @@ function check(s: NormStats, x: Float32Array): number {
   return d;
 }
 
+/** Normalize values (any number of rows of the normalizer's dimension); a new array. */
 export function normalize(s: NormStats, x: Float32Array): Float32Array {
   const d = check(s, x);
   const { scale, shift } = affine(s);
   return x.map((v, i) => v * scale[i % d] + shift[i % d]);
 }
 
+/** Undo {@link normalize}: normalized values back to data units; a new array. */
 export function unnormalize(s: NormStats, y: Float32Array): Float32Array {
   const d = check(s, y);
   const { scale, shift } = affine(s);

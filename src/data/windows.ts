@@ -6,8 +6,10 @@
 import { ScdError } from "../errors.ts";
 import { type EpisodeBuffer, featureDim, episodeStart } from "./episodes.ts";
 
+/** Per feature, the frame offsets a window holds relative to its anchor step (e.g. action: −1 … 14). */
 export type WindowSpec = Record<string, readonly number[]>;
 
+/** N windows sampled by {@link sampleWindows}: values and pad masks per feature. */
 export interface WindowBatch {
   /** feature -> [N, offsets.length, dim] flat */
   values: Record<string, Float32Array>;

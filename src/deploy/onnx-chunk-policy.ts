@@ -8,6 +8,7 @@ import type { Rng } from "../util/rng.ts";
 import type { Manifest } from "./manifest.ts";
 import type { ArrayModel } from "./runtime.ts";
 
+/** An ONNX export as a {@link ChunkPolicy}: normalization and seeding as for TensorFlow.js, the per-frame work on ONNX Runtime. */
 export class OnnxPolicy extends NormalizedChunkPolicy {
   constructor(readonly manifest: Manifest, readonly model: ArrayModel, batch = 1) {
     super(manifest.policy, manifest.layout, manifest.normalizers, manifest.horizon, manifest.actionDim, manifest.defaultSteps, batch);

@@ -28,7 +28,9 @@ export interface IOMeta {
 export interface GraphRunner {
   readonly inputs: IOMeta[];
   readonly outputs: IOMeta[];
+  /** Run the graph on named inputs; returns its outputs by name. */
   run(feeds: Record<string, Feed>): Record<string, Feed>;
+  /** Release the graph's session. */
   dispose(): void;
 }
 

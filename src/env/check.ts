@@ -18,6 +18,11 @@ function checkObs(env: Env, obs: unknown, where: string): void {
   for (const k of Object.keys(o)) if (!env.observationSpace[k]) fail(env, `${where}: observation "${k}" is not in the observation space`);
 }
 
+/**
+ * Gymnasium's env checker: versioned id, action space bounds, observations matching the observation space and
+ * finite, the same seed giving the same reset, and `opts.steps` random steps (default 20) from `opts.seed`.
+ * @throws Error naming the env and the first breach.
+ */
 export function checkEnv(env: Env, opts: { steps?: number; seed?: number } = {}): void {
   const seed = opts.seed ?? 0;
   const steps = opts.steps ?? 20;

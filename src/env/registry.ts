@@ -8,9 +8,11 @@ import type { Env } from "./types.ts";
 import type { ChunkPolicy } from "../policy/types.ts";
 import { TimeLimit, ClipAction } from "./wrappers.ts";
 
+/** A registered env: its versioned id, a lazy loader of its factory, and the wrappers and defaults it gets. */
 export interface EnvSpec {
   id: string;
   description: string;
+  /** Load the env's module and return its factory (options → env); called on the first make. */
   load: () => Promise<(options: Record<string, unknown>) => Env>;
   maxEpisodeSteps?: number;
   clipActions?: boolean;
@@ -21,12 +23,14 @@ export interface EnvSpec {
 
 const REGISTRY = new Map<string, EnvSpec>();
 
+/** Add an env to the registry (one line in envs/index.ts per env); ids look like "name-v1" and register once. */
 export function registerEnv(spec: EnvSpec): void {
   if (!/^[a-z0-9-]+-v\d+$/.test(spec.id)) throw new Error(`env id "${spec.id}" must look like "name-v1"`);
   if (REGISTRY.has(spec.id)) throw new Error(`env "${spec.id}" is registered twice`);
   REGISTRY.set(spec.id, spec);
 }
 
+/** The registered env ids, sorted. */
 export function envIds(): string[] {
   return [...REGISTRY.keys()].sort();
 }

@@ -4,6 +4,7 @@
  */
 import type { Env, Obs, Info, StepResult } from "./types.ts";
 
+/** N envs stepped in one call, without autoreset: a finished slot keeps its last result until the next reset. */
 export class VectorEnv {
   private readonly done: boolean[];
   private readonly last: (StepResult | null)[];
@@ -12,9 +13,11 @@ export class VectorEnv {
     this.done = envs.map(() => false);
     this.last = envs.map(() => null);
   }
+  /** Number of envs. */
   get num(): number {
     return this.envs.length;
   }
+  /** Reset every env, env i with `seeds[i]`. */
   reset(seeds: number[], options?: Record<string, unknown>): { obs: Obs; info: Info }[] {
     if (seeds.length !== this.envs.length) throw new Error(`VectorEnv.reset: ${seeds.length} seeds for ${this.envs.length} envs`);
     this.done.fill(false);
@@ -31,9 +34,11 @@ export class VectorEnv {
       return { ...r, active: true };
     });
   }
+  /** Whether every env has terminated or been truncated. */
   get allDone(): boolean {
     return this.done.every(Boolean);
   }
+  /** Close every env. */
   close(): void {
     for (const e of this.envs) e.close();
   }

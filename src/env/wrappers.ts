@@ -3,29 +3,38 @@ import { ScdError } from "../errors.ts";
 import type { Env, StepResult, Box } from "./types.ts";
 import { boxDim } from "./types.ts";
 
+/** The base of env wrappers: forwards every call to the wrapped env; subclasses override what they change. */
 export abstract class Wrapper implements Env {
   constructor(readonly inner: Env) {}
+  /** The wrapped env's id. */
   get id() {
     return this.inner.id;
   }
+  /** The wrapped env's observation space. */
   get observationSpace() {
     return this.inner.observationSpace;
   }
+  /** The wrapped env's action space. */
   get actionSpace() {
     return this.inner.actionSpace;
   }
+  /** The wrapped env's metadata. */
   get metadata() {
     return this.inner.metadata;
   }
+  /** Reset the wrapped env. */
   reset(opts?: Parameters<Env["reset"]>[0]) {
     return this.inner.reset(opts);
   }
+  /** Step the wrapped env. */
   step(action: ArrayLike<number>): StepResult {
     return this.inner.step(action);
   }
+  /** Render the wrapped env. */
   render() {
     return this.inner.render();
   }
+  /** Close the wrapped env. */
   close() {
     this.inner.close();
   }
@@ -35,23 +44,28 @@ export abstract class Wrapper implements Env {
   }
 }
 
+/** Truncates an episode after `maxSteps` steps (Gymnasium's TimeLimit): `truncated` is set on the last step. */
 export class TimeLimit extends Wrapper {
   private t = 0;
   constructor(inner: Env, readonly maxSteps: number) {
     super(inner);
   }
+  /** The wrapped env's metadata, with this limit as the episode length. */
   get metadata() {
     return { ...this.inner.metadata, maxEpisodeSteps: this.maxSteps };
   }
+  /** Reset the wrapped env and the step count. */
   reset(opts?: Parameters<Env["reset"]>[0]) {
     this.t = 0;
     return this.inner.reset(opts);
   }
+  /** Step the wrapped env; truncate at the limit unless the episode terminated. */
   step(action: ArrayLike<number>): StepResult {
     const r = this.inner.step(action);
     this.t++;
     return this.t >= this.maxSteps && !r.terminated ? { ...r, truncated: true } : r;
   }
+  /** Steps taken since the last reset. */
   get elapsed(): number {
     return this.t;
   }
@@ -70,7 +84,9 @@ export function clipToBox(action: ArrayLike<number>, space: Box, envId: string):
   return out;
 }
 
+/** Checks each action (length, finite values) and clamps it to the action space (Gymnasium's ClipAction). */
 export class ClipAction extends Wrapper {
+  /** Step the wrapped env with the action clamped to the action space. @throws ScdError on a wrong length or a non-finite value. */
   step(action: ArrayLike<number>): StepResult {
     return this.inner.step(clipToBox(action, this.actionSpace, this.id));
   }

@@ -17,8 +17,11 @@ import { compactLoopEvents, type CompactLoopEvents } from "./loop-events.ts";
 import { recorderFor, type LogRecorder } from "../data/formats.ts";
 import { logEpisode } from "./record-log.ts";
 
+/** What {@link evaluate} runs: how to make the env and the policy, which seeds, the loop settings and the outputs. */
 export interface EvalOptions {
+  /** Make one env (called once per parallel slot). */
   makeEnv: () => Promise<Env>;
+  /** Make one policy instance (called once per parallel slot). */
   makePolicy: () => Promise<ChunkPolicy>;
   episodes: number;
   seedStart: number;
@@ -34,9 +37,14 @@ export interface EvalOptions {
   episodeIxStart?: number;
   /** keep the raw loop events (compact) in the report, so shards merge into the exact single-run summary */
   keepLoopEvents?: boolean;
+  /** Called after each episode with the number done so far and its result (progress). */
   onEpisode?: (done: number, r: EpisodeResult) => void;
 }
 
+/**
+ * An evaluation's report, with LeRobot's names: `aggregated.avg_max_reward` is Diffusion Policy's "mean score",
+ * `pc_success` the success rate in percent; per-episode rows, the loop's timing summary and the files written.
+ */
 export interface EvalReport {
   aggregated: { avg_max_reward: number; avg_sum_reward: number; pc_success: number; eval_s: number; eval_ep_s: number; n_episodes: number };
   per_episode: { episode_ix: number; seed: number; max_reward: number; sum_reward: number; success: boolean; steps: number; misses: number; fallbacks: number; final_info: Record<string, number | string | boolean> }[];
@@ -58,6 +66,11 @@ export function aggregate(per_episode: EvalReport["per_episode"], eval_s: number
   };
 }
 
+/**
+ * Evaluate a policy through the control loop on a virtual clock (Diffusion Policy's protocol): `episodes`
+ * episodes from `seedStart` (or `seeds`), `parallel` at a time in lockstep, with optional GIFs, score plot and
+ * recording.
+ */
 export async function evaluate(o: EvalOptions): Promise<EvalReport> {
   const t0 = performance.now();
   if (o.seeds && o.seeds.length !== o.episodes) throw new Error(`evaluate: ${o.seeds.length} seeds for ${o.episodes} episodes`);

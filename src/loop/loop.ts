@@ -17,7 +17,9 @@ import { ActionQueue, type Strategy } from "./queue.ts";
 import { type TimedObs, type Fallback, checkObservation, clampAction, fallbackAction } from "./safety.ts";
 import { ticks } from "./ticks.ts";
 
+/** The control loop's settings: control period, chunk execution strategy, deadline, fallback, clock mode and latency. */
 export interface LoopConfig {
+  /** Control period (ms): one action per tick. */
   periodMs: number;
   /** How long after its tick an action may wait for a chunk in flight before the fallback goes out. */
   deadlineMs?: number;
@@ -37,13 +39,16 @@ export interface LoopConfig {
   spinMs?: number;
 }
 
+/** Where an action came from: the policy's plan, the safe fallback, or the final safe action on teardown. */
 export type ActionSource = "policy" | "fallback" | "final";
+/** What the loop emits: each action sent, each inference (its time and chunk), each deadline miss and each error. */
 export type LoopEvent =
   | { type: "action"; tick: number; t: number; scheduledT: number; tickT: number; action: Float32Array; source: ActionSource; queueDepth: number }
   | { type: "inference"; tick: number; t: number; ms: number; chunk?: Float32Array } // chunk: the prediction [H·A], for logs
   | { type: "miss"; tick: number; t: number; reason: string }
   | { type: "error"; tick: number; t: number; reason: string };
 
+/** The loop's connection to the world: the spaces, and the actuator that receives every action. */
 export interface LoopIO {
   observationSpace: Record<string, Box>;
   actionSpace: Box;
@@ -53,6 +58,11 @@ export interface LoopIO {
   interrupt$?: Observable<string>;
 }
 
+/**
+ * The control loop as an Observable: subscribe to run it on `scheduler` (virtual or real time), unsubscribe to
+ * stop (one final safe action is sent). Every tick emits an action — the policy's, or the fallback on a missed
+ * deadline, a stale or invalid observation or a failing policy.
+ */
 export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io: LoopIO, cfg: LoopConfig, scheduler: SchedulerLike): Observable<LoopEvent> {
   return new Observable<LoopEvent>((sub) => {
     const clock = cfg.clock ?? (() => scheduler.now());

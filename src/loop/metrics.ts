@@ -1,12 +1,14 @@
 /** Loop metrics: tick jitter, inference time, queue depth, misses — as quantiles. Pure over the event list. */
 import type { LoopEvent } from "./loop.ts";
 
+/** p50, p95, p99 and the maximum of a list of numbers (NaN when it is empty). */
 export interface Quantiles {
   p50: number;
   p95: number;
   p99: number;
   max: number;
 }
+/** The loop's timing and safety figures over a run, from its events ({@link summarizeLoop}). */
 export interface LoopSummary {
   /** Commands sent (one per tick that had one). */
   ticks: number;
@@ -39,6 +41,7 @@ export function quantiles(xs: number[]): Quantiles {
   return { p50: q(0.5), p95: q(0.95), p99: q(0.99), max: s.length ? s[s.length - 1] : NaN };
 }
 
+/** Summarize loop events: ticks, misses (at start-up and after), fallbacks, errors, and quantiles of jitter, action delay, inference time and queue depth. */
 export function summarizeLoop(events: LoopEvent[]): LoopSummary {
   const acts = events.filter((e): e is Extract<LoopEvent, { type: "action" }> => e.type === "action" && e.source !== "final");
   const inf = events.filter((e): e is Extract<LoopEvent, { type: "inference" }> => e.type === "inference");

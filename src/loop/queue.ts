@@ -6,11 +6,13 @@
  *   ensemble(m):   replan every tick; a tick's action is the ACT average with weights exp(−m·i), i = 0 oldest.
  *   async(t, rule): replan when ≤ t future actions remain; overlapping predictions merged latest-only or averaged.
  */
+/** How chunks are executed: `receding` (n of H, then replan), `ensemble` (ACT temporal ensembling), `async` (replan while the queue runs). */
 export type Strategy =
   | { kind: "receding"; execute: number }
   | { kind: "ensemble"; m: number }
   | { kind: "async"; threshold: number; merge: "latest" | "average" };
 
+/** The loop's queue of predicted actions, indexed by the absolute tick they are for, merged by the {@link Strategy}. */
 export class ActionQueue {
   private readonly preds = new Map<number, Float32Array[]>();
   constructor(readonly strategy: Strategy, readonly horizon: number, readonly actionDim: number) {
@@ -27,6 +29,7 @@ export class ActionQueue {
     return n;
   }
 
+  /** Whether the strategy asks for a new chunk at `tick`. */
   needsInference(tick: number): boolean {
     const s = this.strategy;
     if (s.kind === "ensemble") return true;
@@ -65,6 +68,7 @@ export class ActionQueue {
     return out;
   }
 
+  /** Forget every queued action (a bad observation drops the plan). */
   clear(): void {
     this.preds.clear();
   }

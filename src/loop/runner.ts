@@ -9,6 +9,7 @@ import type { Episode } from "../data/episodes.ts";
 import { controlLoop, type LoopConfig, type LoopEvent } from "./loop.ts";
 import type { TimedObs } from "./safety.ts";
 
+/** One episode under the control loop: seed, length, rewards, success, the loop's events, frames (when rendered) and the executed data. */
 export interface EpisodeResult {
   seed: number;
   steps: number;
@@ -22,8 +23,10 @@ export interface EpisodeResult {
   finalInfo: Record<string, unknown>;
 }
 
+/** A running episode: its result when it ends, and a way to stop it early. */
 export interface EpisodeRun {
   result: Promise<EpisodeResult>;
+  /** Stop the loop (the final safe action is sent); the result settles with the steps done. */
   stop(): void;
 }
 

@@ -2,6 +2,7 @@
 import type { Box, Obs } from "../env/types.ts";
 import { boxDim } from "../env/types.ts";
 
+/** An observation and when it was taken, on the loop's clock (the loop refuses stale ones). */
 export interface TimedObs {
   obs: Obs;
   t: number; // time the observation was taken, on the loop's clock (ms)

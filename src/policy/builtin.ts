@@ -26,6 +26,10 @@ export class RandomPolicy implements ChunkPolicy {
   }
 }
 
+/**
+ * A built-in policy for an env: "random" (uniform over the action space) or "expert" (the env's scripted expert).
+ * @throws ScdError when the env has no scripted expert.
+ */
 export async function builtinPolicy(name: string, envId: string, actionSpace: Box): Promise<ChunkPolicy> {
   if (name === "random") return new RandomPolicy(actionSpace);
   if (name === "expert") {

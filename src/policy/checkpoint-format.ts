@@ -14,6 +14,7 @@ export const CKPT_VERSION = 1;
 // moreTypes: Float32Array values come back as Float32Array (msgpack extension types)
 const packr = new Packr({ moreTypes: true, useRecords: false });
 
+/** The schema of a checkpoint's `checkpoint.json` (zod). */
 export const CheckpointMeta = z.object({
   format: z.literal(CKPT_FORMAT),
   version: z.number().int(),
@@ -26,6 +27,7 @@ export const CheckpointMeta = z.object({
   seed: z.number().int(),
   info: z.record(z.string(), z.unknown()).default({}),
 });
+/** A checkpoint's `checkpoint.json`: policy and config, frame layout, normalizers, step, parameter count, seed. */
 export type CheckpointMeta = z.infer<typeof CheckpointMeta>;
 /** Parameter name → its values, flat, row-major (float32). */
 export type Weights = Record<string, Float32Array>;

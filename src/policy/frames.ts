@@ -12,6 +12,7 @@ import { affine, type NormSet } from "../data/normalizer.ts";
 import type { Obs } from "../env/types.ts";
 import { Rng } from "../util/rng.ts";
 
+/** What a frame vector holds, in order: the observation features and their sizes, and whether the previous action follows. */
 export interface FrameLayout {
   obsFeatures: { name: string; dim: number }[];
   actionDim: number;
@@ -50,6 +51,7 @@ export function frameFromObs<T extends Float32Array>(L: FrameLayout, norms: Norm
   return out;
 }
 
+/** A training batch in a model's terms: B windows of L normalized frames, and the chunk targets at P positions per window. */
 export interface WindowTensors {
   B: number;
   L: number;

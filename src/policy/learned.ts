@@ -13,6 +13,7 @@ import { NormalizedChunkPolicy } from "./normalized.ts";
 import { Rng } from "../util/rng.ts";
 import type { CheckpointMeta, Weights } from "./checkpoint-format.ts";
 
+/** A learned policy on TensorFlow.js as the control loop runs it: a {@link ChunkPolicy} over a registered policy's model. */
 export class LearnedPolicy extends NormalizedChunkPolicy {
   constructor(name: string, readonly model: PolicyModel, layout: FrameLayout, norms: NormSet, batch = 1) {
     super(name, layout, norms, model.horizon, model.actionDim, model.defaultSteps, batch);
@@ -40,6 +41,7 @@ export class LearnedPolicy extends NormalizedChunkPolicy {
     return y;
   }
 
+  /** Release the model's tensors. */
   dispose(): void {
     this.model.dispose();
   }

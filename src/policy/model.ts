@@ -9,6 +9,7 @@ import type { Rng } from "../util/rng.ts";
 import { ScdError } from "../errors.ts";
 import { nearest } from "../util/nearest.ts";
 
+/** A learned policy's network in normalized units (policies/<name>/model.ts): the training loss and the per-frame inference steps. */
 export interface PolicyModel {
   readonly horizon: number;
   readonly actionDim: number;
@@ -16,6 +17,7 @@ export interface PolicyModel {
   readonly window: number;
   readonly positionsPerWindow: number;
   readonly defaultSteps: number;
+  /** The training loss on a batch of windows. */
   loss(batch: WindowTensors, rng: Rng): tf.Scalar;
   /** Inference state for `batch` parallel streams. */
   reset(batch: number): void;
@@ -23,16 +25,22 @@ export interface PolicyModel {
   observe(frame: tf.Tensor): void;
   /** A chunk [B, H, A] in normalized units, from `steps` denoising steps (ignored by deterministic models). */
   sample(steps: number, rng: Rng): tf.Tensor;
+  /** The trainable variables by name (the names of checkpoint weights). */
   parameters(): Map<string, tf.Variable>;
+  /** Number of trainable values. */
   numParams(): number;
+  /** The learning-rate multiplier of a parameter (e.g. 2 for SCD's decoder). */
   lrMult(paramName: string): number;
+  /** Release the variables and the inference state. */
   dispose(): void;
 }
 
+/** A policy's registration: its name, config schema and model factory, and the defaults older checkpoints and training use. */
 export interface PolicyDef<C extends z.ZodTypeAny = z.ZodTypeAny> {
   name: string;
   description: string;
   configSchema: C;
+  /** A freshly initialized model for a parsed config and a frame layout. */
   create(config: z.infer<C>, layout: FrameLayout, seed: number): PolicyModel;
   /** Values implied for config keys that did not exist when older checkpoints were written (keeps them loadable). */
   savedDefaults?: Record<string, unknown>;
@@ -44,11 +52,13 @@ export interface PolicyDef<C extends z.ZodTypeAny = z.ZodTypeAny> {
 
 const POLICIES = new Map<string, PolicyDef>();
 
+/** Add a policy to the registry (policies/<name>/index.ts); a name registers once. */
 export function registerPolicy<C extends z.ZodTypeAny>(def: PolicyDef<C>): void {
   if (POLICIES.has(def.name)) throw new Error(`policy "${def.name}" registered twice`);
   POLICIES.set(def.name, def as unknown as PolicyDef);
 }
 
+/** The registered policy names, sorted. */
 export function policyNames(): string[] {
   return [...POLICIES.keys()].sort();
 }

@@ -9,6 +9,7 @@ import { unnormalize, type NormSet } from "../data/normalizer.ts";
 import { Rng } from "../util/rng.ts";
 import { ScdError } from "../errors.ts";
 
+/** The runtime-independent part of a learned policy: observations to normalized frames, seeded sampling, chunks back in the env's units. */
 export abstract class NormalizedChunkPolicy implements ChunkPolicy {
   readonly requiredFeatures: readonly string[];
   readonly featureDims: Readonly<Record<string, number>>;
@@ -27,8 +28,10 @@ export abstract class NormalizedChunkPolicy implements ChunkPolicy {
   protected abstract observeFrame(frame: Float32Array): void;
   /** A chunk [B·H·A] in normalized units. */
   abstract sampleNormalized(steps: number, rng: Rng): Float32Array;
+  /** Release what the runtime holds. */
   abstract dispose(): void;
 
+  /** Start an episode: clear the per-stream state; `seed` seeds the sampling noise of the chunks that follow. */
   reset(seed = 0): void {
     this.rngSeed = seed;
     this.resetState(this.batch);

@@ -6,20 +6,29 @@
  */
 import { WebSocketServer, type WebSocket } from "ws";
 
+/** Where the test bridge's topics and services live: an in-process {@link TopicBus} or a ROS 1 graph ({@link Ros1Backend}). */
 export interface BridgeBackend {
+  /** Call `cb` with each message on `topic`; returns the unsubscribe function. */
   subscribe(topic: string, type: string | undefined, cb: (msg: unknown) => void): () => void;
+  /** Declare a topic and its message type before publishing. */
   advertise(topic: string, type: string): void;
+  /** Publish a message on `topic` (advertising it when the type is given). */
   publish(topic: string, type: string | undefined, msg: unknown): void;
+  /** Call a service; rejects with its error or after `timeoutMs`. */
   callService(name: string, args: unknown, timeoutMs: number): Promise<unknown>;
+  /** Release the back end. */
   close(): Promise<void>;
 }
 
+/** One connected WebSocket client and its subscriptions. */
 interface Client {
   ws: WebSocket;
+  /** Topic → its unsubscribe function. */
   subs: Map<string, () => void>;
   types: Map<string, string>;
 }
 
+/** A rosbridge v2 protocol server over a real WebSocket (tests, demos, `scd bridge`), with fault injection. */
 export class RosbridgeServer {
   private wss: WebSocketServer | null = null;
   private readonly clients = new Set<Client>();
@@ -27,6 +36,7 @@ export class RosbridgeServer {
 
   constructor(readonly backend: BridgeBackend, private readonly opts: { port?: number; host?: string } = {}) {}
 
+  /** Listen (port 0: any free port); resolves with the port. */
   async start(): Promise<number> {
     this.wss = new WebSocketServer({ port: this.opts.port ?? 0, host: this.opts.host ?? "127.0.0.1" });
     await new Promise<void>((res, rej) => (this.wss!.once("listening", res), this.wss!.once("error", rej)));
@@ -34,6 +44,7 @@ export class RosbridgeServer {
     return (this.wss.address() as { port: number }).port;
   }
 
+  /** The WebSocket URL clients connect to (after start). */
   get url(): string {
     return `ws://${this.opts.host ?? "127.0.0.1"}:${(this.wss!.address() as { port: number }).port}`;
   }
@@ -108,10 +119,12 @@ export class RosbridgeServer {
     for (const c of this.clients) if (c.subs.has(topic)) this.send(c, { op: "publish", topic, msg });
   }
 
+  /** Clients connected now. */
   get clientCount(): number {
     return this.clients.size;
   }
 
+  /** Disconnect every client, stop listening and close the back end. */
   async close(): Promise<void> {
     for (const c of this.clients) c.ws.terminate();
     await new Promise<void>((res) => (this.wss ? this.wss.close(() => res()) : res()));

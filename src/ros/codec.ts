@@ -17,6 +17,7 @@ function get(msg: unknown, path: string): unknown {
 // NaN and ±Infinity by name (JSON.stringify would call them null), anything else as JSON, cut short
 const show = (v: unknown): string => (typeof v === "number" ? String(v) : (JSON.stringify(v) ?? String(v)).slice(0, 80));
 
+/** A message's values at the fields' paths as one feature vector, or why the message is malformed (never throws). */
 export function decodeFields(msg: unknown, fields: FieldSpec[], maxArray: number): { values: Float32Array } | { error: string } {
   const out: number[] = [];
   for (const f of fields) {

@@ -15,6 +15,7 @@ import { type TopicMap, fieldsDim } from "./topic-map.ts";
 import { decodeFields, encodeAction } from "./codec.ts";
 import { tolerantWsTransport } from "./transport.ts";
 
+/** The connector's counters: connections, messages received and malformed, actions published and dropped, service timeouts, recent errors. */
 export interface ConnectorStats {
   connects: number;
   disconnects: number;
@@ -26,16 +27,24 @@ export interface ConnectorStats {
   recentErrors: string[];
 }
 
+/** The connector's clock, reconnect backoff and log. */
 export interface ConnectorOptions {
+  /** The clock observations are stamped with (ms); default performance.now. */
   clock?: () => number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
   /** The backoff resets only after a connection stays up this long (default: the max backoff), so a bridge that
    * accepts and drops every connection sees the backoff grow to its cap instead of a reconnect storm. */
   stableMs?: number;
+  /** Where connection events and malformed messages are logged (one line each). */
   log?: (line: string) => void;
 }
 
+/**
+ * The control loop's link to a robot behind rosbridge (roslib): observation topics in, actions out, by a topic
+ * map; reconnects with exponential backoff, publishes only while connected (never queues), counts and logs
+ * malformed messages.
+ */
 export class RosConnector {
   readonly connected$ = new BehaviorSubject(false);
   private readonly obsSubject = new Subject<TimedObs>();
@@ -82,6 +91,7 @@ export class RosConnector {
     this.pub = new Topic({ ros: this.ros, name: map.action.topic, messageType: map.action.type, queue_size: 1 });
   }
 
+  /** The observation features the topic map defines, with their bounds. */
   get observationSpace(): Record<string, Box> {
     return Object.fromEntries(this.map.observations.map((o) => {
       const n = fieldsDim(o.fields) ?? o.low?.length ?? 1;
@@ -89,6 +99,7 @@ export class RosConnector {
     }));
   }
 
+  /** The action space the topic map defines. */
   get actionSpace(): Box {
     return box([this.map.action.low.length], this.map.action.low, this.map.action.high);
   }
@@ -208,6 +219,7 @@ export class RosConnector {
     this.opts.log?.(line);
   }
 
+  /** Stop reconnecting and close the connection. */
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);

@@ -7,6 +7,8 @@
  *   await conn.start();
  *   const run = runOverRos(policy, conn, { periodMs: 100, strategy: { kind: "receding", execute: 8 }, fallback: "zero" });
  *   // … run.stop() publishes one final safe action
+ *
+ * @module scd-policy/ros
  */
 export { RosConnector, type ConnectorStats, type ConnectorOptions } from "./connector.ts";
 export { parseTopicMap, loadTopicMap, TopicMapSchema, type TopicMap } from "./topic-map.ts";

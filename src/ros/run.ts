@@ -7,12 +7,17 @@ import type { ChunkPolicy } from "../policy/types.ts";
 import { controlLoop, type LoopConfig, type LoopEvent } from "../loop/loop.ts";
 import type { RosConnector } from "./connector.ts";
 
+/** A control loop running against rosbridge: its recent events, a stop, and a listener for each event. */
 export interface RosRun {
+  /** The loop's events, the latest `keepEvents` (default 100,000). */
   events: LoopEvent[];
+  /** End the loop; one final safe action is published. */
   stop(): void;
+  /** Call `cb` with every event from now on. */
   onEvent(cb: (e: LoopEvent) => void): void;
 }
 
+/** Run the control loop in real time against a robot behind rosbridge: observations from the connector, actions published through it. */
 export function runOverRos(policy: ChunkPolicy, conn: RosConnector, cfg: Omit<LoopConfig, "mode" | "clock">, opts: { keepEvents?: number } = {}): RosRun {
   const events: LoopEvent[] = [];
   const listeners: ((e: LoopEvent) => void)[] = [];

@@ -19,6 +19,7 @@ const Binding = z.object({
   fields: z.array(z.union([z.string().min(1).transform((path) => ({ path })), Field])).min(1),
 });
 
+/** The schema of a topic map file (zod). */
 export const TopicMapSchema = z.object({
   observations: z.array(Binding.extend({ feature: z.string().min(1), low: z.array(z.number()).optional(), high: z.array(z.number()).optional() })).min(1),
   action: Binding.extend({ low: z.array(z.number()), high: z.array(z.number()) }),
@@ -29,9 +30,11 @@ export const TopicMapSchema = z.object({
   resetService: z.object({ name: z.string().startsWith("/"), type: z.string() }).optional(),
   throttleMs: z.number().int().nonnegative().default(0),
 });
+/** A topic map: observation features ← topics and the action → a topic, by dotted field paths. */
 export type TopicMap = z.infer<typeof TopicMapSchema>;
 export type FieldSpec = z.infer<typeof Field>;
 
+/** Validate a topic map object. @throws ScdError naming `where` and the first invalid field, a feature mapped twice, or action bounds of the wrong size. */
 export function parseTopicMap(raw: unknown, where: string): TopicMap {
   const r = TopicMapSchema.safeParse(raw);
   if (!r.success) {
@@ -49,6 +52,7 @@ export function parseTopicMap(raw: unknown, where: string): TopicMap {
   return m;
 }
 
+/** Read and validate a topic map file (JSON). @throws ScdError naming the file when it is missing, not JSON or invalid. */
 export function loadTopicMap(file: string): TopicMap {
   if (!fs.existsSync(file)) throw new ScdError(`${file}: no such topic map file`);
   let raw: unknown;

@@ -12,6 +12,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { fastPaths } from "../backend/fast-paths.ts";
 
+/** AdamW's hyperparameters, gradient clipping and the EMA's decay. */
 export interface AdamWConfig {
   lr: number;
   beta1: number;
@@ -23,6 +24,7 @@ export interface AdamWConfig {
   emaPower?: number; // 0 / absent = fixed decay
 }
 
+/** The optimizer's state as plain arrays (step, moments, EMA weights), saved for an exact `--resume`. */
 export interface AdamWState {
   step: number;
   m: Record<string, Float32Array>;
@@ -30,8 +32,10 @@ export interface AdamWState {
   ema: Record<string, Float32Array>;
 }
 
+/** Parameter name → its values (moments, EMA weights) as a plain array. */
 type Store = Map<string, Float32Array>;
 
+/** AdamW with per-parameter learning-rate multipliers, global gradient-norm clipping and an EMA of the weights. */
 export class AdamW {
   private readonly m: Store = new Map();
   private readonly v: Store = new Map();
@@ -43,6 +47,10 @@ export class AdamW {
   readonly fused: boolean;
   step = 0;
 
+  /**
+   * @param params the variables to train, by name
+   * @param lrMult the learning-rate multiplier of a parameter, by name
+   */
   constructor(readonly params: Map<string, tf.Variable>, readonly cfg: AdamWConfig, readonly lrMult: (name: string) => number = () => 1) {
     this.fused = fastPaths.fusedAdamW;
     for (const [k, p] of params) {
@@ -136,6 +144,7 @@ export class AdamW {
     return Object.fromEntries([...this.te].map(([k, t]) => [k, t.dataSync().slice() as Float32Array]));
   }
 
+  /** The state as plain arrays (copies). */
   getState(): AdamWState {
     const dumpA = (mp: Store) => Object.fromEntries([...mp].map(([k, a]) => [k, a.slice()]));
     const dumpT = (mp: Map<string, tf.Variable>) => Object.fromEntries([...mp].map(([k, t]) => [k, t.dataSync().slice() as Float32Array]));
@@ -144,6 +153,7 @@ export class AdamW {
       : { step: this.step, m: dumpT(this.tm), v: dumpT(this.tv), ema: dumpT(this.te) };
   }
 
+  /** Restore a state from {@link AdamW.getState}. @throws Error when a parameter's moments or EMA are missing or of the wrong size. */
   setState(s: AdamWState): void {
     this.step = s.step;
     const check = (src: Record<string, Float32Array>, k: string, size: number, what: string) => {
@@ -159,6 +169,7 @@ export class AdamW {
       }
   }
 
+  /** Release the tensors the unfused path keeps on the backend. */
   dispose(): void {
     for (const mp of [this.tm, this.tv, this.te]) for (const t of mp.values()) t.dispose();
   }

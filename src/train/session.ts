@@ -30,6 +30,7 @@ export function defaultObsFeatures(buf: EpisodeBuffer): string[] {
   throw new ScdError(`cannot choose observation features; pass obsFeatures (the dataset has ${Object.keys(buf.schema).join(", ")})`);
 }
 
+/** Everything a training step samples from: the episodes, their split, window anchors, frame layout and normalizers ({@link prepareTrainData}). */
 export interface TrainData {
   /** The episodes trained on (cut to `episodes`, derived features added). */
   buffer: EpisodeBuffer;
@@ -39,7 +40,7 @@ export interface TrainData {
   /** Global step indices a window may start at, in training / held-out episodes (windows.ts). */
   trainAnchors: Int32Array;
   valAnchors: Int32Array;
-  /** [total steps]: the episode index of each global step. */
+  /** The episode index of each global step (one entry per step of the buffer). */
   episodeOf: Int32Array;
   layout: FrameLayout;
   /** min-max normalizers fitted on the training episodes (or a resumed checkpoint's). */
@@ -147,6 +148,7 @@ export class TrainSession {
     return { format: "scd-checkpoint", version: 1, policy: this.cfg.policy, config: this.policyConfig, layout: d.layout, normalizers: d.norms, step: this.step, numParams: this.model.numParams(), seed: this.cfg.seed, info };
   }
 
+  /** Free every tensor of the model and the optimizer. */
   dispose(): void {
     this.opt.dispose();
     this.model.dispose();

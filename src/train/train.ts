@@ -21,6 +21,7 @@ import { Rng } from "../util/rng.ts";
 import { Progress } from "../util/progress.ts";
 import type { TrainConfig } from "./config.ts";
 
+/** What a finished training run reports: its output directory, the last step, the final losses, the time and the model size. */
 export interface TrainResult {
   dir: string;
   step: number;

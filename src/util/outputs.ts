@@ -38,7 +38,7 @@ export function checkOutput(p: string | undefined, spec: OutputSpec): void {
   const target = path.resolve(p), name = `--${spec.flag} ${p}`;
   if (fs.existsSync(target)) {
     const isDir = fs.statSync(target).isDirectory();
-    if (isDir !== (spec.kind === "dir")) throw new ScdError(`${name}: ${isDir ? "is a directory, not a file" : "is a file, not a folder"}`);
+    if (isDir !== (spec.kind === "dir")) throw new ScdError(`${name}: ${isDir ? "is a directory" : "is a file, not a folder"}`);
     if (spec.force === false) throw new ScdError(`${name}: exists; pass --force to replace it`);
     if (isDir && !isEmptyDir(target) && !spec.isOwn?.(target))
       throw new ScdError(`${name}: exists and is not ${spec.what ?? "an earlier output of this command"}; only an earlier one or an empty folder is replaced, never a folder holding other files`);

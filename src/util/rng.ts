@@ -12,9 +12,11 @@ export class Rng {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
+  /** A uniform integer in [0, n). */
   int(n: number): number {
     return Math.floor(this.next() * n);
   }
+  /** A standard normal value (polar Box–Muller). */
   normal(): number {
     if (this.spare !== null) {
       const v = this.spare;
@@ -31,6 +33,7 @@ export class Rng {
     this.spare = v * m;
     return u * m;
   }
+  /** `n` normal values with standard deviation `scale`. */
   normals(n: number, scale = 1): Float32Array {
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = this.normal() * scale;
@@ -40,6 +43,7 @@ export class Rng {
   get state(): { s: number; spare: number | null } {
     return { s: this.s, spare: this.spare };
   }
+  /** Restore a state read from the getter. */
   set state(st: { s: number; spare: number | null }) {
     this.s = st.s;
     this.spare = st.spare;

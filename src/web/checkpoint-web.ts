@@ -7,6 +7,7 @@ import { parseCheckpointMeta, decodeWeights, type CheckpointMeta, type Weights }
 import { policyFromCheckpoint, type LearnedPolicy } from "../policy/learned.ts";
 import { fetchOk } from "./fetch.ts";
 
+/** A checkpoint fetched over HTTP ({@link loadWebCheckpoint}): its metadata, and policies made from it. */
 export interface WebCheckpoint {
   meta: CheckpointMeta;
   /** A new tfjs policy (its own model and state) on the current tfjs backend; dispose() it when done. */

@@ -14,10 +14,12 @@ import { fetchOk } from "./fetch.ts";
 
 const hex = (b: ArrayBuffer) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, "0")).join("");
 
+/** An ONNX export fetched over HTTP and loaded into ONNX Runtime Web ({@link loadWebExport}). */
 export interface WebExport {
   manifest: Manifest;
   /** A policy with its own state over the shared sessions. */
   policy(): OnnxPolicy;
+  /** Release the graphs' sessions. */
   dispose(): void;
 }
 

@@ -14,6 +14,8 @@
  *   const run = new LiveRun(env, ckpt.policy(), { strategy: { kind: "receding", execute: 8 }, seed: 0, maxSteps: 300 });
  *   run.start();
  *   setInterval(() => run.pump(1), 100);                           // one 10 Hz tick per call
+ *
+ * @module scd-policy/web
  */
 export { makeEnv, envIds, envSpec } from "../env/registry.ts";
 export type { Env, Obs, StepResult, Box, RgbFrame } from "../env/types.ts";

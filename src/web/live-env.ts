@@ -7,6 +7,7 @@
  */
 import type { Box, Env, EnvMetadata, Info, Obs, RgbFrame, StepResult } from "../env/types.ts";
 
+/** The page's readouts of the current episode: steps, reward, max reward, coverage (Push-T), whether it terminated. */
 export interface StepInfo {
   step: number;
   reward: number;
@@ -15,6 +16,7 @@ export interface StepInfo {
   terminated: boolean;
 }
 
+/** An env for interactive pages: `reset()` continues from the current state unless `restart(seed)` asked for a fresh episode. */
 export class LiveEnv implements Env {
   readonly id: string;
   readonly observationSpace: Record<string, Box>;

@@ -14,6 +14,7 @@ import type { Strategy } from "../loop/queue.ts";
 import type { TimedObs } from "../loop/safety.ts";
 import type { LiveEnv } from "./live-env.ts";
 
+/** A live run's settings: chunk execution strategy, denoising steps, seed and step limit. */
 export interface LiveConfig {
   strategy: Strategy;
   /** Denoising steps K (undefined: the policy's default). */
@@ -23,7 +24,9 @@ export interface LiveConfig {
   maxSteps: number;
 }
 
+/** What a page hears from a live run: loop events, executed steps, the end and loop failures. */
 export interface LiveHooks {
+  /** Each loop event (actions, inferences, misses, errors) as it happens. */
   onEvent?(e: LoopEvent): void;
   /** After each executed step: the observation the action was chosen from, the action, its source, seconds since start. */
   onStep?(obs: Obs, action: Float32Array, source: ActionSource, tSec: number): void;
@@ -33,6 +36,7 @@ export interface LiveHooks {
   onError?(e: unknown): void;
 }
 
+/** The control loop driving a {@link LiveEnv} on a virtual clock that the page advances tick by tick ({@link LiveRun.pump}). */
 export class LiveRun {
   private sub: Subscription | null = null;
   private readonly sched = new VirtualTimeScheduler(VirtualAction, 0);
@@ -99,10 +103,12 @@ export class LiveRun {
     return Math.round(this.until / this.periodMs);
   }
 
+  /** Whether the run has started and not ended. */
   get running(): boolean {
     return !this.ended && this.sub !== null;
   }
 
+  /** End the run (the hooks hear "stopped"). */
   stop(): void {
     this.finish("stopped");
   }

@@ -8,6 +8,7 @@
  */
 import type { Feed, GraphRunner, IOMeta } from "../deploy/runtime.ts";
 
+/** The onnxruntime-web version whose wasm module this runner calls (its C API differs between versions). */
 export const ORT_WEB_VERSION = "1.30.0";
 
 /** The emscripten module's exports this runner uses (names as in onnxruntime-web's wasm-core-impl). */
@@ -16,32 +17,58 @@ export interface OrtWasmModule {
   HEAPU8: Uint8Array;
   HEAP32: Int32Array;
   HEAPU32: Uint32Array;
+  /** Allocate `n` bytes on the wasm heap; returns the pointer. */
   _malloc(n: number): number;
+  /** Free a pointer from `_malloc`. */
   _free(p: number): void;
+  /** The stack pointer, to restore after stack allocations. */
   stackSave(): number;
+  /** Restore the stack pointer saved by `stackSave`. */
   stackRestore(p: number): void;
+  /** Allocate `n` bytes on the stack; returns the pointer. */
   stackAlloc(n: number): number;
+  /** Read a value of a C type ("i32", "*", …) at `p`. */
   getValue(p: number, type: string): number;
+  /** Write a value of a C type at `p`. */
   setValue(p: number, v: number, type: string): void;
+  /** The NUL-terminated UTF-8 string at `p`. */
   UTF8ToString(p: number): string;
+  /** Bytes of `s` in UTF-8, without the terminating NUL. */
   lengthBytesUTF8(s: string): number;
+  /** Write `s` as NUL-terminated UTF-8 into the `n` bytes at `p`. */
   stringToUTF8(s: string, p: number, n: number): void;
+  /** Initialize ONNX Runtime with a thread count and log level; 0 on success. */
   _OrtInit(threads: number, logLevel: number): number;
+  /** Write the last error's code and message pointer to `codeP` and `msgP`. */
   _OrtGetLastError(codeP: number, msgP: number): void;
+  /** Session options (graph optimization level, memory arena and pattern, execution mode, logging); returns the handle. */
   _OrtCreateSessionOptions(opt: number, arena: boolean, memPattern: boolean, mode: number, profiling: boolean, prefix: number, logId: number, sev: number, verb: number, optPath: number): number;
+  /** Release session options. */
   _OrtReleaseSessionOptions(h: number): number;
+  /** A session from the ONNX model bytes at `data`; returns the handle. */
   _OrtCreateSession(data: number, len: number, opts: number): number;
+  /** Release a session. */
   _OrtReleaseSession(h: number): number;
+  /** Write a session's input and output counts to `inP` and `outP`; 0 on success. */
   _OrtGetInputOutputCount(h: number, inP: number, outP: number): number;
+  /** Write the name and metadata (element type, shape) of input or output `i` (outputs after inputs); 0 on success. */
   _OrtGetInputOutputMetadata(h: number, i: number, nameP: number, metaP: number): number;
+  /** Free memory that ONNX Runtime allocated (names, metadata, dimensions). */
   _OrtFree(p: number): number;
+  /** A tensor over `bytes` bytes of data at `data` with `nDims` dimensions at `dims`; returns the handle. */
   _OrtCreateTensor(type: number, data: number, bytes: number, dims: number, nDims: number, location: number): number;
+  /** Write a tensor's element type, data pointer, dimensions pointer and dimension count; 0 on success. */
   _OrtGetTensorData(t: number, typeP: number, dataP: number, dimsP: number, nDimsP: number): number;
+  /** Release a tensor. */
   _OrtReleaseTensor(t: number): number;
+  /** Run options (log severity and verbosity, terminate flag, tag); returns the handle. */
   _OrtCreateRunOptions(sev: number, verb: number, terminate: boolean, tag: number): number;
+  /** Release run options. */
   _OrtReleaseRunOptions(h: number): number;
+  /** Run a session on `nIn` named input tensors; writes `nOut` output tensor handles to `outVals`; 0 on success. */
   _OrtRun(s: number, inNames: number, inVals: number, nIn: number, outNames: number, nOut: number, outVals: number, runOpts: number): number;
 }
+/** onnxruntime-web's `ort-wasm-simd-threaded` module factory: instantiates the module from the .wasm bytes. */
 export type OrtWasmFactory = (config: { numThreads: number; wasmBinary: ArrayBuffer }) => Promise<OrtWasmModule>;
 
 // ONNX TensorProto element types
@@ -84,6 +111,7 @@ function ioMeta(w: OrtWasmModule, s: number, i: number): IOMeta {
 
 /** Initialized ORT wasm: `runner(bytes)` loads a model into a synchronous GraphRunner. */
 export interface OrtWasm {
+  /** Load an ONNX model (its bytes) into a runner whose `run` is synchronous. */
   runner(bytes: Uint8Array): GraphRunner;
 }
 

@@ -8,8 +8,10 @@
 import type { Obs } from "../env/types.ts";
 import type { ChunkPolicy, Frame } from "../policy/types.ts";
 
+/** Makes the action from the pointer's position in env coordinates (null before the first pointer event) and the latest observation. */
 export type PointerToAction = (pointer: Float32Array | null, obs: Obs) => Float32Array;
 
+/** A person as a {@link ChunkPolicy}: the action follows the pointer (take-over in the page), one action per chunk. */
 export class PointerPolicy implements ChunkPolicy {
   readonly name = "pointer";
   readonly horizon = 1;

@@ -7,6 +7,7 @@ import type { Box, Obs } from "../env/types.ts";
 import type { Episode, Schema } from "../data/episodes.ts";
 import { encodeDataset } from "../data/native-bytes.ts";
 
+/** Records a person's episodes in the page and writes them as a native `.scdd` dataset ({@link Recorder.bytes}). */
 export class Recorder {
   readonly schema: Schema;
   readonly episodes: Episode[] = [];
@@ -16,14 +17,17 @@ export class Recorder {
     this.schema = { ...Object.fromEntries(Object.entries(observationSpace).map(([k, b]) => [k, { shape: b.shape }])), action: { shape: actionSpace.shape }, timestamp: { shape: [1] } };
   }
 
+  /** Whether an episode is open. */
   get recording(): boolean {
     return this.cur !== null;
   }
 
+  /** Open a new episode. */
   begin(): void {
     this.cur = Object.fromEntries(Object.keys(this.schema).map((k) => [k, []]));
   }
 
+  /** Add one executed step to the open episode (ignored when none is open); `tSec`: seconds since the run started. */
   add(obs: Obs, action: ArrayLike<number>, tSec: number): void {
     const c = this.cur;
     if (!c) return;
@@ -45,6 +49,7 @@ export class Recorder {
     return c.timestamp.length;
   }
 
+  /** Steps in the kept episodes. */
   get steps(): number {
     return this.episodes.reduce((a, e) => a + e.timestamp.length, 0);
   }

@@ -2,6 +2,7 @@
 import { quantiles } from "../loop/metrics.ts";
 import type { LoopEvent } from "../loop/loop.ts";
 
+/** The page's rolling readouts from loop events: inference times per chunk, chunks, deadline misses, errors. */
 export class LoopStats {
   inferMs: number[] = [];
   misses = 0;
@@ -9,6 +10,7 @@ export class LoopStats {
   chunks = 0;
   lastChunk: Float32Array | null = null;
   lastReason = "";
+  /** Count one loop event. */
   add(e: LoopEvent): void {
     if (e.type === "inference") {
       this.inferMs.push(e.ms);

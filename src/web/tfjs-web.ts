@@ -11,8 +11,10 @@ import { ScdError } from "../errors.ts";
 
 /** The tfjs backends the page offers: wasm (SIMD, one thread) and the plain-JS cpu backend. */
 export const TFJS_WEB_BACKENDS = ["wasm", "cpu"] as const;
+/** A TensorFlow.js backend the page can use: "wasm" or "cpu". */
 export type TfjsWebBackend = (typeof TFJS_WEB_BACKENDS)[number];
 
+/** What {@link useTfjsBackend} started: the backend, the TensorFlow.js version and whether SIMD is in use. */
 export interface TfjsWebInfo {
   backend: TfjsWebBackend;
   tfjsVersion: string;

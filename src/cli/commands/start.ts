@@ -120,7 +120,7 @@ export const start: Command = {
   summary: "the main job: the shipped Push-T checkpoint vs one trained just now (best recipe), side by side, in ~10 min",
   usage: "[--minutes M] [--episodes N] [--out dir] [--skip-train]",
   flags: {
-    minutes: { type: "number", desc: "total wall-clock budget in minutes; training gets what the evaluations leave", default: 10, min: 1 },
+    minutes: { type: "number", desc: "total wall-clock budget in minutes; training gets what the evaluations leave", default: 10, min: 0.1 },
     episodes: { type: "int", desc: `evaluation episodes per policy (seeds from ${SEED_START}: Diffusion Policy's 50 test seeds)`, default: 50, min: 1 },
     gifs: { type: "int", desc: "GIFs per policy: its best-scoring episodes, re-run by seed", default: 3, min: 0 },
     out: { type: "string", desc: "output directory (default runs/start-<time>)" },

@@ -1,6 +1,7 @@
 /** In-process back end of the test bridge: topics and services in memory, so tests can act as the robot. */
 import type { BridgeBackend } from "../bridge-server.ts";
 
+/** The test bridge's in-process back end: topics and services in memory, so a test can act as the robot. */
 export class TopicBus implements BridgeBackend {
   private readonly subs = new Map<string, Set<(msg: unknown) => void>>();
   private readonly services = new Map<string, (args: unknown) => unknown | Promise<unknown>>();
@@ -18,6 +19,7 @@ export class TopicBus implements BridgeBackend {
     if (type) this.types.set(topic, type); // publish advertises implicitly
     for (const cb of this.subs.get(topic) ?? []) cb(msg);
   }
+  /** Serve `name` with `handler` (what {@link TopicBus.callService} calls). */
   advertiseService(name: string, handler: (args: unknown) => unknown | Promise<unknown>): void {
     this.services.set(name, handler);
   }

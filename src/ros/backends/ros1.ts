@@ -33,12 +33,14 @@ export function definitionsFor(type: string): MessageDefinition[] {
   return out;
 }
 
+/** The test bridge's back end on a real ROS 1 graph (through `@foxglove/ros1` and a rosmaster); topics only. */
 export class Ros1Backend implements BridgeBackend {
   private node: RosNode | null = null;
   private readonly advertised = new Map<string, Promise<unknown>>();
 
   constructor(readonly masterUri: string, readonly name = "/scd_rosbridge_test") {}
 
+  /** Start the ROS node and register it with the master. */
   async start(): Promise<void> {
     this.node = new RosNode({
       name: this.name,
