@@ -9,16 +9,22 @@ export function tempPathFor(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${Date.now().toString(36)}.tmp`);
 }
 
-export function writeFileAtomic(target: string, data: string | Uint8Array): void {
-  fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
-  const tmp = tempPathFor(target);
-  const fd = fs.openSync(tmp, "w");
+/** Write `data` to `file` and fsync it (its folder must exist). */
+export function writeSynced(file: string, data: string | Uint8Array): void {
+  const fd = fs.openSync(file, "w");
   try {
     fs.writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** Write `target` atomically: a synced temp file beside it, renamed into place; missing parent folders are created. */
+export function writeFileAtomic(target: string, data: string | Uint8Array): void {
+  fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
+  const tmp = tempPathFor(target);
+  writeSynced(tmp, data);
   fs.renameSync(tmp, target);
 }
 

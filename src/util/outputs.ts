@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ScdError } from "../errors.ts";
-import { tempPathFor } from "./fsx.ts";
+import { tempPathFor, writeSynced } from "./fsx.ts";
 
 export interface OutputSpec {
   /** The flag that named the output, for errors ("out", "json", …). */
@@ -97,13 +97,7 @@ export function writeDirAtomicSync(out: string, fill: (tmp: string) => void): vo
 export function putFile(dir: string, name: string, data: string | Uint8Array): void {
   const f = path.join(dir, name);
   fs.mkdirSync(path.dirname(f), { recursive: true });
-  const fd = fs.openSync(f, "w");
-  try {
-    fs.writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+  writeSynced(f, data);
 }
 
 function tempDirBeside(out: string): string {
