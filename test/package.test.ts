@@ -47,7 +47,7 @@ test("npm pack builds dist/ and ships the build, the shipped checkpoint and demo
   packed = JSON.parse(r.stdout.slice(r.stdout.search(/^\[/m)))[0];
   assert.ok(fs.existsSync(TARBALL), TARBALL);
   const files = packed.files.map((f) => f.path);
-  for (const f of ["bin/scd.js", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/index.js.map", "dist/src/cli/main.js", "dist/envs/index.js", "dist/src/web/index.d.ts", "dist/src/ros/index.js", "dist/policies/onnx.js", "policies/scd/pretrained/pusht/weights.msgpack", "policies/scd/pretrained/pusht/checkpoint.json", "datasets/pusht/pusht_human.scdd", "datasets/pusht/README.md", "CHANGELOG.md", "README.md", "package.json"]) assert.ok(files.includes(f), `${f} is in the tarball`);
+  for (const f of ["bin/scd.js", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/index.js.map", "dist/src/cli/main.js", "dist/envs/index.js", "dist/src/web/index.d.ts", "dist/src/ros/index.js", "dist/policies/onnx.js", "policies/scd/pretrained/pusht/weights.msgpack", "policies/scd/pretrained/pusht/checkpoint.json", "datasets/pusht/pusht_human.scdd", "datasets/pusht/README.md", "CHANGELOG.md", "README.md", "package.json", "docs/training.md", "docs/robustness.md"]) assert.ok(files.includes(f), `${f} is in the tarball`);
   const stray = files.filter((f) => (/\.ts$/.test(f) && !f.endsWith(".d.ts")) || /^(src|scripts|test|bench|examples|web|results|runs|dist\/web)\//.test(f));
   assert.equal(stray, [], "no TypeScript sources, experiment scripts, tests, results or the demo site");
   const bySize = (re: RegExp) => packed.files.filter((f) => re.test(f.path)).reduce((s, f) => s + f.size, 0);
