@@ -101,10 +101,10 @@ const layers = feats.map((fs_, i) => {
 fs.mkdirSync(out, { recursive: true });
 fs.writeFileSync(path.join(out, "probe.json"), JSON.stringify({ checkpoint: ckpt, histories: N, steps: K, layers }, null, 2) + "\n");
 plotSeries(path.join(out, "probe.png"), [
-  { label: "feature cosine to the last denoising step (min over steps)", points: layers.map((l) => [l.layer, l.cosToLast.min]) },
-  { label: "attention share: earlier frames", points: layers.map((l) => [l.layer, l.attention.earlier]) },
-  { label: "attention share: current frame", points: layers.map((l) => [l.layer, l.attention.current]) },
-  { label: "attention share: own chunk tokens", points: layers.map((l) => [l.layer, l.attention.chunk]) },
+  { label: "feature cosine to the last denoising step (min over steps)", points: layers.map((l) => [l.layer, l.cosToLast.min]), line: true },
+  { label: "attention share: earlier frames", points: layers.map((l) => [l.layer, l.attention.earlier]), line: true },
+  { label: "attention share: current frame", points: layers.map((l) => [l.layer, l.attention.current]), line: true },
+  { label: "attention share: own chunk tokens", points: layers.map((l) => [l.layer, l.attention.chunk]), line: true },
 ], { title: `entangled model, Push-T: per-layer probe over ${N} demonstration histories, ${K} denoising steps`, xLabel: "layer", yLabel: "cosine / share", yMin: 0, yMax: 1 });
 for (const l of layers) process.stdout.write(`layer ${l.layer}: cos to last step mean ${l.cosToLast.mean.toFixed(3)} min ${l.cosToLast.min.toFixed(3)}; attention earlier ${l.attention.earlier.toFixed(3)} current ${l.attention.current.toFixed(3)} chunk ${l.attention.chunk.toFixed(3)}\n`);
 policy.dispose();
