@@ -24,10 +24,13 @@ for (const l of fs.readFileSync(`${dir}/metrics.jsonl`, "utf8").trim().split("\n
   byStep.set(m.step, m);
 }
 const rows = [...byStep.values()].filter((m) => m.evalAvgMaxReward !== undefined).sort((a, b) => a.step - b.step) as { step: number; trainSeconds: number; evalAvgMaxReward: number; evalPcSuccess: number; evalEpisodes?: number }[];
+// the run's own setting (checkpoint.json records the training config), else the metrics line's, else 20
+const ckptJson = `${dir}/checkpoint/checkpoint.json`;
+const evalEpisodes = (fs.existsSync(ckptJson) ? (JSON.parse(fs.readFileSync(ckptJson, "utf8")).info?.trainConfig?.evalEpisodes as number | undefined) : undefined) ?? rows[0]?.evalEpisodes ?? 20;
 const pts = rows.map((m) => [m.trainSeconds / 60, m.evalAvgMaxReward] as [number, number]);
 plotSeries(png, [
   { label: "PyTorch DP U-Net reference (50 seeds, same machine kind)", points: PYTORCH_UNET, line: true, color: "#999999" },
-  { label: `${label} (EMA weights, first ${rows[0]?.evalEpisodes ?? 20} test seeds per point)`, points: pts, line: true },
+  { label: `${label} (EMA weights, first ${evalEpisodes} test seeds per point)`, points: pts, line: true },
   ...finals.map(([m, sc, l]) => ({ label: l, points: [[Number(m), Number(sc)]] as [number, number][], color: "#111111" })),
 ], { title: "Push-T: mean max reward vs training minutes (this machine)", xLabel: "training minutes", yLabel: "score", yMin: 0, yMax: 1 });
 for (const thr of [0.5, 0.75, 0.9]) {
