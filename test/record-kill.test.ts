@@ -84,7 +84,7 @@ test("scd eval --record x.scdd killed with SIGKILL: every finished episode is sa
   ds.close();
   const again = scd(["salvage", partial]);
   assert.is(again.code, 2);
-  assert.match(again.stderr, /eval\.scdd exists; --force replaces it/);
+  assert.match(again.stderr, /--out .*eval\.scdd: exists; pass --force to replace it/);
 });
 
 test.run();
