@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The runs behind the README's results tables (besides the main SCD run, see README). Sequential; each step
+# The runs behind the result tables of docs/benchmarks.md (besides the main SCD run). Sequential; each step
 # writes runs/<name>/ (checkpoint/, metrics.jsonl, loss.png) and runs/<name>/eval.json. Resumable: a finished
 # run (eval.json present) is skipped.
 set -euo pipefail

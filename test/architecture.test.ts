@@ -1,6 +1,6 @@
 /**
  * The layers, read from the code's own imports (static, re-exports, dynamic and type-only, through the
- * TypeScript compiler's import scanner). The rules are written once, here; the README's "Architecture"
+ * TypeScript compiler's import scanner). The rules are written once, here; docs/architecture.md's "Architecture"
  * section states them in prose.
  */
 import { test } from "uvu";

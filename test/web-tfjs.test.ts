@@ -2,7 +2,7 @@
  * TensorFlow.js in the page, in Debian's Chromium (web-site.ts): the shipped checkpoint on the tfjs wasm and cpu
  * backends drives Push-T and gives ONNX Runtime Web's chunks in the same page, its tensors all freed afterwards;
  * four reach-obstacle demonstrations dragged with the pointer train SCD in the page's Web Worker and the trained
- * policy drives; the README's smallest page (examples/web/minimal.ts) runs. Numbers go to web-tfjs-figures.json.
+ * policy drives; the smallest page of docs/browser.md (examples/web/minimal.ts) runs. Numbers go to web-tfjs-figures.json.
  */
 import * as path from "node:path";
 import { test } from "uvu";
@@ -109,7 +109,7 @@ test("train in the page: four recorded reach-obstacle-v1 episodes, SCD trained i
   assert.equal(await page.locator("#train").isDisabled(), false);
 });
 
-test("the README's smallest page (examples/web/minimal.ts, scd-policy/web) runs the shipped checkpoint on TensorFlow.js", async () => {
+test("the smallest page of docs/browser.md (examples/web/minimal.ts, scd-policy/web) runs the shipped checkpoint on TensorFlow.js", async () => {
   const p = await site.browser.newPage();
   const errors: string[] = [];
   p.on("console", (m) => m.type() === "error" && errors.push(m.text()));

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run a policy against a real ROS 1 robot node through rosbridge, all on this machine:
 #   rosmaster  ←→  examples/ros/reach_robot.py (rospy)  ←→  scd bridge (rosbridge v2 over WebSocket)  ←→  scd run
-# Needs Debian's ROS 1 (see README "ROS"). For a real robot, skip the first three steps and point --ros at its
+# Needs Debian's ROS 1 (see docs/ros.md). For a real robot, skip the first three steps and point --ros at its
 # rosbridge_server (ws://robot:9090) with a topic map for its topics.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

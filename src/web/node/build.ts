@@ -50,7 +50,7 @@ export function nodeOnlyInput(meta: esbuild.Metafile): string | null {
   return null;
 }
 
-/** The site's entry points: output name → source. The worker trains in the page; minimal is the README's smallest page. */
+/** The site's entry points: output name → source. The worker trains in the page; minimal is the smallest page of docs/browser.md. */
 export const PAGE_ENTRIES = { app: path.join(ROOT, "web/main.ts"), "train-worker": path.join(ROOT, "web/train-worker.ts"), minimal: path.join(ROOT, "examples/web/minimal.ts") };
 
 /**
