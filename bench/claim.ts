@@ -10,7 +10,7 @@ import { policyDef, parsePolicyConfig } from "../src/policy/model.ts";
 import { quantile, type BenchResult } from "./util.ts";
 import { latency, layout } from "./policy.ts";
 import { benchOnnx } from "./policy-onnx.ts";
-import { ARMS } from "../experiments/claim/arms.ts";
+import { ARMS, inferenceKey } from "../experiments/claim/arms.ts";
 
 const K = Number(process.env.BENCH_K ?? 10);
 
@@ -21,7 +21,7 @@ export async function benchClaim(): Promise<BenchResult> {
   // arms that differ only in training (equal wall-clock, context noise) have the same inference graph
   const seen = new Set<string>();
   for (const arm of ARMS) {
-    const key = `${arm.policy}:${JSON.stringify({ ...arm.policyConfig, contextNoise: undefined })}`;
+    const key = inferenceKey(arm);
     if (seen.has(key)) continue;
     seen.add(key);
     const def = policyDef(arm.policy);

@@ -59,7 +59,7 @@ export async function writeLeRobot(out: string, buf: EpisodeBuffer, opts: LeRobo
   const fps = opts.fps ?? 10, task = opts.task ?? "default task", chunksSize = opts.chunksSize ?? 1000;
   const maxFrames = opts.maxFramesPerFile ?? Infinity;
   if (!(maxFrames >= 1)) throw new ScdError(`${out}: maxFramesPerFile must be ≥ 1, got ${maxFrames}`);
-  await writeDirAtomic(out, (tmp) => fillLeRobot(tmp, buf, { fps, task, chunksSize, maxFrames, onProgress: opts.onProgress }));
+  writeDirAtomic(out, (tmp) => fillLeRobot(tmp, buf, { fps, task, chunksSize, maxFrames, onProgress: opts.onProgress }));
 }
 
 function fillLeRobot(tmp: string, buf: EpisodeBuffer, opts: { fps: number; task: string; chunksSize: number; maxFrames: number; onProgress?: (line: string) => void }): void {

@@ -15,6 +15,7 @@ import type { LogRecorder, RecorderInfo } from "../../src/data/formats.ts";
 import type { LoopEvent } from "../../src/loop/loop.ts";
 import type { Obs } from "../../src/env/types.ts";
 import { indexMcap } from "./stream.ts";
+import { ensureParent } from "../../src/util/outputs.ts";
 
 const num = { type: "number" }, int = { type: "integer" };
 const numbers = { type: "array", items: num };
@@ -55,7 +56,7 @@ export class McapLog implements LogRecorder {
 
   /** Start a log at `file` (written as `<file>.partial` until close). @throws on a file that cannot be created. */
   static async open(file: string, info: RecorderInfo, opts: McapLogOptions = {}): Promise<McapLog> {
-    const log = new McapLog(file, fs.openSync(`${file}.partial`, "w"), info, opts.flushMs ?? 1000);
+    const log = new McapLog(file, fs.openSync(ensureParent(`${file}.partial`), "w"), info, opts.flushMs ?? 1000);
     log.rec.writeMagic();
     log.rec.writeHeader({ profile: "", library: "scd-policy" });
     const meta = { env: info.env ?? "", period_ms: String(info.periodMs), ...Object.fromEntries(Object.entries(info.meta ?? {}).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])) };

@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import { McapStreamReader, McapWriter } from "@mcap/core";
 import { FileHandleWritable } from "@mcap/nodejs";
 import { ScdError } from "../../src/errors.ts";
+import { ensureParent } from "../../src/util/outputs.ts";
 
 export interface IndexResult {
   messages: number;
@@ -27,7 +28,7 @@ const PIECE = 1 << 20;
  */
 export async function indexMcap(src: string, dest: string): Promise<IndexResult> {
   const input = fs.openSync(src, "r");
-  const fh = await fs.promises.open(dest, "w");
+  const fh = await fs.promises.open(ensureParent(dest), "w");
   const w = new McapWriter({ writable: new FileHandleWritable(fh) });
   const schemaIds = new Map<number, number>(), channelIds = new Map<number, number>();
   const reader = new McapStreamReader({ validateCrcs: true });

@@ -35,6 +35,9 @@ export const ARMS: Arm[] = [
   { id: "scd-mlp", what: "ablation: FiLM-MLP decoder (this package's default: 5 encoder layers, MLP 256 × 3)", policy: "scd", policyConfig: { ...SHARED, encLayers: 5, decoder: "mlp", decLayers: 3, decDModel: 256, decoderDraws: 1 } },
 ];
 
+/** Arms with the same key run the same inference graph (they differ only in training: context noise, budget). */
+export const inferenceKey = (arm: Arm): string => `${arm.policy}:${JSON.stringify({ ...arm.policyConfig, contextNoise: undefined })}`;
+
 /** The training recipe every arm shares (scd train's keys). */
 export const RECIPE = { batch: 64, lr: 1e-3, warmup: 200, minLrFrac: 0, weightDecay: 1e-4, emaPower: 0.75, emaDecay: 0.9999 };
 

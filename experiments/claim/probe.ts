@@ -66,7 +66,7 @@ const share = Array.from({ length: L }, () => ({ earlier: 0, current: 0, chunk: 
 const hook: BlockHook = (i, input, mask, blk) => {
   feats[i].push(input.dataSync().slice() as Float32Array);
   tf.tidy(() => {
-    const [n, H, d] = input.shape as number[];
+    const [n, H] = input.shape as number[];
     const y = blk.attn.qkv.forward(blk.ln1.forward(input)).reshape([n, H, 3, heads, dh]).transpose([2, 0, 3, 1, 4]);
     const [q, kOwn] = tf.unstack(y).slice(0, 2);
     const past = model.trunk.cached(i)!.k; // [n, heads, S, dh]
@@ -80,7 +80,6 @@ const hook: BlockHook = (i, input, mask, blk) => {
       else if (k === S - 1) share[i].current += m;
       else share[i].chunk += m;
     }
-    void d;
   });
 };
 tf.tidy(() => void model.sample(K, new Rng(1), hook).dataSync());

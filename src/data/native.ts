@@ -7,6 +7,7 @@
  */
 import * as fs from "node:fs";
 import { ScdError } from "../errors.ts";
+import { ensureParent } from "../util/outputs.ts";
 import { type Schema, type Episode, type EpisodeBuffer, concatEpisodes } from "./episodes.ts";
 import { type DatasetHeader, type DatasetFooter, headerBytes, episodeRecord, footerBytes, openContainer, decodeEpisode } from "./native-bytes.ts";
 
@@ -25,7 +26,7 @@ export class DatasetWriter {
 
   constructor(readonly path: string, readonly schema: Schema, meta: Record<string, unknown> = {}) {
     this.partialPath = `${path}.partial`;
-    this.fd = fs.openSync(this.partialPath, "w");
+    this.fd = fs.openSync(ensureParent(this.partialPath), "w"); // a fresh clone has no runs/ yet
     for (const b of headerBytes(schema, meta)) this.write(b);
   }
 

@@ -17,7 +17,7 @@ import { WeightReader } from "./onnx-nn.ts";
 import { onnxExportDef, type GraphRunner } from "./runtime.ts";
 import { checkGraphIO } from "./graph-check.ts";
 import { checkManifest } from "./manifest-check.ts";
-import { checkOutput, writeDirAtomicSync, putFile } from "../util/outputs.ts";
+import { checkOutput, writeDirAtomic, putFile } from "../util/outputs.ts";
 
 export { factsOf } from "./graph-check.ts";
 
@@ -72,7 +72,7 @@ export function exportCheckpoint(ckpt: string, out: string, opts: { force?: bool
       return false; // no manifest, or one of another format or version
     }
   } });
-  writeDirAtomicSync(out, (tmp) => {
+  writeDirAtomic(out, (tmp) => {
     for (const [f, bytes] of Object.entries(files)) putFile(tmp, f, bytes);
     putFile(tmp, "manifest.json", JSON.stringify(manifest, null, 2) + "\n");
   });

@@ -6,13 +6,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ScdError } from "../errors.ts";
-import { writeDirAtomicSync, putFile } from "../util/outputs.ts";
+import { writeDirAtomic, putFile } from "../util/outputs.ts";
 import { CheckpointMeta, parseCheckpointMeta, decodePacked, decodeWeights, encodePacked, type Weights } from "./checkpoint-format.ts";
 
 export { CKPT_FORMAT, CKPT_VERSION, CheckpointMeta, checkMetaParts, type Weights } from "./checkpoint-format.ts";
 
 export function writeCheckpoint(dir: string, meta: CheckpointMeta, weights: Weights, trainState?: Record<string, unknown>): void {
-  writeDirAtomicSync(dir, (tmp) => {
+  writeDirAtomic(dir, (tmp) => {
     putFile(tmp, "checkpoint.json", JSON.stringify(meta, null, 2) + "\n");
     putFile(tmp, "weights.msgpack", encodePacked(weights));
     if (trainState) putFile(tmp, "train_state.msgpack", encodePacked(trainState));

@@ -116,11 +116,10 @@ export function loadSweep(file: string, defaults: { train?: Record<string, unkno
     throw new ScdError(`${file}: field ${["grid", ...i.path].join(".")}: ${i.message}`);
   }
   if ("out" in f.train) throw new ScdError(`${file}: field train.out: the sweep sets each run's directory (use the top-level "out")`);
-  for (const k of Object.keys(Array.isArray(gridIn) ? Object.assign({}, ...(gridIn as object[])) : (gridIn as object)))
-    if (k === "train.out") throw new ScdError(`${file}: field grid.train.out: the sweep sets each run's directory (use the top-level "out")`);
   const out = f.out ?? path.join("runs", `sweep-${path.basename(file, ".json")}`);
   const grids = Array.isArray(g.data) ? g.data : [g.data];
   const axes = [...new Set(grids.flatMap((g) => Object.keys(g)))];
+  if (axes.includes("train.out")) throw new ScdError(`${file}: field grid.train.out: the sweep sets each run's directory (use the top-level "out")`);
   const runs = grids.flatMap(product).map((overrides, index): SweepRun => {
     const base = structuredClone({ train: { ...defaults.train, ...f.train }, eval: f.eval }) as Record<string, unknown>;
     for (const [k, v] of Object.entries(overrides)) setPath(base, k, v);

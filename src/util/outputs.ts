@@ -1,7 +1,7 @@
 /**
  * The one rule for everything a command writes (files and directories), so every writer behaves the same way:
  *   - an output is checked before the work starts, without side effects (no folder is created for a run that fails);
- *   - missing parent folders are created when the output is written (`ensureParent`);
+ *   - missing parent folders are created by the writers themselves (`ensureParent`, `writeFileAtomic`);
  *   - an existing output needs `--force` where the command has one; a directory is replaced only when it is an
  *     earlier output of the same format (`isOwn`) or empty, never a folder holding something else;
  *   - directories are written into a temp folder beside the target and renamed into place (`writeDirAtomic`).
@@ -23,6 +23,8 @@ export interface OutputSpec {
   force?: boolean;
   /** For directories: is the existing one an earlier output of this format (e.g. it has manifest.json)? */
   isOwn?: (dir: string) => boolean;
+  /** For directories the command adds files to (GIFs) and never replaces: any existing folder will do. */
+  addsTo?: boolean;
   /** What the format is called in errors, with its article ("a lerobot dataset", "an ONNX export"). */
   what?: string;
 }
@@ -40,7 +42,7 @@ export function checkOutput(p: string | undefined, spec: OutputSpec): void {
     const isDir = fs.statSync(target).isDirectory();
     if (isDir !== (spec.kind === "dir")) throw new ScdError(`${name}: ${isDir ? "is a directory" : "is a file, not a folder"}`);
     if (spec.force === false) throw new ScdError(`${name}: exists; pass --force to replace it`);
-    if (isDir && !isEmptyDir(target) && !spec.isOwn?.(target))
+    if (isDir && !spec.addsTo && !isEmptyDir(target) && !spec.isOwn?.(target))
       throw new ScdError(`${name}: exists and is not ${spec.what ?? "an earlier output of this command"}; only an earlier one or an empty folder is replaced, never a folder holding other files`);
   }
   let parent = path.dirname(target);
@@ -59,7 +61,7 @@ function isEmptyDir(d: string): boolean {
   return fs.readdirSync(d).length === 0;
 }
 
-/** Create the folders above `file` that are missing (the writer's side of checkOutput). Returns `file`. */
+/** Create the folders above `file` that are missing (what every writer does before it opens a file). Returns `file`. */
 export function ensureParent(file: string): string {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   return file;
@@ -70,48 +72,22 @@ export function ensureParent(file: string): string {
  * aside, the temp folder renamed into place and the old one removed, so a crash leaves either the old or the new
  * directory, never a mix. On an error in `fill` the temp folder is removed and `out` is untouched.
  */
-export async function writeDirAtomic(out: string, fill: (tmp: string) => void | Promise<void>): Promise<void> {
-  const tmp = tempDirBeside(out);
-  try {
-    await fill(tmp);
-  } catch (e) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
-  swapInto(tmp, out);
-}
-
-/** writeDirAtomic for a synchronous `fill`. */
-export function writeDirAtomicSync(out: string, fill: (tmp: string) => void): void {
-  const tmp = tempDirBeside(out);
+export function writeDirAtomic(out: string, fill: (tmp: string) => void): void {
+  const tmp = path.join(path.dirname(path.resolve(ensureParent(out))), `.${path.basename(out)}.tmp-${process.pid}-${Date.now().toString(36)}`);
+  fs.mkdirSync(tmp);
   try {
     fill(tmp);
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
-  swapInto(tmp, out);
+  const old = `${tmp}.old`, had = fs.existsSync(out);
+  if (had) fs.renameSync(out, old);
+  fs.renameSync(tmp, out);
+  if (had) fs.rmSync(old, { recursive: true, force: true });
 }
 
 /** Write one file inside a folder being filled, fsynced (what writeDirAtomic's callers put). */
 export function putFile(dir: string, name: string, data: string | Uint8Array): void {
-  const f = path.join(dir, name);
-  fs.mkdirSync(path.dirname(f), { recursive: true });
-  writeSynced(f, data);
-}
-
-function tempDirBeside(out: string): string {
-  const parent = path.dirname(path.resolve(out));
-  fs.mkdirSync(parent, { recursive: true });
-  const tmp = path.join(parent, `.${path.basename(out)}.tmp-${process.pid}-${Date.now().toString(36)}`);
-  fs.mkdirSync(tmp);
-  return tmp;
-}
-
-function swapInto(tmp: string, out: string): void {
-  const old = `${tmp}.old`;
-  const had = fs.existsSync(out);
-  if (had) fs.renameSync(out, old);
-  fs.renameSync(tmp, out);
-  if (had) fs.rmSync(old, { recursive: true, force: true });
+  writeSynced(ensureParent(path.join(dir, name)), data);
 }

@@ -5,7 +5,7 @@ import { writeDataset } from "../../data/native.ts";
 import { summarize, formatSummary } from "../../data/inspect.ts";
 import { datasetFormat, datasetFormats } from "../../data/formats.ts";
 import { type Command, out } from "../command.ts";
-import { checkOutput, ensureParent } from "../../util/outputs.ts";
+import { checkOutput } from "../../util/outputs.ts";
 
 export const datasetInspect: Command = {
   name: "dataset inspect",
@@ -36,7 +36,7 @@ export const datasetImport: Command = {
     const ds = await loadDataset(src, { images: !!flags.images, onProgress: (l) => process.stderr.write(`${l}\n`) });
     if (ds.kind === "native") throw new ScdError(`${src}: import expects a Zarr replay buffer or a LeRobot dataset; it is already a native dataset`);
     const source = ds.kind === "zarr" ? "diffusion-policy-zarr" : ds.kind;
-    writeDataset(ensureParent(dst), ds.buffer, { source, importedFrom: src.split("/").pop(), importedAt: new Date().toISOString(), ...(typeof ds.meta.fps === "number" ? { fps: ds.meta.fps } : {}) });
+    writeDataset(dst, ds.buffer, { source, importedFrom: src.split("/").pop(), importedAt: new Date().toISOString(), ...(typeof ds.meta.fps === "number" ? { fps: ds.meta.fps } : {}) });
     const s = summarize(ds.buffer);
     out(`wrote ${dst}: ${s.episodes} episodes, ${s.steps} steps, features ${Object.keys(ds.buffer.schema).join(", ")} (${(fs.statSync(dst).size / 1e6).toFixed(2)} MB)`);
   },
@@ -65,7 +65,7 @@ export const datasetExport: Command = {
     const fps = (flags.fps as number | undefined) ?? (typeof ds.meta.fps === "number" ? ds.meta.fps : 10);
     if (!(fps > 0)) throw new ScdError(`--fps must be positive, got ${fps}`);
     const task = (flags.task as string | undefined) ?? (typeof ds.meta.env === "string" ? ds.meta.env : "default task");
-    await fmt.write!(ensureParent(dst), ds.buffer, { fps, task, meta: { ...ds.meta, exportedFrom: src }, maxFramesPerFile: flags["max-frames-per-file"] as number | undefined, onProgress: (l) => process.stderr.write(`${l}\n`) });
+    await fmt.write!(dst, ds.buffer, { fps, task, meta: { ...ds.meta, exportedFrom: src }, maxFramesPerFile: flags["max-frames-per-file"] as number | undefined, onProgress: (l) => process.stderr.write(`${l}\n`) });
     const s = summarize(ds.buffer);
     out(`wrote ${dst} (${fmt.id}): ${s.episodes} episodes, ${s.steps} frames at ${fps} fps, features ${Object.keys(ds.buffer.schema).join(", ")}`);
   },

@@ -7,7 +7,7 @@ import { builtinPolicy } from "../../policy/builtin.ts";
 import { rollout } from "../../env/rollout.ts";
 import { DatasetWriter } from "../../data/native.ts";
 import { type Command, out } from "../command.ts";
-import { checkOutput, ensureParent } from "../../util/outputs.ts";
+import { checkOutput } from "../../util/outputs.ts";
 import "../../../envs/index.ts";
 
 const OBS_MODE = { "obs-mode": { type: "string", desc: "Push-T observation mode: keypoints | state" } } as const;
@@ -49,7 +49,7 @@ export const envRender: Command = {
     checkOutput(flags.out as string, { flag: "out", kind: "file" });
     const env = await makeEnv(id);
     env.reset({ seed: flags.seed as number });
-    writePng(ensureParent(flags.out as string), env.render());
+    writePng(flags.out as string, env.render());
     out(`wrote ${flags.out}`);
   },
 };
@@ -65,7 +65,7 @@ export const envRollout: Command = {
     const env = await makeEnv(id);
     const policy = await builtinPolicy(flags.policy as string, id, env.actionSpace);
     const r = await rollout(env, policy, flags.seed as number, { render: true });
-    writeGif(ensureParent(flags.gif as string), r.frames, env.metadata.controlHz);
+    writeGif(flags.gif as string, r.frames, env.metadata.controlHz);
     out(`wrote ${flags.gif}: ${r.steps} steps, success ${r.success}, max reward ${r.maxReward.toFixed(3)}`);
   },
 };
@@ -122,7 +122,7 @@ export const collect: Command = {
     const env = await makeEnv(id);
     const policy = await builtinPolicy(flags.policy as string, id, env.actionSpace);
     const schema = Object.fromEntries([...Object.entries(env.observationSpace).map(([k, b]) => [k, { shape: b.shape }]), ["action", { shape: env.actionSpace.shape }]]);
-    const w = new DatasetWriter(ensureParent(outPath), schema, { env: id, policy: flags.policy, seedStart: flags["seed-start"], createdAt: new Date().toISOString() });
+    const w = new DatasetWriter(outPath, schema, { env: id, policy: flags.policy, seedStart: flags["seed-start"], createdAt: new Date().toISOString() });
     const n = flags.episodes as number;
     const bar = new Progress("collect", n);
     let kept = 0, succ = 0;

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ScdError } from "../../errors.ts";
-import { checkOutput, ensureParent } from "../../util/outputs.ts";
+import { checkOutput } from "../../util/outputs.ts";
 import { mergeShardReports } from "../../eval/merge.ts";
 import { plotScores } from "../../eval/plot.ts";
 import { writeFileAtomic } from "../../util/fsx.ts";
@@ -33,7 +33,7 @@ export const evalMergeCommand: Command = {
     checkOutput(plotPath, { flag: "plot", kind: "file" });
     const merged = mergeShardReports(files.map((file) => ({ file, json: readJson(file) })));
     if (plotPath) {
-      plotScores(ensureParent(plotPath), merged.per_episode.map((p) => p.max_reward), merged.per_episode.map((p) => p.success), merged.env);
+      plotScores(plotPath, merged.per_episode.map((p) => p.max_reward), merged.per_episode.map((p) => p.success), merged.env);
       merged.files.plot = plotPath;
     }
     const json = JSON.stringify(merged, null, 2);

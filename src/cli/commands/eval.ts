@@ -95,7 +95,7 @@ export const evalCommand: Command = {
     const plotPath = own(flags.plot as string | undefined) ?? (jsonOut && jsonOut !== "-" ? path.join(path.dirname(jsonOut), path.basename(jsonOut, ".json") + "_scores.png") : undefined);
     // a report that cannot be written must fail now, not after the whole evaluation
     for (const [flag, f] of [["json", jsonOut], ["plot", plotPath], ["record", own(flags.record as string | undefined)]] as const) checkOutput(f, { flag, kind: "file" });
-    checkOutput(flags.gif as string | undefined, { flag: "gif", kind: "dir", isOwn: () => true }); // GIFs are added to a folder
+    checkOutput(flags.gif as string | undefined, { flag: "gif", kind: "dir", addsTo: true });
     const bar = new Progress(`eval ${flags.policy} on ${envId}`, slice.count);
     let succ = 0, sumMax = 0;
     const report = await evaluate({

@@ -5,7 +5,7 @@ import { ScdError } from "../../errors.ts";
 import { isNativeDataset, salvageNative } from "../../eval/salvage.ts";
 import { indexMcap } from "../../../datasets/mcap/stream.ts";
 import { type Command, out } from "../command.ts";
-import { checkOutput, ensureParent } from "../../util/outputs.ts";
+import { checkOutput } from "../../util/outputs.ts";
 
 /** `scd salvage`: what a killed `--record` or `collect` left in `<file>.partial`, made a complete `<file>`. */
 export const salvageCommand: Command = {
@@ -24,7 +24,6 @@ export const salvageCommand: Command = {
     if (!dest) throw new ScdError(`${src}: the name does not end in .partial; say where to write with --out`);
     if (path.resolve(dest) === path.resolve(src)) throw new ScdError(`--out ${dest}: is the input itself`);
     checkOutput(dest, { flag: "out", kind: "file", force: !!flags.force });
-    ensureParent(dest);
     if (isNativeDataset(src)) {
       const r = salvageNative(src, dest);
       out(`salvaged ${dest}: ${r.episodes} whole episodes, ${r.steps} steps${r.droppedBytes ? `; left out ${r.droppedBytes} bytes of an unfinished episode` : ""}`);

@@ -7,8 +7,6 @@ import { initBackend } from "../../backend/index.ts";
 import { makeEnv } from "../../env/registry.ts";
 import { evaluate } from "../../eval/evaluate.ts";
 import { readCheckpointMeta } from "../../policy/checkpoint.ts";
-import { policyNames, policyDef } from "../../policy/model.ts";
-import { nearest } from "../../util/nearest.ts";
 import { findResumeCheckpoint, resumeConfig } from "../../train/resume.ts";
 import { type Command, BACKEND_FLAG, out } from "../command.ts";
 import type { Flags } from "../args.ts";
@@ -39,7 +37,6 @@ export function givenTrainConfig(flags: Flags): Record<string, unknown> {
   if (flags["obs-features"]) raw.obsFeatures = (flags["obs-features"] as string).split(",");
   return raw;
 }
-
 
 /** A config field as the user spells it: its flag if it has one, else the --config file's key. */
 export function flagOf(key: string): string {
