@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { applyWasmPatches, removeWasmPatches } from "../src/backend/wasm-patches.ts";
 import { quietCpuBackend } from "../src/backend/index.ts";
-import { ProbeTransformer, probeBatch } from "../src/nn/probe.ts";
+import { ProbeTransformer, probeBatch } from "../test/fixtures/probe-model.ts";
 import { timeIt, type BenchResult } from "./util.ts";
 
 // the size of a policy-scale transformer: batch 16 windows of 64 tokens, width 128

@@ -4,9 +4,9 @@
  * and evaluation half of the claim is experiments/claim/run.ts, which runs this at its end.
  */
 import * as tf from "@tensorflow/tfjs";
-import "../policies/index.ts";
+import "../src/policies/index.ts";
 import { initBackend } from "../src/backend/index.ts";
-import { policyDef, parsePolicyConfig } from "../src/policy/model.ts";
+import { policyDef, parsePolicyConfig } from "../src/policies/registry.ts";
 import { quantile, type BenchResult } from "./util.ts";
 import { latency, layout } from "./policy.ts";
 import { benchOnnx } from "./policy-onnx.ts";

@@ -1,6 +1,6 @@
 /** Push-T control steps per second (10 physics substeps each), single env and a vector of 16, on one core. */
-import { PushTEnv } from "../envs/pusht/pusht.ts";
-import { VectorEnv } from "../src/env/vector.ts";
+import { PushTEnv } from "../src/envs/pusht/pusht.ts";
+import { VectorEnv } from "../src/envs/vector.ts";
 import { Rng } from "../src/util/rng.ts";
 import type { BenchResult } from "./util.ts";
 

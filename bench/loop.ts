@@ -8,8 +8,8 @@ import { asyncScheduler, BehaviorSubject } from "rxjs";
 import { controlLoop, type LoopEvent } from "../src/loop/loop.ts";
 import { Worker } from "node:worker_threads";
 import { summarizeLoop, quantiles } from "../src/loop/metrics.ts";
-import { box } from "../src/env/types.ts";
-import type { ChunkPolicy } from "../src/policy/types.ts";
+import { box } from "../src/envs/types.ts";
+import type { ChunkPolicy } from "../src/policies/types.ts";
 import type { Strategy } from "../src/loop/queue.ts";
 import type { BenchResult } from "./util.ts";
 

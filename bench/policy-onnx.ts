@@ -7,18 +7,18 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { PolicyModel } from "../src/policy/model.ts";
-import type { FrameLayout } from "../src/policy/frames.ts";
-import { modelWeights } from "../src/policy/learned.ts";
-import { writeCheckpoint } from "../src/policy/checkpoint.ts";
-import { exportCheckpoint, factsOf } from "../src/deploy/export-dir.ts";
+import type { PolicyModel } from "../src/policies/registry.ts";
+import type { FrameLayout } from "../src/policies/frames.ts";
+import { modelWeights } from "../src/policies/learned.ts";
+import { writeCheckpoint } from "../src/checkpoints/checkpoint.ts";
+import { exportCheckpoint, factsOf } from "../src/checkpoints/export-dir.ts";
 import { loadExport } from "../src/deploy/onnx-policy.ts";
 import { nodeRunner } from "../src/deploy/ort-node.ts";
 import { onnxExportDef, type ArrayModel } from "../src/deploy/runtime.ts";
-import { fitNormalizer } from "../src/data/normalizer.ts";
+import { fitNormalizer } from "../src/datasets/normalizer.ts";
 import { Rng } from "../src/util/rng.ts";
 import { quantile, timeIt } from "./util.ts";
-import "../policies/onnx.ts";
+import "../src/policies/onnx.ts";
 
 export interface OnnxBench {
   latencyMs: { median: number; p99: number; coldMedian: number };

@@ -4,12 +4,12 @@
  * chunk = K decoder steps), throughput at batch 64 (frames/s), and train-step time (batch 64 windows).
  */
 import * as tf from "@tensorflow/tfjs";
-import "../policies/index.ts";
+import "../src/policies/index.ts";
 import { initBackend } from "../src/backend/index.ts";
-import { policyDef, type PolicyModel } from "../src/policy/model.ts";
-import { frameLayout, buildWindows } from "../src/policy/frames.ts";
-import { concatEpisodes } from "../src/data/episodes.ts";
-import { fitNormalizer } from "../src/data/normalizer.ts";
+import { policyDef, type PolicyModel } from "../src/policies/registry.ts";
+import { frameLayout, buildWindows } from "../src/policies/frames.ts";
+import { concatEpisodes } from "../src/datasets/episodes.ts";
+import { fitNormalizer } from "../src/datasets/normalizer.ts";
 import { AdamW } from "../src/train/adamw.ts";
 import { Rng } from "../src/util/rng.ts";
 import { quantile, timeIt, type BenchResult } from "./util.ts";

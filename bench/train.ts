@@ -7,21 +7,21 @@
  */
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import "../policies/index.ts";
+import "../src/policies/index.ts";
 import { initBackend } from "../src/backend/index.ts";
 import { setFastPaths } from "../src/backend/fast-paths.ts";
 import { wasmHeapBytes } from "../src/backend/memory.ts";
-import { policyDef, policyNames, type PolicyModel } from "../src/policy/model.ts";
-import { layoutFromBuffer, buildWindows } from "../src/policy/frames.ts";
-import { loadDataset } from "../src/data/load.ts";
-import { withFeatures } from "../src/data/derive.ts";
-import { fitNormalizer } from "../src/data/normalizer.ts";
+import { policyDef, policyNames, type PolicyModel } from "../src/policies/registry.ts";
+import { layoutFromBuffer, buildWindows } from "../src/policies/frames.ts";
+import { loadDataset } from "../src/datasets/load.ts";
+import { withFeatures } from "../src/datasets/derive.ts";
+import { fitNormalizer } from "../src/datasets/normalizer.ts";
 import { TrainConfig } from "../src/train/config.ts";
 import { AdamW } from "../src/train/adamw.ts";
 import { Rng } from "../src/util/rng.ts";
 import { quantile, type BenchResult } from "./util.ts";
 
-const DATA = path.join(import.meta.dirname, "../datasets/pusht/pusht_human.scdd");
+const DATA = path.join(import.meta.dirname, "../assets/datasets/pusht/pusht_human.scdd");
 const ITERS = Number(process.env.BENCH_TRAIN_ITERS ?? 5);
 
 export async function benchTrain(): Promise<BenchResult> {

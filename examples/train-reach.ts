@@ -3,10 +3,10 @@
  *   npx tsx examples/train-reach.ts
  */
 import * as path from "node:path";
-import "../envs/index.ts";
+import "../src/envs/index.ts";
 import { initBackend, makeEnv, DatasetWriter, train, loadPolicy, evaluate } from "../src/index.ts";
-import { builtinPolicy } from "../src/policy/builtin.ts";
-import { rollout } from "../src/env/rollout.ts";
+import { builtinPolicy } from "../src/policies/builtin.ts";
+import { rollout } from "../src/eval/rollout.ts";
 import { TrainConfig } from "../src/train/config.ts";
 
 await initBackend();

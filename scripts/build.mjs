@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dist = path.join(root, "dist");
-const OUT_DIRS = ["src", "envs", "policies", "datasets"]; // tsconfig.build.json's "include", as compiled
+const OUT_DIRS = ["src", "apps"]; // tsconfig.build.json's "include", as compiled
 
 for (const d of OUT_DIRS) fs.rmSync(path.join(dist, d), { recursive: true, force: true });
 

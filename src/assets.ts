@@ -21,6 +21,6 @@ function findRoot(): string {
 /** The scd-policy package's root folder (the checkout, or node_modules/scd-policy). */
 export const PACKAGE_ROOT = findRoot();
 /** The shipped Push-T SCD checkpoint (a directory for `loadPolicy` / `scd eval --policy`). */
-export const SHIPPED_PUSHT = path.join(PACKAGE_ROOT, "policies/scd/pretrained/pusht");
+export const SHIPPED_PUSHT = path.join(PACKAGE_ROOT, "assets/checkpoints/scd-pusht");
 /** The 206 human Push-T demonstrations (native .scdd; `scd train`'s default dataset). */
-export const PUSHT_DATASET = path.join(PACKAGE_ROOT, "datasets/pusht/pusht_human.scdd");
+export const PUSHT_DATASET = path.join(PACKAGE_ROOT, "assets/datasets/pusht/pusht_human.scdd");

@@ -10,27 +10,28 @@
  * @module scd-policy
  */
 // the package's entry point registers the built-in policies and dataset formats; core modules never do
-import "../policies/index.ts";
-import "../datasets/index.ts";
+import "./policies/index.ts";
+import "./datasets/index.ts";
 export { initBackend, type BackendReport } from "./backend/index.ts";
 export { ScdError } from "./errors.ts";
 export { SHIPPED_PUSHT, PUSHT_DATASET, PACKAGE_ROOT } from "./assets.ts";
-export * from "./data/episodes.ts";
-export { sampleWindows, splitEpisodes, type WindowSpec } from "./data/windows.ts";
-export { fitNormalizer, normalize, unnormalize, type NormStats } from "./data/normalizer.ts";
-export { DatasetWriter, DatasetReader, readDataset, writeDataset } from "./data/native.ts";
-export { loadDataset, type LoadedDataset } from "./data/load.ts";
-export { registerDatasetFormat, datasetFormats, type DatasetFormat } from "./data/formats.ts";
-export type { Env, Obs, StepResult, Box, RgbFrame } from "./env/types.ts";
-export { makeEnv, registerEnv, envIds, envSpec, type EnvSpec } from "./env/registry.ts";
-export { TimeLimit, ClipAction } from "./env/wrappers.ts";
-export { VectorEnv } from "./env/vector.ts";
-export { checkEnv } from "./env/check.ts";
-export type { ChunkPolicy, Frame } from "./policy/types.ts";
-export { registerPolicy, policyNames } from "./policy/model.ts";
-export { LearnedPolicy, policyFromCheckpoint } from "./policy/learned.ts";
-export { loadPolicy } from "./policy/checkpoint-loader.ts";
-export { builtinPolicy } from "./policy/builtin.ts";
+export * from "./datasets/episodes.ts";
+export { sampleWindows, splitEpisodes, type WindowSpec } from "./datasets/windows.ts";
+export { fitNormalizer, normalize, unnormalize, type NormStats } from "./datasets/normalizer.ts";
+export { DatasetWriter, DatasetReader, readDataset, writeDataset } from "./datasets/native.ts";
+export { loadDataset, type LoadedDataset } from "./datasets/load.ts";
+export { registerDatasetFormat, datasetFormats, type DatasetFormat } from "./datasets/formats.ts";
+export type { Env, Obs, StepResult, Box, RgbFrame } from "./envs/types.ts";
+export { makeEnv, registerEnv, envIds, envSpec, type EnvSpec } from "./envs/registry.ts";
+export { TimeLimit, ClipAction } from "./envs/wrappers.ts";
+export { VectorEnv } from "./envs/vector.ts";
+export { checkEnv } from "./envs/check.ts";
+export type { ChunkPolicy, Frame } from "./policies/types.ts";
+export { registerPolicy, policyNames } from "./policies/registry.ts";
+export { LearnedPolicy } from "./policies/learned.ts";
+export { policyFromCheckpoint } from "./checkpoints/to-policy.ts";
+export { loadPolicy } from "./checkpoints/load-checkpoint.ts";
+export { builtinPolicy } from "./policies/builtin.ts";
 export { controlLoop, type LoopConfig, type LoopEvent } from "./loop/loop.ts";
 export { ActionQueue, type Strategy } from "./loop/queue.ts";
 export { runEpisodeVirtual, runEpisodeRealtime } from "./loop/runner.ts";

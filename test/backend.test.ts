@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { applyWasmPatches, removeWasmPatches } from "../src/backend/wasm-patches.ts";
-import { ProbeTransformer, probeBatch, probeGradients } from "../src/nn/probe.ts";
+import { ProbeTransformer, probeBatch, probeGradients } from "./fixtures/probe-model.ts";
 
 async function gradsOn(backend: string, patched: boolean): Promise<Map<string, Float32Array>> {
   await tf.setBackend(backend);

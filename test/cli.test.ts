@@ -103,7 +103,7 @@ test("npm start's main job: the shipped checkpoint and one trained now, side by 
     assert.ok(fs.statSync(part.best[0].gif).size > 1000);
     assert.ok(fs.statSync(part.plot).size > 1000);
   }
-  assert.match(rep.shipped.checkpoint, /policies\/scd\/pretrained\/pusht$/);
+  assert.match(rep.shipped.checkpoint, /assets\/checkpoints\/scd-pusht$/);
   assert.ok(fs.existsSync(path.join(rep.fresh.checkpoint, "weights.msgpack")));
   assert.ok(fs.statSync(rep.fresh.lossCurve).size > 1000);
   // one self-contained page: both parts named, every GIF and plot inlined, nothing linked

@@ -1,9 +1,9 @@
 /** Demonstration data for tests: real expert rollouts, written as the native dataset format. */
-import "../envs/index.ts";
-import { makeEnv } from "../src/env/registry.ts";
-import { builtinPolicy } from "../src/policy/builtin.ts";
-import { rollout } from "../src/env/rollout.ts";
-import { DatasetWriter } from "../src/data/native.ts";
+import "../src/envs/index.ts";
+import { makeEnv } from "../src/envs/registry.ts";
+import { builtinPolicy } from "../src/policies/builtin.ts";
+import { rollout } from "../src/eval/rollout.ts";
+import { DatasetWriter } from "../src/datasets/native.ts";
 
 /** `n` episodes of reach-obstacle-v1's scripted expert (seeds 0 … n−1, both sides of the obstacle) into `file` (.scdd). */
 export async function writeReachDemos(file: string, n: number): Promise<void> {

@@ -8,16 +8,16 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as tf from "@tensorflow/tfjs";
-import "../policies/index.ts";
+import "../src/policies/index.ts";
 import { initBackend } from "../src/backend/index.ts";
-import { policyDef } from "../src/policy/model.ts";
-import { frameLayout, buildWindows } from "../src/policy/frames.ts";
-import { LearnedPolicy } from "../src/policy/learned.ts";
-import { concatEpisodes } from "../src/data/episodes.ts";
-import { fitNormalizer } from "../src/data/normalizer.ts";
+import { policyDef } from "../src/policies/registry.ts";
+import { frameLayout, buildWindows } from "../src/policies/frames.ts";
+import { LearnedPolicy } from "../src/policies/learned.ts";
+import { concatEpisodes } from "../src/datasets/episodes.ts";
+import { fitNormalizer } from "../src/datasets/normalizer.ts";
 import { AdamW } from "../src/train/adamw.ts";
 import { Rng } from "../src/util/rng.ts";
-import { Conv1d, Downsample, Upsample, GroupNorm, obsHistory, type DpUnetModel } from "../policies/dp-unet/model.ts";
+import { Conv1d, Downsample, Upsample, GroupNorm, obsHistory, type DpUnetModel } from "../src/policies/dp-unet/model.ts";
 
 const layout = frameLayout([{ name: "observation.state", dim: 3 }], 2, { prevAction: false });
 const norms = { "observation.state": fitNormalizer(Float32Array.of(-1, -1, -1, 1, 1, 1), 3, "minmax"), action: fitNormalizer(Float32Array.of(0, 0, 10, 10), 2, "minmax") };

@@ -3,12 +3,12 @@ import * as assert from "uvu/assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import "../envs/index.ts";
-import { envIds, makeEnv, envSpec } from "../src/env/registry.ts";
-import { checkEnv } from "../src/env/check.ts";
-import { VectorEnv } from "../src/env/vector.ts";
-import { rollout } from "../src/env/rollout.ts";
-import { builtinPolicy } from "../src/policy/builtin.ts";
+import "../src/envs/index.ts";
+import { envIds, makeEnv, envSpec } from "../src/envs/registry.ts";
+import { checkEnv } from "../src/envs/check.ts";
+import { VectorEnv } from "../src/envs/vector.ts";
+import { rollout } from "../src/eval/rollout.ts";
+import { builtinPolicy } from "../src/policies/builtin.ts";
 import { writeGif, writePng } from "../src/util/image.ts";
 import { scd } from "./helpers.ts";
 

@@ -3,17 +3,17 @@ import * as assert from "uvu/assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import "../envs/index.ts";
-import { makeEnv } from "../src/env/registry.ts";
-import { builtinPolicy } from "../src/policy/builtin.ts";
-import { ReplayPolicy } from "../src/policy/replay.ts";
+import "../src/envs/index.ts";
+import { makeEnv } from "../src/envs/registry.ts";
+import { builtinPolicy } from "../src/policies/builtin.ts";
+import { ReplayPolicy } from "../src/policies/replay.ts";
 import { evaluate } from "../src/eval/evaluate.ts";
 import { runEpisodeVirtual } from "../src/loop/runner.ts";
-import { readDataset } from "../src/data/native.ts";
-import { replayPushT } from "../envs/pusht/replay.ts";
+import { readDataset } from "../src/datasets/native.ts";
+import { replayPushT } from "../src/envs/pusht/replay.ts";
 import { scd, PUSHT_NATIVE } from "./helpers.ts";
-import { TimeLimit } from "../src/env/wrappers.ts";
-import { PushTEnv } from "../envs/pusht/pusht.ts";
+import { TimeLimit } from "../src/envs/wrappers.ts";
+import { PushTEnv } from "../src/envs/pusht/pusht.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scd-eval-"));
 

@@ -10,8 +10,8 @@ import { Observable, VirtualTimeScheduler, VirtualAction, map, filter, take, typ
 import { controlLoop, type LoopConfig, type LoopEvent } from "../src/loop/loop.ts";
 import { ticks } from "../src/loop/ticks.ts";
 import { ActionQueue } from "../src/loop/queue.ts";
-import { box } from "../src/env/types.ts";
-import type { ChunkPolicy, Frame } from "../src/policy/types.ts";
+import { box } from "../src/envs/types.ts";
+import type { ChunkPolicy, Frame } from "../src/policies/types.ts";
 import type { TimedObs } from "../src/loop/safety.ts";
 
 class Scripted implements ChunkPolicy {

@@ -3,8 +3,8 @@ import * as assert from "uvu/assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { DatasetWriter, DatasetReader, writeDataset, readDataset } from "../src/data/native.ts";
-import { concatEpisodes, type Schema } from "../src/data/episodes.ts";
+import { DatasetWriter, DatasetReader, writeDataset, readDataset } from "../src/datasets/native.ts";
+import { concatEpisodes, type Schema } from "../src/datasets/episodes.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scd-native-"));
 const schema: Schema = { "observation.state": { shape: [5] }, action: { shape: [2] }, img: { shape: [2, 2, 3], dtype: "uint8" } };

@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { fitNormalizer, normalize, unnormalize, parseNormSet, computeStats } from "../src/data/normalizer.ts";
+import { fitNormalizer, normalize, unnormalize, parseNormSet, computeStats } from "../src/datasets/normalizer.ts";
 
 const x = Float32Array.from([0, 10, 5, 10, 10, 10]); // 3 rows, dim 2; second dim constant
 

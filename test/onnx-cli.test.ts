@@ -9,10 +9,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { scd, userError, ROOT } from "./helpers.ts";
-import { readWeights } from "../src/policy/checkpoint.ts";
+import { readWeights } from "../src/checkpoints/checkpoint.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scd-onnx-cli-"));
-const SHIPPED = path.join(ROOT, "policies/scd/pretrained/pusht");
+const SHIPPED = path.join(ROOT, "assets/checkpoints/scd-pusht");
 const EXPORT = path.join(dir, "pusht-onnx");
 
 

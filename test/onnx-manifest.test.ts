@@ -1,5 +1,5 @@
 /**
- * An ONNX export's manifest.json is checked at load as a checkpoint's checkpoint.json is (src/deploy/manifest-check.ts):
+ * An ONNX export's manifest.json is checked at load as a checkpoint's checkpoint.json is (src/checkpoints/manifest-check.ts):
  * an edited manifest (normalizers that do not fit the layout, horizon / actionDim / frame size the graphs do not take,
  * a relabelled policy, a graph file outside the directory) is refused through the real CLI with one `scd: error:`
  * line naming the file, the field and both values (exit 2), before any tick runs; genuine exports of every registered
@@ -10,22 +10,22 @@ import * as assert from "uvu/assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import "../policies/index.ts";
-import "../policies/onnx.ts";
+import "../src/policies/index.ts";
+import "../src/policies/onnx.ts";
 import { initBackend } from "../src/backend/index.ts";
-import { policyNames, policyDef } from "../src/policy/model.ts";
-import { frameLayout } from "../src/policy/frames.ts";
-import { modelWeights } from "../src/policy/learned.ts";
-import { writeCheckpoint, type CheckpointMeta } from "../src/policy/checkpoint.ts";
-import { exportCheckpoint, readManifest } from "../src/deploy/export-dir.ts";
+import { policyNames, policyDef } from "../src/policies/registry.ts";
+import { frameLayout } from "../src/policies/frames.ts";
+import { modelWeights } from "../src/policies/learned.ts";
+import { writeCheckpoint, type CheckpointMeta } from "../src/checkpoints/checkpoint.ts";
+import { exportCheckpoint, readManifest } from "../src/checkpoints/export-dir.ts";
 import { loadExport } from "../src/deploy/onnx-policy.ts";
 import { nodeRunner } from "../src/deploy/ort-node.ts";
-import { fitNormalizer } from "../src/data/normalizer.ts";
+import { fitNormalizer } from "../src/datasets/normalizer.ts";
 import { ScdError } from "../src/errors.ts";
 import { scd, userError, ROOT } from "./helpers.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scd-onnx-manifest-"));
-const SHIPPED = path.join(ROOT, "policies/scd/pretrained/pusht");
+const SHIPPED = path.join(ROOT, "assets/checkpoints/scd-pusht");
 const EXPORT = path.join(dir, "pusht-onnx");
 type M = Record<string, any>;
 

@@ -10,21 +10,21 @@ import * as assert from "uvu/assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import "../policies/index.ts";
-import "../policies/onnx.ts";
+import "../src/policies/index.ts";
+import "../src/policies/onnx.ts";
 import { initBackend } from "../src/backend/index.ts";
-import { policyNames, policyDef } from "../src/policy/model.ts";
-import { frameLayout } from "../src/policy/frames.ts";
-import { LearnedPolicy, modelWeights, loadWeightsInto } from "../src/policy/learned.ts";
-import { loadPolicy } from "../src/policy/checkpoint-loader.ts";
+import { policyNames, policyDef } from "../src/policies/registry.ts";
+import { frameLayout } from "../src/policies/frames.ts";
+import { LearnedPolicy, modelWeights, loadWeightsInto } from "../src/policies/learned.ts";
+import { loadPolicy } from "../src/checkpoints/load-checkpoint.ts";
 import { chunkParity } from "../src/deploy/parity.ts";
-import { writeCheckpoint, readCheckpointMeta, readWeights, type CheckpointMeta } from "../src/policy/checkpoint.ts";
-import type { NormalizedChunkPolicy } from "../src/policy/normalized.ts";
-import { exportCheckpoint, buildExport } from "../src/deploy/export-dir.ts";
+import { writeCheckpoint, readCheckpointMeta, readWeights, type CheckpointMeta } from "../src/checkpoints/checkpoint.ts";
+import type { NormalizedChunkPolicy } from "../src/policies/normalized.ts";
+import { exportCheckpoint, buildExport } from "../src/checkpoints/export-dir.ts";
 import { loadExport } from "../src/deploy/onnx-policy.ts";
 import { nodeRunner } from "../src/deploy/ort-node.ts";
 import { onnxExportNames } from "../src/deploy/runtime.ts";
-import { fitNormalizer } from "../src/data/normalizer.ts";
+import { fitNormalizer } from "../src/datasets/normalizer.ts";
 import { Rng } from "../src/util/rng.ts";
 import { ROOT } from "./helpers.ts";
 
@@ -77,7 +77,7 @@ const stateObs = (_t: number, rng: Rng) => ({ "observation.state": Float32Array.
 
 test("setup: wasm backend; every registered policy has an ONNX export", async () => {
   await initBackend("wasm");
-  for (const n of policyNames()) assert.ok(onnxExportNames().includes(n), `policy "${n}" is registered but has no ONNX export (policies/${n}/onnx.ts + one line in policies/onnx.ts)`);
+  for (const n of policyNames()) assert.ok(onnxExportNames().includes(n), `policy "${n}" is registered but has no ONNX export (src/policies/${n}/onnx.ts + one line in src/policies/onnx.ts)`);
 });
 
 for (const name of policyNames()) {
@@ -105,7 +105,7 @@ for (const name of policyNames()) {
 }
 
 test("the shipped Push-T SCD checkpoint: ONNX = tfjs within 1e-4 over 200 frames at K = 10", () => {
-  const ck = path.join(ROOT, "policies/scd/pretrained/pusht"), ex = path.join(dir, "pusht-onnx");
+  const ck = path.join(ROOT, "assets/checkpoints/scd-pusht"), ex = path.join(dir, "pusht-onnx");
   exportCheckpoint(ck, ex);
   const loaded = loadExport(ex, (b) => nodeRunner(b));
   const tfp = loadPolicy(ck), ox = loaded.policy();

@@ -47,7 +47,7 @@ test("npm pack builds dist/ and ships the build, the shipped checkpoint and demo
   packed = JSON.parse(r.stdout.slice(r.stdout.search(/^\[/m)))[0];
   assert.ok(fs.existsSync(TARBALL), TARBALL);
   const files = packed.files.map((f) => f.path);
-  for (const f of ["bin/scd.js", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/index.js.map", "dist/src/cli/main.js", "dist/envs/index.js", "dist/src/web/index.d.ts", "dist/src/ros/index.js", "dist/policies/onnx.js", "policies/scd/pretrained/pusht/weights.msgpack", "policies/scd/pretrained/pusht/checkpoint.json", "datasets/pusht/pusht_human.scdd", "datasets/pusht/README.md", "CHANGELOG.md", "README.md", "package.json", "docs/training.md", "docs/robustness.md"]) assert.ok(files.includes(f), `${f} is in the tarball`);
+  for (const f of ["bin/scd.js", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/index.js.map", "dist/src/cli/main.js", "dist/envs/index.js", "dist/src/web/index.d.ts", "dist/src/ros/index.js", "dist/policies/onnx.js", "assets/checkpoints/scd-pusht/weights.msgpack", "assets/checkpoints/scd-pusht/checkpoint.json", "assets/datasets/pusht/pusht_human.scdd", "assets/datasets/pusht/README.md", "CHANGELOG.md", "README.md", "package.json", "docs/training.md", "docs/robustness.md"]) assert.ok(files.includes(f), `${f} is in the tarball`);
   const stray = files.filter((f) => (/\.ts$/.test(f) && !f.endsWith(".d.ts")) || /^(src|scripts|test|bench|examples|web|results|runs|dist\/web)\//.test(f));
   assert.equal(stray, [], "no TypeScript sources, experiment scripts, tests, results or the demo site");
   const bySize = (re: RegExp) => packed.files.filter((f) => re.test(f.path)).reduce((s, f) => s + f.size, 0);
@@ -119,7 +119,7 @@ console.log(JSON.stringify({ resolved: import.meta.resolve("scd-policy"), backen
   assert.equal(out.envs, ["pusht-v1", "reach-obstacle-v1"]);
   assert.is(out.report.n_episodes, 3);
   assert.is(out.report.pc_success, 100, "the scripted expert reaches the goal in every episode");
-  assert.is(fs.realpathSync(out.shipped), fs.realpathSync(path.join(PKG, "policies/scd/pretrained/pusht")), "SHIPPED_PUSHT points into the installed package");
+  assert.is(fs.realpathSync(out.shipped), fs.realpathSync(path.join(PKG, "assets/checkpoints/scd-pusht")), "SHIPPED_PUSHT points into the installed package");
   shipped = out.shipped;
 });
 
@@ -150,7 +150,7 @@ test("(b) npx scd --help and scd eval of the shipped checkpoint run from the ins
   ok(info, "scd info");
   assert.is(JSON.parse(info.stdout).package, pkgJson.version, "scd info reports the installed version");
   // the training default dataset resolves inside the installed package too
-  const ds = run("npx", ["--no-install", "scd", "dataset", "inspect", path.join(PKG, "datasets/pusht/pusht_human.scdd"), "--json"], APP);
+  const ds = run("npx", ["--no-install", "scd", "dataset", "inspect", path.join(PKG, "assets/datasets/pusht/pusht_human.scdd"), "--json"], APP);
   ok(ds, "scd dataset inspect");
   assert.is(JSON.parse(ds.stdout).episodes, 206);
 });

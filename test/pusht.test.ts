@@ -2,11 +2,11 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { RandomState, pushtResetState } from "../envs/pusht/random-state.ts";
-import { coverage, T_AREA, polyArea, clipConvex, T_PARTS } from "../envs/pusht/geometry.ts";
-import { PushTEnv, LOCAL_KEYPOINTS } from "../envs/pusht/pusht.ts";
-import { replayPushT, quantile } from "../envs/pusht/replay.ts";
-import { readDataset } from "../src/data/native.ts";
+import { RandomState, pushtResetState } from "../src/envs/pusht/random-state.ts";
+import { coverage, T_AREA, polyArea, clipConvex, T_PARTS } from "../src/envs/pusht/geometry.ts";
+import { PushTEnv, LOCAL_KEYPOINTS } from "../src/envs/pusht/pusht.ts";
+import { replayPushT, quantile } from "../src/envs/pusht/replay.ts";
+import { readDataset } from "../src/datasets/native.ts";
 import { SHARED, PUSHT_NATIVE } from "./helpers.ts";
 
 const demos = readDataset(PUSHT_NATIVE).buffer;
@@ -80,8 +80,8 @@ test("bad actions: NaN and wrong length throw a clear error; out of range is cli
   env.reset({ seed: 1 });
   assert.throws(() => env.step([NaN, 1]), /pusht-v1: action \[NaN, 1\] is not finite/);
   assert.throws(() => env.step([1, 2, 3]), /must have 2 values/);
-  const { makeEnv } = await import("../src/env/registry.ts");
-  await import("../envs/index.ts");
+  const { makeEnv } = await import("../src/envs/registry.ts");
+  await import("../src/envs/index.ts");
   const wrapped = await makeEnv("pusht-v1", { obsMode: "state" });
   wrapped.reset({ seed: 3 });
   const a = wrapped.step([5000, -20]).obs["observation.state"];
@@ -92,7 +92,7 @@ test("bad actions: NaN and wrong length throw a clear error; out of range is cli
 });
 
 test("success is terminated, the time limit is truncated, and they are distinct", async () => {
-  const { makeEnv } = await import("../src/env/registry.ts");
+  const { makeEnv } = await import("../src/envs/registry.ts");
   const env = await makeEnv("pusht-v1");
   env.reset({ seed: 0, options: { state: [100, 100, 256, 256, Math.PI / 4], setter: "exact" } });
   const r = env.step([100, 100]);

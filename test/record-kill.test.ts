@@ -10,8 +10,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { McapStreamReader } from "@mcap/core";
-import { readMcapSummary } from "../datasets/mcap/read.ts";
-import { DatasetReader } from "../src/data/native.ts";
+import { readMcapSummary } from "../src/datasets/mcap/read.ts";
+import { DatasetReader } from "../src/datasets/native.ts";
 import { salvageNative } from "../src/eval/salvage.ts";
 import { ROOT, scd } from "./helpers.ts";
 

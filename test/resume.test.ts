@@ -9,10 +9,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
-import "../envs/index.ts";
+import "../src/envs/index.ts";
 import { initBackend } from "../src/backend/index.ts";
-import { readWeights, readTrainState, readCheckpointMeta } from "../src/policy/checkpoint.ts";
-import { findResumeCheckpoint, saveRunCheckpoint, isCompleteCheckpoint } from "../src/train/resume.ts";
+import { readWeights, readTrainState, readCheckpointMeta } from "../src/checkpoints/checkpoint.ts";
+import { findResumeCheckpoint, saveRunCheckpoint, isCompleteCheckpoint } from "../src/checkpoints/run-dir.ts";
 import { ROOT, scd } from "./helpers.ts";
 import { writeReachDemos } from "./demos.ts";
 

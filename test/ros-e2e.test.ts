@@ -15,7 +15,7 @@ import { Ros1Backend } from "../src/ros/backends/ros1.ts";
 import { RosConnector } from "../src/ros/connector.ts";
 import { loadTopicMap } from "../src/ros/topic-map.ts";
 import { runOverRos } from "../src/ros/run.ts";
-import { ReachExpert } from "../envs/reach-obstacle/expert.ts";
+import { ReachExpert } from "../src/envs/reach-obstacle/expert.ts";
 import { ROOT, scd } from "./helpers.ts";
 
 const HAVE_ROS = fs.existsSync("/usr/bin/rosmaster") && fs.existsSync("/usr/lib/python3/dist-packages/rospy");

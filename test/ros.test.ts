@@ -11,9 +11,9 @@ import { RosConnector } from "../src/ros/connector.ts";
 import { parseTopicMap } from "../src/ros/topic-map.ts";
 import { runOverRos } from "../src/ros/run.ts";
 import { startSimRobot } from "../src/ros/sim-robot.ts";
-import { ReachExpert } from "../envs/reach-obstacle/expert.ts";
-import { ReachObstacleEnv } from "../envs/reach-obstacle/reach.ts";
-import type { ChunkPolicy } from "../src/policy/types.ts";
+import { ReachExpert } from "../src/envs/reach-obstacle/expert.ts";
+import { ReachObstacleEnv } from "../src/envs/reach-obstacle/reach.ts";
+import type { ChunkPolicy } from "../src/policies/types.ts";
 import type { LoopEvent } from "../src/loop/loop.ts";
 
 const MAP = parseTopicMap({

@@ -4,9 +4,9 @@ import * as assert from "uvu/assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import "../datasets/index.ts";
-import { loadDataset } from "../src/data/load.ts";
-import { writeLeRobot } from "../datasets/lerobot/write.ts";
+import "../src/datasets/index.ts";
+import { loadDataset } from "../src/datasets/load.ts";
+import { writeLeRobot } from "../src/datasets/lerobot/write.ts";
 import { scd } from "./helpers.ts";
 import { writeReachDemos } from "./demos.ts";
 

@@ -10,15 +10,15 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as tf from "@tensorflow/tfjs";
-import "../policies/index.ts";
+import "../src/policies/index.ts";
 import { initBackend } from "../src/backend/index.ts";
 import { setFastPaths } from "../src/backend/fast-paths.ts";
 import { setLeanBackprop, wasmHeapBytes, wasmModule } from "../src/backend/memory.ts";
-import { policyNames, policyDef, type PolicyModel } from "../src/policy/model.ts";
-import { frameLayout, buildWindows } from "../src/policy/frames.ts";
-import { LearnedPolicy } from "../src/policy/learned.ts";
-import { concatEpisodes } from "../src/data/episodes.ts";
-import { fitNormalizer } from "../src/data/normalizer.ts";
+import { policyNames, policyDef, type PolicyModel } from "../src/policies/registry.ts";
+import { frameLayout, buildWindows } from "../src/policies/frames.ts";
+import { LearnedPolicy } from "../src/policies/learned.ts";
+import { concatEpisodes } from "../src/datasets/episodes.ts";
+import { fitNormalizer } from "../src/datasets/normalizer.ts";
 import { AdamW } from "../src/train/adamw.ts";
 import { Rng } from "../src/util/rng.ts";
 

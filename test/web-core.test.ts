@@ -11,26 +11,26 @@ import * as path from "node:path";
 import { createRequire } from "node:module";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import "../envs/index.ts";
-import "../policies/index.ts";
-import "../policies/onnx.ts";
-import { makeEnv } from "../src/env/registry.ts";
-import { readCheckpointMeta, readWeights } from "../src/policy/checkpoint.ts";
-import { buildExport } from "../src/deploy/export-dir.ts";
+import "../src/envs/index.ts";
+import "../src/policies/index.ts";
+import "../src/policies/onnx.ts";
+import { makeEnv } from "../src/envs/registry.ts";
+import { readCheckpointMeta, readWeights } from "../src/checkpoints/checkpoint.ts";
+import { buildExport } from "../src/checkpoints/export-dir.ts";
 import { nodeRunner } from "../src/deploy/ort-node.ts";
 import type { Feed } from "../src/deploy/runtime.ts";
-import { DatasetWriter, DatasetReader } from "../src/data/native.ts";
-import { encodeDataset, decodeDataset } from "../src/data/native-bytes.ts";
+import { DatasetWriter, DatasetReader } from "../src/datasets/native.ts";
+import { encodeDataset, decodeDataset } from "../src/datasets/native-bytes.ts";
 import { ScdError } from "../src/errors.ts";
 import { initOrtWasm, type OrtWasm, type OrtWasmFactory } from "../src/web/ort-wasm.ts";
 import { LiveEnv } from "../src/web/live-env.ts";
 import { LiveRun } from "../src/web/live-loop.ts";
 import { PointerPolicy } from "../src/web/pointer-policy.ts";
 import { Recorder } from "../src/web/recorder.ts";
-import { bundlePage, ROOT } from "../src/web/node/build.ts";
-import { serveWeb } from "../src/web/node/serve.ts";
-import { loadWebCheckpoint } from "../src/web/checkpoint-web.ts";
-import { loadPolicy } from "../src/policy/checkpoint-loader.ts";
+import { bundlePage, ROOT } from "../apps/web/build.ts";
+import { serveWeb } from "../apps/web/serve.ts";
+import { loadWebCheckpoint } from "../src/checkpoints/fetch-checkpoint.ts";
+import { loadPolicy } from "../src/checkpoints/load-checkpoint.ts";
 import { initBackend } from "../src/backend/index.ts";
 
 const require = createRequire(import.meta.url);
@@ -55,7 +55,7 @@ test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 test("a checkpoint fetched over HTTP (the page's tfjs runtime) gives the chunks of the one read from files; a broken one is refused naming its URL", async () => {
   await initBackend("wasm");
-  const site = path.join(tmp, "site"), ck = path.join(ROOT, "policies/scd/pretrained/pusht");
+  const site = path.join(tmp, "site"), ck = path.join(ROOT, "assets/checkpoints/scd-pusht");
   fs.mkdirSync(path.join(site, "ck"), { recursive: true });
   fs.writeFileSync(path.join(site, "index.html"), "");
   for (const f of ["checkpoint.json", "weights.msgpack"]) fs.copyFileSync(path.join(ck, f), path.join(site, "ck", f));
@@ -94,7 +94,7 @@ test("a checkpoint fetched over HTTP (the page's tfjs runtime) gives the chunks 
 });
 
 test("ORT Web wasm (synchronous) matches onnxruntime-node on the shipped SCD export, frame after frame", () => {
-  const ckpt = path.join(ROOT, "policies/scd/pretrained/pusht");
+  const ckpt = path.join(ROOT, "assets/checkpoints/scd-pusht");
   const { manifest, files } = buildExport(readCheckpointMeta(ckpt), readWeights(ckpt), ckpt);
   const bytes = files[manifest.graphs.encoder_step.file];
   const web = ort.runner(bytes), node = nodeRunner(bytes);
@@ -145,11 +145,11 @@ test("native format on bytes: encodeDataset is byte for byte DatasetWriter's fil
 
 test("scd-policy/web (src/web/index.ts, with the envs and policies) bundles for the browser with no Node built-in or native addon", async () => {
   const p = path.join(ROOT, `test/.web-entry-api-${process.pid}.ts`);
-  fs.writeFileSync(p, `import "../envs/index.ts";\nimport "../policies/index.ts";\nimport "../policies/onnx.ts";\nexport * from "../src/web/index.ts";\n`);
+  fs.writeFileSync(p, `import "../src/envs/index.ts";\nimport "../src/policies/index.ts";\nimport "../src/policies/onnx.ts";\nexport * from "../src/web/index.ts";\n`);
   try {
     const meta = await bundlePage(path.join(tmp, "api"), false, { api: p });
     const inputs = Object.keys(meta.inputs);
-    for (const m of ["src/web/tfjs-web.ts", "src/train/session.ts", "src/web/export-web.ts", "policies/scd/model.ts", "envs/pusht/index.ts"]) assert.ok(inputs.some((f) => f.endsWith(m)), `${m} is in the bundle`);
+    for (const m of ["src/web/tfjs-web.ts", "src/train/session.ts", "src/checkpoints/fetch-export.ts", "src/policies/scd/model.ts", "src/envs/pusht/index.ts"]) assert.ok(inputs.some((f) => f.endsWith(m)), `${m} is in the bundle`);
   } finally {
     fs.rmSync(p, { force: true });
   }
@@ -162,7 +162,7 @@ test("the web bundle refuses Node built-ins and native addons, naming them", asy
     return p;
   };
   const cases: [string, string, RegExp][] = [
-    ["fs", `import { readDataset } from "../src/data/native.ts"; console.log(readDataset);`, /node:fs|"fs"/],
+    ["fs", `import { readDataset } from "../src/datasets/native.ts"; console.log(readDataset);`, /node:fs|"fs"/],
     ["addon", `import * as ort from "onnxruntime-node"; console.log(ort);`, /onnxruntime-node|\.node|Could not resolve/],
   ];
   for (const [name, src, re] of cases) {

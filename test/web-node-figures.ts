@@ -1,21 +1,21 @@
 /**
- * Node-side figures beside the browser's (test/web.test.ts): Push-T simulator steps/s from the page's own bench (web/checks.ts)
+ * Node-side figures beside the browser's (test/web.test.ts): Push-T simulator steps/s from the page's own bench (apps/web/checks.ts)
  * run in Node, and the same SCD export run by onnxruntime-node through the same LiveRun for `steps` steps,
  * and the shipped checkpoint on tfjs (wasm backend) for `tfjsSteps` steps, as the page's TensorFlow.js runtime.
  */
 import * as path from "node:path";
-import "../envs/index.ts";
-import { makeEnv } from "../src/env/registry.ts";
+import "../src/envs/index.ts";
+import { makeEnv } from "../src/envs/registry.ts";
 import { loadExport } from "../src/deploy/onnx-policy.ts";
 import { nodeRunner } from "../src/deploy/ort-node.ts";
 import { quantiles } from "../src/loop/metrics.ts";
 import { LiveEnv } from "../src/web/live-env.ts";
 import { LiveRun } from "../src/web/live-loop.ts";
-import { ROOT } from "../src/web/node/build.ts";
-import { simBench } from "../web/checks.ts";
+import { ROOT } from "../apps/web/build.ts";
+import { simBench } from "../apps/web/checks.ts";
 import { initBackend } from "../src/backend/index.ts";
-import { loadPolicy } from "../src/policy/checkpoint-loader.ts";
-import type { ChunkPolicy } from "../src/policy/types.ts";
+import { loadPolicy } from "../src/checkpoints/load-checkpoint.ts";
+import type { ChunkPolicy } from "../src/policies/types.ts";
 
 /** Per-chunk inference ms and deadline misses of `make()`'s policies driving Push-T through LiveRun from seed0 for `steps` steps. */
 async function liveFigures(make: () => ChunkPolicy, steps: number, seed0: number): Promise<{ ms: number[]; misses: number; total: number }> {
@@ -46,7 +46,7 @@ export async function nodeFigures(steps: number, seed0: number, tfjsSteps = 160)
     ex.dispose();
   }
   await initBackend("wasm");
-  const tfjs = await liveFigures(() => loadPolicy(path.join(ROOT, "policies/scd/pretrained/pusht")), tfjsSteps, seed0);
+  const tfjs = await liveFigures(() => loadPolicy(path.join(ROOT, "assets/checkpoints/scd-pusht")), tfjsSteps, seed0);
   const q = quantiles(onnx.ms), qt = quantiles(tfjs.ms);
   return { nodeSimStepsPerSec: sim, nodeInferP50Ms: q.p50, nodeInferP99Ms: q.p99, nodeMisses: onnx.misses, nodeSteps: onnx.total, nodeTfjsWasmInferP50Ms: qt.p50, nodeTfjsWasmInferP99Ms: qt.p99, nodeTfjsWasmChunks: tfjs.ms.length };
 }

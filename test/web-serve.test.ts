@@ -1,5 +1,5 @@
 /**
- * The static server of `scd web` (src/web/node/serve.ts) on a loopback port, with raw requests: byte ranges by
+ * The static server of `scd web` (apps/web/serve.ts) on a loopback port, with raw requests: byte ranges by
  * RFC 9110 §14 (bad ones get 416 or the whole file, never a dead server), nothing served from outside the folder
  * (also percent-encoded), a handler error answered 500 while later requests are still served; then the real
  * `scd web` process survives the ranges that used to kill it.
@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
-import { serveWeb, type WebServer } from "../src/web/node/serve.ts";
+import { serveWeb, type WebServer } from "../apps/web/serve.ts";
 import { ROOT } from "./helpers.ts";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "scd-serve-"));

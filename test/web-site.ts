@@ -9,10 +9,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as assert from "uvu/assert";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import "../policies/index.ts";
-import "../policies/onnx.ts";
-import { buildWeb } from "../src/web/node/build.ts";
-import { serveWeb, type WebServer } from "../src/web/node/serve.ts";
+import "../src/policies/index.ts";
+import "../src/policies/onnx.ts";
+import { buildWeb } from "../apps/web/build.ts";
+import { serveWeb, type WebServer } from "../apps/web/serve.ts";
 
 const CHROMIUM = process.env.SCD_CHROMIUM ?? "/usr/bin/chromium";
 const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { Page } from "playwright-core";
-import { DatasetReader } from "../src/data/native.ts";
+import { DatasetReader } from "../src/datasets/native.ts";
 import { nodeFigures } from "./web-node-figures.ts";
 import { openSite, until, writeFigures, type Site } from "./web-site.ts";
 import { quantiles } from "../src/loop/metrics.ts";

@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { sampleWindows, gatherWindow, anchorsForEpisodes, episodeIndexOfSteps, splitEpisodes } from "../src/data/windows.ts";
-import { concatEpisodes, validateBuffer, getEpisode, type EpisodeBuffer } from "../src/data/episodes.ts";
+import { sampleWindows, gatherWindow, anchorsForEpisodes, episodeIndexOfSteps, splitEpisodes } from "../src/datasets/windows.ts";
+import { concatEpisodes, validateBuffer, getEpisode, type EpisodeBuffer } from "../src/datasets/episodes.ts";
 
 // two episodes: lengths 3 and 4; value = 10*episode + step, action 2-d = (v, -v)
 function buf(): EpisodeBuffer {

@@ -4,7 +4,7 @@ import * as assert from "uvu/assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { readDpZarr } from "../datasets/dp-zarr/zarr.ts";
+import { readDpZarr } from "../src/datasets/dp-zarr/zarr.ts";
 import { scd } from "./helpers.ts";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "scd-zarr-"));

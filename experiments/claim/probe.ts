@@ -4,7 +4,7 @@
  * compute nearly the same features at every denoising step; (2) deep layers attend mostly within the current frame.
  * This measures both on a trained ENTANGLED causal diffusion checkpoint, over real Push-T histories:
  *
- *   npx tsx experiments/claim/probe.ts <entangled checkpoint> [--n 64] [--steps 10] [--out results/claim/probe]
+ *   npx tsx experiments/claim/probe.ts <entangled checkpoint> [--n 64] [--steps 10] [--out experiments/claim/results/probe]
  *
  * Per layer: the cosine similarity of the chunk tokens' input features at each denoising step with those at the
  * last step (mean and minimum over steps), and the share of attention mass the chunk tokens put on earlier frames,
@@ -13,22 +13,22 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import "../../policies/index.ts";
-import "../../datasets/index.ts";
+import "../../src/policies/index.ts";
+import "../../src/datasets/index.ts";
 import { initBackend } from "../../src/backend/index.ts";
-import { loadPolicy } from "../../src/policy/checkpoint-loader.ts";
-import { loadDataset } from "../../src/data/load.ts";
-import { withFeatures } from "../../src/data/derive.ts";
-import { frameFromObs } from "../../src/policy/frames.ts";
+import { loadPolicy } from "../../src/checkpoints/load-checkpoint.ts";
+import { loadDataset } from "../../src/datasets/load.ts";
+import { withFeatures } from "../../src/datasets/derive.ts";
+import { frameFromObs } from "../../src/policies/frames.ts";
 import { Rng } from "../../src/util/rng.ts";
 import { plotSeries } from "../../src/util/chart.ts";
-import type { CausalDiffusionModel, BlockHook } from "../../policies/causal-diffusion/model.ts";
+import type { CausalDiffusionModel, BlockHook } from "../../src/policies/causal-diffusion/model.ts";
 
 const args = process.argv.slice(2);
 const opt = (n: string, d: string) => (args.indexOf(`--${n}`) >= 0 ? args[args.indexOf(`--${n}`) + 1] : d);
 const ckpt = args[0];
 if (!ckpt || ckpt.startsWith("--")) throw new Error("usage: probe.ts <entangled checkpoint> [--n 64] [--steps 10] [--out dir]");
-const N = Number(opt("n", "64")), K = Number(opt("steps", "10")), out = opt("out", "results/claim/probe");
+const N = Number(opt("n", "64")), K = Number(opt("steps", "10")), out = opt("out", "experiments/claim/results/probe");
 
 await initBackend("wasm");
 const policy = loadPolicy(ckpt, N);
@@ -38,7 +38,7 @@ const { layout, norms } = policy;
 const history = model.cfg.history;
 
 // N real histories: random steps of the demonstrations with `history` frames before them in the same episode
-const buf = withFeatures((await loadDataset(path.join(import.meta.dirname, "../../datasets/pusht/pusht_human.scdd"))).buffer, layout.obsFeatures.map((f) => f.name));
+const buf = withFeatures((await loadDataset(path.join(import.meta.dirname, "../../assets/datasets/pusht/pusht_human.scdd"))).buffer, layout.obsFeatures.map((f) => f.name));
 const rng = new Rng(0), ends = Array.from(buf.episodeEnds);
 const anchors: number[] = [];
 while (anchors.length < N) {

@@ -4,9 +4,9 @@ import { parseArgs, flagHelp, nearest } from "./args.ts";
 import type { Command } from "./command.ts";
 import { COMMANDS } from "./commands/index.ts";
 // the built-ins register here, at the entry point, not as a side effect of core modules
-import "../../policies/index.ts";
-import "../../policies/onnx.ts"; // eval/run of an ONNX export directory needs the per-policy runtimes
-import "../../datasets/index.ts";
+import "../policies/index.ts";
+import "../policies/onnx.ts"; // eval/run of an ONNX export directory needs the per-policy runtimes
+import "../datasets/index.ts";
 
 function usage(): string {
   return [

@@ -3,9 +3,9 @@
  * NormalizedChunkPolicy (the tfjs policy's own code), the per-frame work from the policy's ONNX runtime.
  * Browser-safe (the web page builds it from fetched graphs; onnx-policy.ts from an export directory).
  */
-import { NormalizedChunkPolicy } from "../policy/normalized.ts";
+import { NormalizedChunkPolicy } from "../policies/normalized.ts";
 import type { Rng } from "../util/rng.ts";
-import type { Manifest } from "./manifest.ts";
+import type { Manifest } from "../checkpoints/manifest.ts";
 import type { ArrayModel } from "./runtime.ts";
 
 /** An ONNX export as a {@link ChunkPolicy}: normalization and seeding as for TensorFlow.js, the per-frame work on ONNX Runtime. */

@@ -1,7 +1,7 @@
 /**
  * A small ONNX graph builder over the onnx-proto schema (protobufjs): named values, float/double/int64
  * initializers, nodes, and typed graph inputs/outputs with symbolic dimensions. Policies build their export
- * graphs from checkpoint weights with it (policies/<name>/onnx.ts); `toBytes()` serializes a ModelProto.
+ * graphs from checkpoint weights with it (src/policies/<name>/onnx.ts); `toBytes()` serializes a ModelProto.
  */
 import type onnxProto from "onnx-proto";
 

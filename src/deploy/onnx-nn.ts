@@ -6,7 +6,7 @@
  * refactors of those classes that keep the math and the names keep the export valid.
  */
 import { ScdError } from "../errors.ts";
-import type { Weights } from "../policy/checkpoint.ts";
+import type { Weights } from "../checkpoints/checkpoint.ts";
 import { GraphBuilder } from "./onnx-graph.ts";
 
 /** Weights by name with shape checks; errors name the checkpoint file and the parameter. */

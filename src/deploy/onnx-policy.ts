@@ -2,7 +2,7 @@
  * An exported policy behind the control loop's ChunkPolicy interface: normalization and seeding from
  * NormalizedChunkPolicy (the tfjs policy's own code), the per-frame work from the policy's ONNX runtime.
  */
-import { factsOf, loadGraphs, readManifest, type Manifest } from "./export-dir.ts";
+import { factsOf, loadGraphs, readManifest, type Manifest } from "../checkpoints/export-dir.ts";
 import { OnnxPolicy } from "./onnx-chunk-policy.ts";
 import { onnxExportDef, type GraphRunner } from "./runtime.ts";
 

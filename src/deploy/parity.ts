@@ -2,8 +2,8 @@
  * Runtime parity (browser-safe): two runtimes of one checkpoint (tfjs, ONNX Runtime in Node or in a page) must give
  * the same chunk for the same observation history and noise. Used by test/onnx.test.ts and the page's check.
  */
-import type { Obs } from "../env/types.ts";
-import type { NormalizedChunkPolicy } from "../policy/normalized.ts";
+import type { Obs } from "../envs/types.ts";
+import type { NormalizedChunkPolicy } from "../policies/normalized.ts";
 import { Rng } from "../util/rng.ts";
 
 /**

@@ -1,11 +1,11 @@
 /**
- * What an exportable policy provides (policies/<name>/onnx.ts, registered in policies/onnx.ts with one line):
+ * What an exportable policy provides (src/policies/<name>/onnx.ts, registered in src/policies/onnx.ts with one line):
  * `build` turns checkpoint metadata + weights into named ONNX graphs, `runtime` drives those graphs per control
  * frame on plain arrays (the denoising loop is src/diffusion/objective.ts's, shared with tfjs). Graph runners are
  * an interface, so the same runtime code runs on onnxruntime-node (ort-node.ts) or onnxruntime-web.
  */
 import { ScdError } from "../errors.ts";
-import type { CheckpointMeta } from "../policy/checkpoint.ts";
+import type { CheckpointMeta } from "../checkpoints/checkpoint.ts";
 import type { Objective } from "../diffusion/schedules.ts";
 import type { Rng } from "../util/rng.ts";
 import type { GraphBuilder } from "./onnx-graph.ts";

@@ -5,16 +5,16 @@
  */
 import * as path from "node:path";
 import * as fs from "node:fs";
-import type { Env } from "../env/types.ts";
-import type { ChunkPolicy } from "../policy/types.ts";
+import type { Env } from "../envs/types.ts";
+import type { ChunkPolicy } from "../policies/types.ts";
 import { startEpisode, virtualScheduler, type EpisodeResult } from "../loop/runner.ts";
 import type { LoopConfig } from "../loop/loop.ts";
 import { summarizeLoop, type LoopSummary } from "../loop/metrics.ts";
 import { writeGif } from "../util/image.ts";
 import { plotScores } from "./plot.ts";
-import { DatasetWriter } from "../data/native.ts";
+import { DatasetWriter } from "../datasets/native.ts";
 import { compactLoopEvents, type CompactLoopEvents } from "./loop-events.ts";
-import { recorderFor, type LogRecorder } from "../data/formats.ts";
+import { recorderFor, type LogRecorder } from "../datasets/formats.ts";
 import { logEpisode } from "./record-log.ts";
 
 /** What {@link evaluate} runs: how to make the env and the policy, which seeds, the loop settings and the outputs. */

@@ -1,5 +1,5 @@
 /** Feed one finished episode (executed steps + loop events, on the virtual clock) to a log recorder. */
-import type { LogRecorder } from "../data/formats.ts";
+import type { LogRecorder } from "../datasets/formats.ts";
 import type { EpisodeResult } from "../loop/runner.ts";
 
 const NOT_OBS = new Set(["action", "timestamp", "action_is_fallback"]);

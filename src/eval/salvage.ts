@@ -7,9 +7,9 @@
 import * as fs from "node:fs";
 import { Packr } from "msgpackr";
 import { ScdError } from "../errors.ts";
-import { DatasetWriter } from "../data/native.ts";
-import { FORMAT, VERSION, MAGIC } from "../data/native-bytes.ts";
-import { episodeLength, type Episode, type Schema } from "../data/episodes.ts";
+import { DatasetWriter } from "../datasets/native.ts";
+import { FORMAT, VERSION, MAGIC } from "../datasets/native-bytes.ts";
+import { episodeLength, type Episode, type Schema } from "../datasets/episodes.ts";
 
 // the options native-bytes.ts writes with: typed arrays stay typed
 const packr = new Packr({ moreTypes: true, useRecords: false });

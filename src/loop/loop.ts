@@ -11,8 +11,8 @@
  * for evaluation (inference latency is then modelled in virtual time, measured or fixed), with the same code path.
  */
 import { Observable, type SchedulerLike, type Subscription } from "rxjs";
-import type { Box, Obs } from "../env/types.ts";
-import type { ChunkPolicy } from "../policy/types.ts";
+import type { Box, Obs } from "../envs/types.ts";
+import type { ChunkPolicy } from "../policies/types.ts";
 import { ActionQueue, type Strategy } from "./queue.ts";
 import { type TimedObs, type Fallback, checkObservation, clampAction, fallbackAction } from "./safety.ts";
 import { ticks } from "./ticks.ts";
@@ -39,14 +39,8 @@ export interface LoopConfig {
   spinMs?: number;
 }
 
-/** Where an action came from: the policy's plan, the safe fallback, or the final safe action on teardown. */
-export type ActionSource = "policy" | "fallback" | "final";
-/** What the loop emits: each action sent, each inference (its time and chunk), each deadline miss and each error. */
-export type LoopEvent =
-  | { type: "action"; tick: number; t: number; scheduledT: number; tickT: number; action: Float32Array; source: ActionSource; queueDepth: number }
-  | { type: "inference"; tick: number; t: number; ms: number; chunk?: Float32Array } // chunk: the prediction [H·A], for logs
-  | { type: "miss"; tick: number; t: number; reason: string }
-  | { type: "error"; tick: number; t: number; reason: string };
+export type { ActionSource, LoopEvent } from "../datasets/events.ts";
+import type { ActionSource, LoopEvent } from "../datasets/events.ts";
 
 /** The loop's connection to the world: the spaces, and the actuator that receives every action. */
 export interface LoopIO {

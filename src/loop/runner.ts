@@ -3,9 +3,9 @@
  * real time, and records what was executed. Several episodes can share one virtual scheduler (lockstep slots).
  */
 import { BehaviorSubject, VirtualTimeScheduler, VirtualAction, asyncScheduler, type SchedulerLike, type Subscription } from "rxjs";
-import type { Env, RgbFrame, Obs } from "../env/types.ts";
-import type { ChunkPolicy } from "../policy/types.ts";
-import type { Episode } from "../data/episodes.ts";
+import type { Env, RgbFrame, Obs } from "../envs/types.ts";
+import type { ChunkPolicy } from "../policies/types.ts";
+import type { Episode } from "../datasets/episodes.ts";
 import { controlLoop, type LoopConfig, type LoopEvent } from "./loop.ts";
 import type { TimedObs } from "./safety.ts";
 

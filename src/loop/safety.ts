@@ -1,6 +1,6 @@
 /** Safety helpers of the loop: observation checks, clamping, fallback actions. Pure functions. */
-import type { Box, Obs } from "../env/types.ts";
-import { boxDim } from "../env/types.ts";
+import type { Box, Obs } from "../envs/types.ts";
+import { boxDim } from "../envs/types.ts";
 
 /** An observation and when it was taken, on the loop's clock (the loop refuses stale ones). */
 export interface TimedObs {

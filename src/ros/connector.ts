@@ -8,8 +8,8 @@
 import { Ros, Topic, Service } from "roslib";
 import { BehaviorSubject, Subject, type Observable } from "rxjs";
 import { ScdError } from "../errors.ts";
-import type { Box, Obs } from "../env/types.ts";
-import { box } from "../env/types.ts";
+import type { Box, Obs } from "../envs/types.ts";
+import { box } from "../envs/types.ts";
 import type { TimedObs } from "../loop/safety.ts";
 import { type TopicMap, fieldsDim } from "./topic-map.ts";
 import { decodeFields, encodeAction } from "./codec.ts";

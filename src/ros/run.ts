@@ -3,7 +3,7 @@
  * published through it. stop() ends the loop, which publishes one final safe action.
  */
 import { asyncScheduler, filter, map, skip, type Subscription } from "rxjs";
-import type { ChunkPolicy } from "../policy/types.ts";
+import type { ChunkPolicy } from "../policies/types.ts";
 import { controlLoop, type LoopConfig, type LoopEvent } from "../loop/loop.ts";
 import type { RosConnector } from "./connector.ts";
 

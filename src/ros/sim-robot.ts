@@ -5,7 +5,7 @@
  */
 import { ScdError } from "../errors.ts";
 import type { TopicBus } from "./backends/bus.ts";
-import type { Env, Obs } from "../env/types.ts";
+import type { Env, Obs } from "../envs/types.ts";
 import type { TopicMap } from "./topic-map.ts";
 import { decodeFields, encodeAction } from "./codec.ts";
 import { fallbackAction } from "../loop/safety.ts";

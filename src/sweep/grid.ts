@@ -16,7 +16,7 @@ import * as path from "node:path";
 import { z } from "zod";
 import { ScdError } from "../errors.ts";
 import { type TrainConfig, parseTrainConfig } from "../train/config.ts";
-import { envSpec } from "../env/registry.ts";
+import { envSpec } from "../envs/registry.ts";
 
 /** Evaluation of a run's final checkpoint (the flags of `scd eval`, camelCase). */
 export const SweepEval = z.strictObject({

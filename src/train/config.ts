@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ScdError } from "../errors.ts";
 import { nearest } from "../util/nearest.ts";
-import { policyNames, policyDef, parsePolicyConfig } from "../policy/model.ts";
+import { policyNames, policyDef, parsePolicyConfig } from "../policies/registry.ts";
 
 /** Training run configuration: CLI flags and --config files are parsed through this schema. */
 export const TrainConfig = z.object({

@@ -5,13 +5,13 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { ScdError } from "../errors.ts";
-import { withFeatures } from "../data/derive.ts";
-import { fitNormalizer, type NormSet } from "../data/normalizer.ts";
-import { splitEpisodes, anchorsForEpisodes, episodeIndexOfSteps } from "../data/windows.ts";
-import { getEpisode, concatEpisodes, firstNonFinite, type EpisodeBuffer } from "../data/episodes.ts";
-import type { PolicyDef, PolicyModel } from "../policy/model.ts";
-import { layoutFromBuffer, buildWindows, type FrameLayout } from "../policy/frames.ts";
-import type { CheckpointMeta, Weights } from "../policy/checkpoint-format.ts";
+import { withFeatures } from "../datasets/derive.ts";
+import { fitNormalizer, type NormSet } from "../datasets/normalizer.ts";
+import { splitEpisodes, anchorsForEpisodes, episodeIndexOfSteps } from "../datasets/windows.ts";
+import { getEpisode, concatEpisodes, firstNonFinite, type EpisodeBuffer } from "../datasets/episodes.ts";
+import type { PolicyDef, PolicyModel } from "../policies/registry.ts";
+import { layoutFromBuffer, buildWindows, type FrameLayout } from "../policies/frames.ts";
+import type { CheckpointMeta, Weights } from "../checkpoints/format.ts";
 import { AdamW } from "./adamw.ts";
 import { Rng } from "../util/rng.ts";
 import type { TrainConfig } from "./config.ts";

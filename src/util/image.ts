@@ -1,7 +1,7 @@
 /** Frames to files: PNG through @napi-rs/canvas, animated GIF through gifenc. Writes are atomic. */
 import { createCanvas } from "@napi-rs/canvas";
 import { createRequire } from "node:module";
-import type { RgbFrame } from "../env/types.ts";
+import type { RgbFrame } from "../spaces.ts";
 import { writeFileAtomic } from "./fsx.ts";
 
 export function toRgba(f: RgbFrame): Uint8ClampedArray {

@@ -17,9 +17,9 @@
  *
  * @module scd-policy/web
  */
-export { makeEnv, envIds, envSpec } from "../env/registry.ts";
-export type { Env, Obs, StepResult, Box, RgbFrame } from "../env/types.ts";
-export type { ChunkPolicy, Frame } from "../policy/types.ts";
+export { makeEnv, envIds, envSpec } from "../envs/registry.ts";
+export type { Env, Obs, StepResult, Box, RgbFrame } from "../envs/types.ts";
+export type { ChunkPolicy, Frame } from "../policies/types.ts";
 export { controlLoop, type LoopConfig, type LoopEvent } from "../loop/loop.ts";
 export type { Strategy } from "../loop/queue.ts";
 export { LiveEnv } from "./live-env.ts";
@@ -27,13 +27,14 @@ export { LiveRun, type LiveConfig, type LiveHooks } from "./live-loop.ts";
 export { LoopStats } from "./stats.ts";
 export { PointerPolicy, type PointerToAction } from "./pointer-policy.ts";
 export { Recorder } from "./recorder.ts";
-export { encodeDataset, decodeDataset } from "../data/native-bytes.ts";
+export { encodeDataset, decodeDataset } from "../datasets/native-bytes.ts";
 export { useTfjsBackend, tfjsTensorCount, type TfjsWebBackend } from "./tfjs-web.ts";
-export { loadWebCheckpoint, type WebCheckpoint } from "./checkpoint-web.ts";
-export { parseCheckpointMeta, decodeWeights, type CheckpointMeta, type Weights } from "../policy/checkpoint-format.ts";
-export { LearnedPolicy, policyFromCheckpoint } from "../policy/learned.ts";
+export { loadWebCheckpoint, type WebCheckpoint } from "../checkpoints/fetch-checkpoint.ts";
+export { parseCheckpointMeta, decodeWeights, type CheckpointMeta, type Weights } from "../checkpoints/format.ts";
+export { LearnedPolicy } from "../policies/learned.ts";
+export { policyFromCheckpoint } from "../checkpoints/to-policy.ts";
 export { initOrtWasm, ORT_WEB_VERSION, type OrtWasm, type OrtWasmFactory } from "./ort-wasm.ts";
-export { loadWebExport, type WebExport } from "./export-web.ts";
+export { loadWebExport, type WebExport } from "../checkpoints/fetch-export.ts";
 export { chunkParity } from "../deploy/parity.ts";
 export { prepareTrainData, TrainSession, defaultObsFeatures } from "../train/session.ts";
 export { TrainConfig } from "../train/config.ts";

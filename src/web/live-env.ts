@@ -1,11 +1,11 @@
 /**
  * An env for interactive sessions (browser-safe): the control loop's episode driver resets the env it is given,
  * but a person taking over (or handing back) continues from the current state, so `reset()` returns the current
- * observation unless `restart(seed)` asked for a fresh episode. Push-T's full state (agent x, y, block x, y, angle)
- * is added as "observation.state" so recordings carry it beside keypoints and agent position, as the shipped
- * demonstrations do.
+ * observation unless `restart(seed)` asked for a fresh episode. An env's full state (its `metadata.stateSpace`,
+ * e.g. Push-T's agent x, y, block x, y, angle) is added as "observation.state" so recordings carry it beside the
+ * observations, as the shipped demonstrations do.
  */
-import type { Box, Env, EnvMetadata, Info, Obs, RgbFrame, StepResult } from "../env/types.ts";
+import type { Box, Env, EnvMetadata, Info, Obs, RgbFrame, StepResult } from "../envs/types.ts";
 
 /** The page's readouts of the current episode: steps, reward, max reward, coverage (Push-T), whether it terminated. */
 export interface StepInfo {
@@ -32,7 +32,8 @@ export class LiveEnv implements Env {
     this.actionSpace = inner.actionSpace;
     this.metadata = inner.metadata;
     const hasState = "observation.state" in inner.observationSpace;
-    this.observationSpace = hasState || inner.id !== "pusht-v1" ? inner.observationSpace : { ...inner.observationSpace, "observation.state": { shape: [5], low: [0, 0, 0, 0, 0], high: [512, 512, 512, 512, 2 * Math.PI], names: ["agent x", "agent y", "block x", "block y", "block angle"] } };
+    const state = inner.metadata.stateSpace;
+    this.observationSpace = hasState || !state ? inner.observationSpace : { ...inner.observationSpace, "observation.state": state };
   }
 
   /** The next reset() starts a fresh episode from `seed` (or, for Push-T, from `state` set exactly, as replays do). */

@@ -7,8 +7,8 @@
  * speed. Loop events and executed steps stream to the hooks as they happen.
  */
 import { BehaviorSubject, VirtualTimeScheduler, VirtualAction, type Subscription } from "rxjs";
-import type { Obs } from "../env/types.ts";
-import type { ChunkPolicy } from "../policy/types.ts";
+import type { Obs } from "../envs/types.ts";
+import type { ChunkPolicy } from "../policies/types.ts";
 import { controlLoop, type LoopEvent, type ActionSource } from "../loop/loop.ts";
 import type { Strategy } from "../loop/queue.ts";
 import type { TimedObs } from "../loop/safety.ts";

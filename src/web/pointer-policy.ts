@@ -5,8 +5,8 @@
  * is the agent's target, or hold the agent where it is before the first pointer event; reach: a velocity
  * towards the pointer).
  */
-import type { Obs } from "../env/types.ts";
-import type { ChunkPolicy, Frame } from "../policy/types.ts";
+import type { Obs } from "../envs/types.ts";
+import type { ChunkPolicy, Frame } from "../policies/types.ts";
 
 /** Makes the action from the pointer's position in env coordinates (null before the first pointer event) and the latest observation. */
 export type PointerToAction = (pointer: Float32Array | null, obs: Obs) => Float32Array;

@@ -3,9 +3,9 @@
  * `scd dataset inspect` / `scd train` read): every observation feature of the env, the executed action and a
  * timestamp in seconds from the episode's start. An episode shorter than 2 steps is dropped (nothing to learn).
  */
-import type { Box, Obs } from "../env/types.ts";
-import type { Episode, Schema } from "../data/episodes.ts";
-import { encodeDataset } from "../data/native-bytes.ts";
+import type { Box, Obs } from "../envs/types.ts";
+import type { Episode, Schema } from "../datasets/episodes.ts";
+import { encodeDataset } from "../datasets/native-bytes.ts";
 
 /** Records a person's episodes in the page and writes them as a native `.scdd` dataset ({@link Recorder.bytes}). */
 export class Recorder {

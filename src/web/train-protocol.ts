@@ -1,5 +1,5 @@
-/** Messages between the page and its training Web Worker (web/train-worker.ts), browser-safe. */
-import type { CheckpointMeta, Weights } from "../policy/checkpoint-format.ts";
+/** Messages between the page and its training Web Worker (apps/web/train-worker.ts), browser-safe. */
+import type { CheckpointMeta, Weights } from "../checkpoints/format.ts";
 
 /** Page → worker: train `policy` on the native dataset `bytes` (a recording). */
 export interface TrainRequest {

@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import { ScdError } from "../../errors.ts";
-import { loadDataset } from "../../data/load.ts";
-import { writeDataset } from "../../data/native.ts";
-import { summarize, formatSummary } from "../../data/inspect.ts";
-import { datasetFormat, datasetFormats } from "../../data/formats.ts";
+import { loadDataset } from "../../datasets/load.ts";
+import { writeDataset } from "../../datasets/native.ts";
+import { summarize, formatSummary } from "../../datasets/inspect.ts";
+import { datasetFormat, datasetFormats } from "../../datasets/formats.ts";
 import { type Command, out } from "../command.ts";
 import { checkOutput } from "../../util/outputs.ts";
 

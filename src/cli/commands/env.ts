@@ -1,14 +1,14 @@
 import { ScdError } from "../../errors.ts";
-import { makeEnv, envIds, envSpec } from "../../env/registry.ts";
-import { loadDataset } from "../../data/load.ts";
+import { makeEnv, envIds, envSpec } from "../../envs/registry.ts";
+import { loadDataset } from "../../datasets/load.ts";
 import { writePng, writeGif } from "../../util/image.ts";
 import { Progress } from "../../util/progress.ts";
-import { builtinPolicy } from "../../policy/builtin.ts";
-import { rollout } from "../../env/rollout.ts";
-import { DatasetWriter } from "../../data/native.ts";
+import { builtinPolicy } from "../../policies/builtin.ts";
+import { rollout } from "../../eval/rollout.ts";
+import { DatasetWriter } from "../../datasets/native.ts";
 import { type Command, out } from "../command.ts";
 import { checkOutput } from "../../util/outputs.ts";
-import "../../../envs/index.ts";
+import "../../envs/index.ts";
 
 const OBS_MODE = { "obs-mode": { type: "string", desc: "Push-T observation mode: keypoints | state" } } as const;
 const envOptions = (flags: Record<string, unknown>) => (flags["obs-mode"] ? { obsMode: flags["obs-mode"] } : {});
@@ -81,7 +81,7 @@ export const envReplay: Command = {
     if (!flags.dataset) throw new ScdError(`env replay needs --dataset <zarr dir or .scdd file>`);
     const { buffer } = await loadDataset(flags.dataset as string);
     const n = Math.min((flags.episodes as number | undefined) ?? buffer.episodeEnds.length, buffer.episodeEnds.length);
-    const { replayPushT } = await import("../../../envs/pusht/replay.ts");
+    const { replayPushT } = await import("../../envs/pusht/replay.ts");
     const bar = new Progress("replay", n);
     const r = replayPushT(buffer, { episodes: [...Array(n).keys()], onEpisode: (k) => bar.update(k + 1) });
     const { perEpisode, ...summary } = r;

@@ -1,8 +1,8 @@
 import * as path from "node:path";
 import { ScdError } from "../../errors.ts";
-import { makeEnv } from "../../env/registry.ts";
-import { policyFactory } from "../../policy/resolve.ts";
-import { checkFeatures } from "../../policy/types.ts";
+import { makeEnv } from "../../envs/registry.ts";
+import { policyFactory } from "../../checkpoints/resolve.ts";
+import { checkFeatures } from "../../policies/types.ts";
 import { evaluate } from "../../eval/evaluate.ts";
 import { parseShard, shardFromEnv, shardPath, shardSlice } from "../../eval/shard.ts";
 import { formatSummary, allInferenceFailed } from "../../loop/metrics.ts";
@@ -13,7 +13,7 @@ import { checkOutput } from "../../util/outputs.ts";
 import { initBackend } from "../../backend/index.ts";
 import { type Command, BACKEND_FLAG, out } from "../command.ts";
 import type { Flags } from "../args.ts";
-import "../../../envs/index.ts";
+import "../../envs/index.ts";
 
 export const LOOP_FLAGS = {
   strategy: { type: "string", desc: "chunk execution: receding | ensemble | async", default: "receding" },

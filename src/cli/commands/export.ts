@@ -16,7 +16,7 @@ export const exportCommand: Command = {
     if (flags.format !== "onnx") throw new ScdError(`--format must be onnx, got "${flags.format}"`);
     if (!flags.out) throw new ScdError(`export needs --out <dir>`);
     // the policies and their ONNX exporters are registered by the entry point (main.ts)
-    const { exportCheckpoint } = await import("../../deploy/export-dir.ts");
+    const { exportCheckpoint } = await import("../../checkpoints/export-dir.ts");
     const m = exportCheckpoint(pos[0], flags.out as string, { force: flags.force as boolean | undefined });
     if (flags.json) return out(JSON.stringify(m, null, 2));
     const g = Object.entries(m.graphs).map(([, x]) => `  ${x.file.padEnd(24)} ${x.inputs.length} inputs, ${x.outputs.length} outputs — ${x.doc}`);

@@ -1,15 +1,15 @@
 import * as path from "node:path";
 import { ScdError } from "../../errors.ts";
 import { initBackend } from "../../backend/index.ts";
-import { makeEnv } from "../../env/registry.ts";
-import { policyFactory, BUILTIN_POLICIES } from "../../policy/resolve.ts";
-import { checkFeatures } from "../../policy/types.ts";
+import { makeEnv } from "../../envs/registry.ts";
+import { policyFactory, BUILTIN_POLICIES } from "../../checkpoints/resolve.ts";
+import { checkFeatures } from "../../policies/types.ts";
 import { summarizeLoop, formatSummary, allInferenceFailed } from "../../loop/metrics.ts";
-import { box, type Obs } from "../../env/types.ts";
-import { recorderFor, datasetFormats, type LogRecorder } from "../../data/formats.ts";
+import { box, type Obs } from "../../envs/types.ts";
+import { recorderFor, datasetFormats, type LogRecorder } from "../../datasets/formats.ts";
 import { type Command, BACKEND_FLAG, out } from "../command.ts";
 import { LOOP_FLAGS, strategyFromFlags } from "./eval.ts";
-import "../../../envs/index.ts";
+import "../../envs/index.ts";
 
 export const runCommand: Command = {
   name: "run",

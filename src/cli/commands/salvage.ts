@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { MCAP_MAGIC } from "@mcap/core";
 import { ScdError } from "../../errors.ts";
 import { isNativeDataset, salvageNative } from "../../eval/salvage.ts";
-import { indexMcap } from "../../../datasets/mcap/stream.ts";
+import { indexMcap } from "../../datasets/mcap/stream.ts";
 import { type Command, out } from "../command.ts";
 import { checkOutput } from "../../util/outputs.ts";
 

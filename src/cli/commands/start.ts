@@ -15,14 +15,14 @@ import { train, machineKind } from "../../train/train.ts";
 import { plotLoss } from "../../train/plot.ts";
 import { plotSeries } from "../../util/chart.ts";
 import { evaluate, type EvalReport } from "../../eval/evaluate.ts";
-import { makeEnv, envSpec } from "../../env/registry.ts";
-import { loadPolicy } from "../../policy/checkpoint-loader.ts";
-import { readCheckpointMeta } from "../../policy/checkpoint.ts";
+import { makeEnv, envSpec } from "../../envs/registry.ts";
+import { loadPolicy } from "../../checkpoints/load-checkpoint.ts";
+import { readCheckpointMeta } from "../../checkpoints/checkpoint.ts";
 import { writeFileAtomic } from "../../util/fsx.ts";
 import { Progress, fmtTime } from "../../util/progress.ts";
 import { type Command, BACKEND_FLAG, out } from "../command.ts";
 import { startReportHtml, startSummary, minutes, type BestEpisode, type StartPart, type StartReport } from "../start-report.ts";
-import "../../../envs/index.ts";
+import "../../envs/index.ts";
 
 // found from the package root, not a fixed "../../..": this module runs from src/ (checkout) and dist/src/ (installed)
 export { PUSHT_DATASET, SHIPPED_PUSHT };

@@ -4,7 +4,7 @@ import { runSweepRun } from "../../sweep/run.ts";
 import { initBackend } from "../../backend/index.ts";
 import { type Command, BACKEND_FLAG, out } from "../command.ts";
 import { loadSweepFile } from "./sweep.ts";
-import "../../../envs/index.ts";
+import "../../envs/index.ts";
 
 /** The run index: --index, else the array index of a Slurm job array or a Kubernetes Indexed Job. */
 function runIndex(flag: number | undefined): number {

@@ -4,14 +4,17 @@ import { ScdError } from "../../errors.ts";
 import { TrainConfig, parseTrainConfig } from "../../train/config.ts";
 import { train } from "../../train/train.ts";
 import { initBackend } from "../../backend/index.ts";
-import { makeEnv } from "../../env/registry.ts";
+import { makeEnv } from "../../envs/registry.ts";
 import { evaluate } from "../../eval/evaluate.ts";
-import { readCheckpointMeta } from "../../policy/checkpoint.ts";
-import { findResumeCheckpoint, resumeConfig } from "../../train/resume.ts";
+import { readCheckpointMeta } from "../../checkpoints/checkpoint.ts";
+import { findResumeCheckpoint, resumeConfig } from "../../checkpoints/run-dir.ts";
 import { type Command, BACKEND_FLAG, out } from "../command.ts";
 import type { Flags } from "../args.ts";
 import { PUSHT_DATASET } from "./start.ts";
-import "../../../envs/index.ts";
+import { loadDataset } from "../../datasets/load.ts";
+import "../../envs/index.ts";
+
+const envOf = (meta: Record<string, unknown>): string | undefined => (typeof meta.env === "string" ? meta.env : undefined);
 
 function parseJsonFlag(v: string, flag: string): Record<string, unknown> {
   try {
@@ -102,9 +105,11 @@ export const trainCommand: Command = {
         cfg = r.data;
       }
     }
-    const evalEnv = cfg.evalEnv ?? (cfg.dataset.includes("pusht") ? "pusht-v1" : undefined);
+    // the env to score on: --eval-env, else the env the dataset says it was recorded in (scd collect and the shipped
+    // demonstrations write it in their header)
+    const evalEnv = cfg.evalEnv ?? (cfg.evalEvery ? envOf((await loadDataset(cfg.dataset)).meta) : undefined);
     const evalHook = cfg.evalEvery && evalEnv
-      ? async (p: import("../../policy/learned.ts").LearnedPolicy) => {
+      ? async (p: import("../../policies/learned.ts").LearnedPolicy) => {
           const r = await evaluate({ makeEnv: () => makeEnv(evalEnv), makePolicy: async () => p, episodes: cfg.evalEpisodes, seedStart: cfg.evalSeedStart, parallel: 1, loop: { strategy: { kind: "receding", execute: Math.min(8, p.horizon) }, latencyMs: 0 } });
           return { evalAvgMaxReward: r.aggregated.avg_max_reward, evalPcSuccess: r.aggregated.pc_success };
         }

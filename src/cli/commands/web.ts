@@ -13,7 +13,7 @@ export const webCommand: Command = {
   async run(_pos, flags) {
     if ((flags.port as number) > 65535) throw new ScdError(`--port must be 0..65535, got ${flags.port}`);
     if (!(flags.host as string).trim()) throw new ScdError(`--host must name an interface (e.g. 127.0.0.1, or 0.0.0.0 for all), got ""`);
-    const { serveWeb } = await import("../../web/node/serve.ts");
+    const { serveWeb } = await import("../../../apps/web/serve.ts");
     const s = await serveWeb(flags.dir as string, { port: flags.port as number, host: flags.host as string });
     out(`serving ${flags.dir} at ${s.url} (Ctrl-C to stop)`);
     // anything but loopback exposes the site (and its models) to the network: say so

@@ -1,0 +1,12 @@
+/** npm run build:web [-- --out dir] [-- --reach-checkpoint dir] — the static site for `scd web` (see apps/web/build.ts). */
+import "../../src/policies/index.ts";
+import "../../src/policies/onnx.ts";
+import { buildWeb } from "./build.ts";
+
+const arg = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const t0 = performance.now();
+const r = await buildWeb({ out: arg("--out"), reachCheckpoint: arg("--reach-checkpoint") });
+console.log(`built ${r.out}: page ${(r.bundleBytes / 1e6).toFixed(2)} MB of JavaScript at load + ${(r.lazyBytes / 1e6).toFixed(2)} MB on demand (TensorFlow.js, the training worker), from ${r.inputs.length} modules, no Node built-ins or native addons; ${((performance.now() - t0) / 1000).toFixed(1)} s`);

@@ -1,9 +1,0 @@
-/** Dataset format registrations: one line each (the native .scdd format is the core's own). */
-import { registerDatasetFormat } from "../src/data/formats.ts";
-import { dpZarr } from "./dp-zarr/index.ts";
-import { lerobot } from "./lerobot/index.ts";
-import { mcap } from "./mcap/index.ts";
-
-registerDatasetFormat(dpZarr);
-registerDatasetFormat(lerobot);
-registerDatasetFormat(mcap);

@@ -1,0 +1,12 @@
+/**
+ * Env registrations: one line each, loaded lazily on first use. Importing "scd-policy/envs" registers pusht-v1
+ * and reach-obstacle-v1 in the env registry (`makeEnv`, `envIds`).
+ *
+ * @module scd-policy/envs
+ */
+import { registerEnv } from "./registry.ts";
+import { registerExpert } from "../policies/builtin.ts";
+
+registerEnv({ id: "pusht-v1", description: "Push-T (Diffusion Policy), 10 Hz, keypoint or state observations", load: async () => (await import("./pusht/index.ts")).make, maxEpisodeSteps: 300, clipActions: true });
+registerEnv({ id: "reach-obstacle-v1", description: "multimodal reaching around an obstacle (left or right)", load: async () => (await import("./reach-obstacle/index.ts")).make, maxEpisodeSteps: 100, clipActions: true });
+registerExpert("reach-obstacle-v1", async () => (await import("./reach-obstacle/index.ts")).makeExpert);

@@ -1,0 +1,153 @@
+/**
+ * Entangled causal diffusion: frames and noisy chunk tokens share every layer. Training packs a window's frames
+ * and G = positions × draws groups of H chunk tokens into one sequence; group g (at frame position j_g) sees the
+ * frames j_g−band+1 … j_g and its own tokens, frames see only earlier frames. At run time the frames' keys and
+ * values are cached, but every denoising step still runs all layers on the H chunk tokens.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { Module, Linear } from "../../nn/module.ts";
+import { alibiSlopes, levelEmbedding, type Block } from "../../nn/transformer.ts";
+import { CausalEncoder } from "../../nn/causal-encoder.ts";
+import { noisyTargets, sampleChunks } from "../../diffusion/objective.ts";
+import type { PolicyModel } from "../registry.ts";
+import type { FrameLayout, WindowTensors } from "../frames.ts";
+import { Rng } from "../../util/rng.ts";
+import type { CausalDiffusionConfig } from "./config.ts";
+
+const LEVEL_DIM = 64;
+
+/** Observer of one block at one denoising step: block index, its input [N, H, d], its mask [1, heads, H, S + H], the block. */
+export type BlockHook = (block: number, input: tf.Tensor, mask: tf.Tensor, blk: Block) => void;
+
+export class CausalDiffusionModel extends Module implements PolicyModel {
+  readonly trunk: CausalEncoder; // frame in-projection + the shared blocks + final norm
+  readonly actIn: Linear;
+  readonly chunkPos: tf.Variable;
+  readonly time1: Linear;
+  readonly time2: Linear;
+  readonly out: Linear;
+  readonly horizon: number;
+  readonly actionDim: number;
+  readonly window: number;
+  readonly positionsPerWindow: number;
+  readonly defaultSteps: number;
+  private readonly slopes: number[];
+
+  constructor(readonly cfg: CausalDiffusionConfig, layout: FrameLayout, seed: number) {
+    super();
+    const rng = new Rng(seed), d = cfg.dModel;
+    this.horizon = cfg.horizon;
+    this.actionDim = layout.actionDim;
+    this.window = cfg.window ?? cfg.history;
+    this.positionsPerWindow = cfg.positionsPerWindow;
+    this.defaultSteps = cfg.defaultSteps;
+    this.slopes = alibiSlopes(cfg.heads);
+    // cache band keys: the chunk tokens at the current frame see the whole window
+    this.trunk = this.child("trunk", new CausalEncoder(rng, layout.frameDim, d, cfg.layers, cfg.heads, cfg.mlpRatio, cfg.history, cfg.history));
+    this.actIn = this.child("actIn", new Linear(rng, layout.actionDim, d));
+    this.chunkPos = this.param("chunkPos", [cfg.horizon, d], rng.normals(cfg.horizon * d, 0.02));
+    this.time1 = this.child("time1", new Linear(rng, LEVEL_DIM, d));
+    this.time2 = this.child("time2", new Linear(rng, d, d));
+    this.out = this.child("out", new Linear(rng, d, layout.actionDim, { scale: 0.1 }));
+  }
+
+  lrMult(): number {
+    return 1;
+  }
+
+  /** Chunk tokens: [N, H, A] noisy actions + chunk position + noise-level embedding → [N, H, d]. */
+  private chunkTokens(x: tf.Tensor, levels: ArrayLike<number>): tf.Tensor {
+    const temb = this.time2.forward(this.time1.forward(levelEmbedding(levels, LEVEL_DIM), "relu")).expandDims(1); // [N, 1, d]
+    return this.actIn.forward(x).add(this.chunkPos).add(temb);
+  }
+
+  /** Training mask [B, heads, S, S] for S = L + G·H: frames causal+band, groups see their window and themselves. */
+  private trainMask(b: WindowTensors, groupPos: Int32Array, G: number): tf.Tensor {
+    const L = b.L, H = this.horizon, S = L + G * H, nh = this.cfg.heads, band = this.cfg.history;
+    const m = new Float32Array(b.B * nh * S * S).fill(-1e9);
+    const posOf = (b_: number, s: number) => (s < L ? s : groupPos[b_ * G + Math.floor((s - L) / H)]);
+    for (let bi = 0; bi < b.B; bi++)
+      for (let h = 0; h < nh; h++)
+        for (let q = 0; q < S; q++) {
+          const qp = posOf(bi, q), row = ((bi * nh + h) * S + q) * S;
+          for (let k = 0; k < L; k++) {
+            const dist = qp - k;
+            if (dist >= 0 && dist < band && b.keyPad[bi * L + k] === 0) m[row + k] = -this.slopes[h] * dist;
+          }
+          if (q >= L) {
+            const g0 = L + Math.floor((q - L) / H) * H;
+            for (let k = g0; k < g0 + H; k++) m[row + k] = 0;
+          }
+        }
+    return tf.tensor(m, [b.B, nh, S, S]);
+  }
+
+  loss(b: WindowTensors, rng: Rng): tf.Scalar {
+    const H = this.horizon, A = this.actionDim, P = b.posIdx.length / b.B, M = this.cfg.draws, G = P * M;
+    return tf.tidy(() => {
+      // groups: position p with draw m at index p·M + m; targets repeated per draw
+      const groupPos = new Int32Array(b.B * G);
+      const x0 = new Float32Array(b.B * G * H * A);
+      for (let bi = 0; bi < b.B; bi++)
+        for (let p = 0; p < P; p++)
+          for (let mm = 0; mm < M; mm++) {
+            const g = bi * G + p * M + mm;
+            groupPos[g] = b.posIdx[bi * P + p] - bi * b.L;
+            x0.set(b.targets.subarray((bi * P + p) * H * A, (bi * P + p + 1) * H * A), g * H * A);
+          }
+      const N = b.B * G;
+      const clean = tf.tensor(x0, [N, H, A]);
+      const { xt, target, levels } = noisyTargets(clean, rng, this.cfg.objective);
+      const frames = this.trunk.inProj.forward(tf.tensor(b.frames, [b.B, b.L, b.frames.length / (b.B * b.L)])); // [B, L, d]
+      const chunks = this.chunkTokens(xt, levels).reshape([b.B, G * H, this.cfg.dModel]); // [B, G·H, d]
+      let h = tf.concat([frames, chunks], 1); // [B, S, d]
+      const mask = this.trainMask(b, groupPos, G);
+      // a block's intermediates go when it ends (backprop keeps its own saved copies): with tfjs's copying Identity
+      // (the benchmark's stock step) the whole forward pass otherwise lived twice, over the 4 GB wasm heap at batch 64
+      for (const blk of this.trunk.blocks) h = tf.tidy(() => blk.forward(h, mask).y);
+      const y = this.out.forward(this.trunk.lnF.forward(h.slice([0, b.L, 0], [-1, -1, -1]))).reshape([N, H, A]);
+      return y.sub(target).square().mean() as tf.Scalar;
+    });
+  }
+
+  reset(): void {
+    this.trunk.resetCache();
+  }
+
+  observe(frame: tf.Tensor): void {
+    tf.tidy(() => {
+      this.trunk.step(frame);
+    });
+  }
+
+  /**
+   * All layers run on the chunk tokens at every denoising step, attending to the cached frames. `onBlock` sees each
+   * block's input [N, H, d], its additive mask and its cached frame keys (the probe of experiments/claim/probe.ts).
+   */
+  private denoise(x: tf.Tensor, levels: ArrayLike<number>, onBlock?: BlockHook): tf.Tensor {
+    const H = this.horizon, nh = this.cfg.heads;
+    const S = this.trunk.cached(0)!.k.shape[2]!;
+    const m = new Float32Array(nh * H * (S + H));
+    for (let h = 0; h < nh; h++)
+      for (let q = 0; q < H; q++) for (let k = 0; k < S; k++) m[(h * H + q) * (S + H) + k] = -this.slopes[h] * (S - 1 - k);
+    const mask = tf.tensor(m, [1, nh, H, S + H]);
+    let h = this.chunkTokens(x, levels);
+    this.trunk.blocks.forEach((blk, i) => {
+      onBlock?.(i, h, mask, blk);
+      h = blk.forward(h, mask, this.trunk.cached(i)).y;
+    });
+    return this.out.forward(this.trunk.lnF.forward(h));
+  }
+
+  /** K denoising steps from pure noise; `onBlock` (optional) observes every block at every step. */
+  sample(steps: number, rng: Rng, onBlock?: BlockHook): tf.Tensor {
+    if (!this.trunk.cached(0)) throw new Error("CausalDiffusionModel.sample before observe()");
+    const N = this.trunk.cached(0)!.k.shape[0]!, H = this.horizon, A = this.actionDim;
+    return tf.tidy(() => sampleChunks(this.cfg.objective, steps, [N, H, A], rng, (x, levels) => this.denoise(x, levels, onBlock)));
+  }
+
+  dispose(): void {
+    this.trunk.disposeCache();
+    super.dispose();
+  }
+}

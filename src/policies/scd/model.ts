@@ -1,0 +1,156 @@
+/**
+ * Separable Causal Diffusion for action chunks.
+ *   ENCODER: pre-LN causal transformer over frames (one token per control step: observation + previous action),
+ *            ALiBi sliding-window attention over `history` frames, KV cache: one incremental pass per frame.
+ *   DECODER: small transformer over [context token ; H noisy action tokens], bidirectional, noise-level
+ *            conditioned (or, with decoder "mlp", a FiLM residual MLP over the flattened chunk, mlp-decoder.ts);
+ *            runs at every denoising step, sees only the current frame's encoder output.
+ * Training is teacher-forced: one encoder pass over a window gives contexts at every position; the decoder is
+ * trained at several positions and several noise draws per encoder pass.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { Module, Linear, LayerNorm } from "../../nn/module.ts";
+import { Block, levelEmbedding } from "../../nn/transformer.ts";
+import { CausalEncoder } from "../../nn/causal-encoder.ts";
+import { MlpDecoder } from "./mlp-decoder.ts";
+import { noisyTargets, sampleChunks, samplerLevels } from "../../diffusion/objective.ts";
+import type { PolicyModel } from "../registry.ts";
+import type { FrameLayout, WindowTensors } from "../frames.ts";
+import { Rng } from "../../util/rng.ts";
+import type { ScdConfig } from "./config.ts";
+
+const LEVEL_DIM = 64;
+
+/** What the SCD model needs of a decoder: conditioning once per (context, level), then one call per step. */
+interface Denoiser<C> {
+  condition(ctx: tf.Tensor, levels: ArrayLike<number>): C;
+  splitSteps(cond: C, steps: number): C[];
+  denoise(cond: C, x: tf.Tensor): tf.Tensor;
+}
+
+/** The light denoiser: [ctx ; H noisy actions] → per-action prediction (velocity or ε). */
+export class ChunkDecoder extends Module {
+  readonly ctxProj: Linear;
+  readonly actIn: Linear;
+  readonly pos: tf.Variable;
+  readonly time1: Linear;
+  readonly time2: Linear;
+  readonly blocks: Block[];
+  readonly ln: LayerNorm;
+  readonly out: Linear;
+  constructor(rng: Rng, dCtx: number, readonly d: number, layers: number, heads: number, mlpRatio: number, readonly H: number, readonly A: number) {
+    super();
+    this.ctxProj = this.child("ctx", new Linear(rng, dCtx, d));
+    this.actIn = this.child("actIn", new Linear(rng, A, d));
+    this.pos = this.param("pos", [H + 1, d], rng.normals((H + 1) * d, 0.02));
+    this.time1 = this.child("time1", new Linear(rng, LEVEL_DIM, d));
+    this.time2 = this.child("time2", new Linear(rng, d, d));
+    this.blocks = Array.from({ length: layers }, (_, i) => this.child(`block${i}`, new Block(rng, d, heads, mlpRatio, layers)));
+    this.ln = this.child("ln", new LayerNorm(d));
+    this.out = this.child("out", new Linear(rng, d, A, { scale: 0.1 }));
+  }
+
+  /**
+   * Everything that depends on the context and the noise level but not on x, so sampling computes it once per
+   * chunk: the context token (+ its position + level embedding) [N, 1, d] and the action tokens' bias [N, H, d].
+   */
+  condition(ctx: tf.Tensor, levels: ArrayLike<number>): { ctxTok: tf.Tensor; actBias: tf.Tensor } {
+    const temb = this.time2.forward(this.time1.forward(levelEmbedding(levels, LEVEL_DIM), "relu")).expandDims(1); // [N, 1, d]
+    const [p0, pa] = tf.split(this.pos, [1, this.H], 0); // [1, d], [H, d]
+    return { ctxTok: this.ctxProj.forward(ctx).expandDims(1).add(p0).add(temb), actBias: pa.add(temb) };
+  }
+
+  /** Split a condition computed for S·N rows into S conditions of N rows (sampling precomputes all K steps). */
+  splitSteps(cond: { ctxTok: tf.Tensor; actBias: tf.Tensor }, S: number): { ctxTok: tf.Tensor; actBias: tf.Tensor }[] {
+    const N = cond.ctxTok.shape[0]! / S;
+    const ctxToks = tf.unstack(cond.ctxTok.reshape([S, N, 1, -1]));
+    const actBias = tf.unstack(cond.actBias.reshape([S, N, this.H, -1]));
+    return ctxToks.map((ctxTok, i) => ({ ctxTok, actBias: actBias[i] }));
+  }
+
+  /** One denoising evaluation: [ctx token ; H noisy action tokens] → per-action prediction [N, H, A]. */
+  denoise(cond: { ctxTok: tf.Tensor; actBias: tf.Tensor }, x: tf.Tensor): tf.Tensor {
+    let h = tf.concat([cond.ctxTok, this.actIn.forward(x).add(cond.actBias)], 1); // [N, H+1, d]
+    for (const b of this.blocks) h = b.forward(h, null).y;
+    return this.out.forward(this.ln.forward(h).slice([0, 1, 0], [-1, this.H, -1])); // [N, H, A]
+  }
+}
+
+export class ScdModel extends Module implements PolicyModel {
+  readonly encoder: CausalEncoder;
+  readonly decoder: ChunkDecoder | MlpDecoder;
+  readonly horizon: number;
+  readonly actionDim: number;
+  readonly window: number;
+  readonly positionsPerWindow: number;
+  readonly defaultSteps: number;
+  private ctx: tf.Tensor | null = null;
+
+  constructor(readonly cfg: ScdConfig, layout: FrameLayout, seed: number) {
+    super();
+    const rng = new Rng(seed);
+    this.horizon = cfg.horizon;
+    this.actionDim = layout.actionDim;
+    this.window = cfg.window ?? cfg.history;
+    this.positionsPerWindow = cfg.positionsPerWindow;
+    this.defaultSteps = cfg.defaultSteps;
+    this.encoder = this.child("encoder", new CausalEncoder(rng, layout.frameDim, cfg.dModel, cfg.encLayers, cfg.heads, cfg.mlpRatio, cfg.history));
+    this.decoder = this.child("decoder", cfg.decoder === "mlp"
+      ? new MlpDecoder(rng, cfg.dModel, cfg.decDModel, cfg.decLayers, cfg.horizon, layout.actionDim)
+      : new ChunkDecoder(rng, cfg.dModel, cfg.decDModel, cfg.decLayers, cfg.decHeads, cfg.mlpRatio, cfg.horizon, layout.actionDim));
+  }
+
+  lrMult(name: string): number {
+    return name.startsWith("decoder.") ? this.cfg.decoderLrMult : 1;
+  }
+
+  loss(b: WindowTensors, rng: Rng): tf.Scalar {
+    const { H, A } = { H: this.horizon, A: this.actionDim };
+    const P = b.posIdx.length / b.B, M = this.cfg.decoderDraws;
+    return tf.tidy(() => {
+      const frames = tf.tensor(b.frames, [b.B, b.L, b.frames.length / (b.B * b.L)]);
+      const enc = this.encoder.forward(frames, tf.tensor(b.keyPad, [b.B, b.L])); // [B, L, d]
+      let ctx = tf.gather(enc.reshape([b.B * b.L, -1]), tf.tensor(b.posIdx, undefined, "int32")); // [B·P, d]
+      ctx = tf.tile(ctx, [M, 1]); // [N, d]: M noise draws per encoder pass
+      if (this.cfg.contextNoise > 0) ctx = ctx.add(tf.tensor(rng.normals(ctx.size, this.cfg.contextNoise), ctx.shape));
+      const x0 = tf.tile(tf.tensor(b.targets, [b.B * P, H, A]), [M, 1, 1]); // [N, H, A]
+      const { xt, target, levels } = noisyTargets(x0, rng, this.cfg.objective);
+      const dec = this.decoder as Denoiser<unknown>;
+      return dec.denoise(dec.condition(ctx, levels), xt).sub(target).square().mean() as tf.Scalar;
+    });
+  }
+
+  reset(batch: number): void {
+    void batch;
+    this.encoder.resetCache();
+    this.ctx?.dispose();
+    this.ctx = null;
+  }
+
+  observe(frame: tf.Tensor): void {
+    const c = tf.tidy(() => this.encoder.step(frame));
+    this.ctx?.dispose();
+    this.ctx = c;
+  }
+
+  /** Euler (flow) or DDIM (ddpm) from pure noise; the encoder is not run here. */
+  sample(steps: number, rng: Rng): tf.Tensor {
+    if (!this.ctx) throw new Error("ScdModel.sample before observe()");
+    const ctx = this.ctx;
+    const N = ctx.shape[0]!, H = this.horizon, A = this.actionDim;
+    return tf.tidy(() => {
+      // conditioning for all K steps in one batched pass, then one decoder evaluation per step
+      const lv = samplerLevels(this.cfg.objective, steps);
+      const dec = this.decoder as Denoiser<unknown>;
+      const conds = dec.splitSteps(dec.condition(tf.tile(ctx, [lv.length, 1]), lv.flatMap((l) => new Array(N).fill(l))), lv.length);
+      return sampleChunks(this.cfg.objective, steps, [N, H, A], rng, (x, _l, i) => dec.denoise(conds[i], x));
+    });
+  }
+
+  dispose(): void {
+    this.encoder.disposeCache();
+    this.ctx?.dispose();
+    this.ctx = null;
+    super.dispose();
+  }
+}
