@@ -14,8 +14,10 @@ import { Observable, type SchedulerLike, type Subscription } from "rxjs";
 import type { Box, Obs } from "../envs/types.ts";
 import type { ChunkPolicy } from "../policies/types.ts";
 import { ActionQueue, type Strategy } from "./queue.ts";
-import { type TimedObs, type Fallback, checkObservation, clampAction, fallbackAction } from "./safety.ts";
+import { type TimedObs, type Fallback, checkObservation, clampAction, fallbackAction, chunkProblem } from "./safety.ts";
 import { ticks } from "./ticks.ts";
+import { TickClock, BlockedTime } from "./deadlines.ts";
+import { startInference } from "./inference.ts";
 
 /** The control loop's settings: control period, chunk execution strategy, deadline, fallback, clock mode and latency. */
 export interface LoopConfig {
@@ -60,43 +62,26 @@ export interface LoopIO {
 export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io: LoopIO, cfg: LoopConfig, scheduler: SchedulerLike): Observable<LoopEvent> {
   return new Observable<LoopEvent>((sub) => {
     const clock = cfg.clock ?? (() => scheduler.now());
+    const realtime = cfg.mode === "realtime";
     const deadline = cfg.deadlineMs ?? cfg.periodMs / 2;
     const maxAge = cfg.maxObsAgeMs ?? 2 * cfg.periodMs;
+    const ticksOf = new TickClock(cfg.periodMs, deadline, realtime, clock);
+    const blocked = new BlockedTime(realtime, clock);
     const queue = new ActionQueue(cfg.strategy, policy.horizon, policy.actionDim);
-    let latest: TimedObs | null = null;
-    let lastFramed: TimedObs | null = null;
+    const subs: Subscription[] = [];
+    const tickTimes = new Map<number, number>(); // when each tick actually started (for jitter)
+    let latest: TimedObs | null = null; // newest observation
+    let lastFramed: TimedObs | null = null; // newest observation the policy has observed
     let last: Float32Array | null = null; // last action sent
     let inFlight = false;
     let openTick = 0; // smallest tick whose action has not been sent
-    let waiting: { tick: number; scheduledT: number; timer: Subscription } | null = null;
-    let start = NaN;
+    let lastTick = -1; // newest tick served
+    let waiting: { tick: number; dueT: number; timer: Subscription } | null = null; // a tick waiting for a chunk in flight
     let closed = false;
     let interrupted: string | null = null;
-    const subs: Subscription[] = [];
 
-    let lastTick = -1;
-    // Real time: intervals in which the loop's own synchronous policy calls blocked the thread. Observations
-    // cannot arrive then, so that time does not count towards their age (else one slow inference makes the next
-    // observation "stale", the plan is dropped and computed again: a self-inflicted fallback loop).
-    const blocked: [number, number][] = [];
-    const timed = <T>(fn: () => T): T => {
-      if (cfg.mode !== "realtime") return fn();
-      const t0 = clock();
-      try {
-        return fn();
-      } finally {
-        const t1 = clock();
-        if (t1 > t0) blocked.push([t0, t1]);
-        if (blocked.length > 64) blocked.shift(); // older windows only matter for ages > 64 calls: then stale anyway
-      }
-    };
-    const blockedSince = (t: number, now: number) => blocked.reduce((a, [b0, b1]) => a + Math.max(0, Math.min(b1, now) - Math.max(b0, t)), 0);
-    const late = (scheduledT: number) => cfg.mode === "realtime" && clock() - scheduledT > deadline;
-    // real time: the tick's period has passed (a later tick is due), so a command for it would be a stale one
-    const passed = (tick: number) => cfg.mode === "realtime" && clock() >= start + (tick + 1) * cfg.periodMs;
-
-    const tickTimes = new Map<number, number>(); // when each tick actually started (for jitter)
-    const send = (tick: number, scheduledT: number, a: Float32Array, source: ActionSource) => {
+    // ── actions out: the policy's, or the fallback with a "miss" event ──
+    const send = (tick: number, dueT: number, a: Float32Array, source: ActionSource) => {
       const action = clampAction(a, io.actionSpace);
       if (source !== "final") {
         last = action;
@@ -105,144 +90,122 @@ export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io:
       const t = clock();
       const tickT = tickTimes.get(tick) ?? t;
       tickTimes.delete(tick);
-      sub.next({ type: "action", tick, t, scheduledT, tickT, action, source, queueDepth: queue.depth(tick + 1) });
+      sub.next({ type: "action", tick, t, scheduledT: dueT, tickT, action, source, queueDepth: queue.depth(tick + 1) });
       io.actuator(action, source, tick);
     };
     const fallback = () => fallbackAction(cfg.fallback, last, io.actionSpace, latest && cfg.holdFrom ? cfg.holdFrom(latest.obs) : null);
-    const miss = (tick: number, scheduledT: number, reason: string) => {
+    const miss = (tick: number, dueT: number, reason: string) => {
       sub.next({ type: "miss", tick, t: clock(), reason });
-      send(tick, scheduledT, fallback(), "fallback");
+      send(tick, dueT, fallback(), "fallback");
     };
-
-    const onChunk = (chunk: Float32Array, requestTick: number) => {
-      inFlight = false;
-      if (closed) return;
-      let bad = chunk.length !== policy.horizon * policy.actionDim;
-      for (let i = 0; !bad && i < chunk.length; i++) if (!Number.isFinite(chunk[i])) bad = true;
-      if (bad) {
-        sub.next({ type: "error", tick: requestTick, t: clock(), reason: `policy returned an invalid chunk (${chunk.length} values or non-finite)` });
-        return;
-      }
-      queue.insert(chunk, requestTick, openTick);
-      if (waiting) {
-        const a = queue.pop(waiting.tick);
-        if (a) {
-          const w = waiting;
-          waiting = null;
-          w.timer.unsubscribe();
-          // the chunk came after the tick's deadline (the thread was blocked, so the timer could not fire)
-          if (late(w.scheduledT)) miss(w.tick, w.scheduledT, `deadline (the chunk arrived ${(clock() - w.scheduledT).toFixed(1)} ms after its tick)`);
-          else send(w.tick, w.scheduledT, a, "policy");
-        }
-      }
+    const refuse = (tick: number, dueT: number, reason: string) => {
+      sub.next({ type: "error", tick, t: clock(), reason });
+      queue.clear(); // never execute a plan made from observations we no longer trust
+      send(tick, dueT, fallback(), "fallback");
     };
-
-    const infer = (tick: number) => {
-      inFlight = true;
-      const t0 = performance.now();
-      const opts = { steps: cfg.steps, seed: (cfg.seed ?? 0) * 1_000_003 + tick };
-      const done = (chunk: Float32Array) => {
-        const ms = performance.now() - t0;
-        sub.next({ type: "inference", tick, t: clock(), ms, chunk });
-        if (cfg.mode === "realtime") return onChunk(chunk, tick);
-        const lat = cfg.latencyMs === "measured" || cfg.latencyMs === undefined ? ms : cfg.latencyMs;
-        if (lat <= 0) onChunk(chunk, tick);
-        else subs.push(scheduler.schedule(() => onChunk(chunk, tick), lat));
-      };
-      const fail = (e: unknown) => {
-        inFlight = false;
-        sub.next({ type: "error", tick, t: clock(), reason: `policy failed: ${(e as Error)?.message ?? e}` });
-      };
-      try {
-        const r = timed(() => policy.sampleChunk(opts));
-        if (r instanceof Promise) {
-          if (cfg.mode === "virtual") throw new Error(`policy "${policy.name}" returned a Promise; the virtual clock needs a synchronous sampleChunk`);
-          r.then(done, fail);
-        } else done(r);
-      } catch (e) {
-        fail(e);
-      }
+    const stopWaiting = () => {
+      const w = waiting!;
+      waiting = null;
+      w.timer.unsubscribe();
+      return w;
     };
-
     // ticks the source (or a catch-up below) jumped over were overdue: each is a miss, never replayed
     const skip = (from: number, to: number, t: number) => {
       for (let j = from; j < to; j++) sub.next({ type: "miss", tick: j, t, reason: "skipped (overdue: the loop was blocked); no command sent" });
     };
+
+    // ── chunks in ──
+    const onChunk = (chunk: Float32Array, requestTick: number) => {
+      inFlight = false;
+      if (closed) return;
+      const bad = chunkProblem(chunk, policy.horizon, policy.actionDim);
+      if (bad) return void sub.next({ type: "error", tick: requestTick, t: clock(), reason: bad });
+      queue.insert(chunk, requestTick, openTick);
+      const a = waiting ? queue.pop(waiting.tick) : null;
+      if (!a) return;
+      const w = stopWaiting();
+      // the chunk came after the tick's deadline (the thread was blocked, so the timer could not fire)
+      if (ticksOf.late(w.dueT)) miss(w.tick, w.dueT, `deadline (the chunk arrived ${(clock() - w.dueT).toFixed(1)} ms after its tick)`);
+      else send(w.tick, w.dueT, a, "policy");
+    };
+    const infer = (tick: number) => {
+      inFlight = true;
+      const arrival = startInference(policy, tick, cfg, scheduler, blocked, {
+        computed: (k, ms, chunk) => sub.next({ type: "inference", tick: k, t: clock(), ms, chunk }),
+        arrive: onChunk,
+        fail: (k, reason) => {
+          inFlight = false;
+          sub.next({ type: "error", tick: k, t: clock(), reason });
+        },
+      });
+      if (arrival) subs.push(arrival);
+    };
+
+    // ── one tick: check the observation, feed a new frame, start inference if the queue asks, act ──
     const onTick = (tick: number) => {
       if (tick <= lastTick) return; // already served by a catch-up (see act)
       const now = clock();
-      const scheduledT = start + tick * cfg.periodMs;
+      const dueT = ticksOf.due(tick);
       tickTimes.set(tick, now);
       if (lastTick >= 0) skip(lastTick + 1, tick, now);
       if (tick > openTick && lastTick >= 0) openTick = tick;
       lastTick = tick;
       if (waiting) {
         // the previous tick is still waiting (deadline ≥ period): it has missed
-        const w = waiting;
-        waiting = null;
-        w.timer.unsubscribe();
-        miss(w.tick, w.scheduledT, "deadline");
+        const w = stopWaiting();
+        miss(w.tick, w.dueT, "deadline");
       }
       // the age check does not count the time this loop itself blocked the thread
-      const problem = interrupted ?? checkObservation(latest, io.observationSpace, latest ? now - blockedSince(latest.t, now) : now, maxAge);
+      const problem = interrupted ?? checkObservation(latest, io.observationSpace, latest ? now - blocked.since(latest.t, now) : now, maxAge);
       interrupted = null;
-      if (problem) {
-        sub.next({ type: "error", tick, t: now, reason: problem });
-        queue.clear(); // never execute a plan made from observations we no longer trust
-        send(tick, scheduledT, fallback(), "fallback");
-        return;
-      }
+      if (problem) return refuse(tick, dueT, problem);
       if (latest !== lastFramed) {
         lastFramed = latest;
         try {
-          timed(() => policy.observe({ obs: latest!.obs, prevAction: last }));
+          blocked.run(() => policy.observe({ obs: latest!.obs, prevAction: last }));
         } catch (e) {
           // e.g. a frame that is not finite after normalization: never act on a plan that frame should have changed
-          sub.next({ type: "error", tick, t: now, reason: `policy.observe failed: ${(e as Error).message}` });
-          queue.clear();
-          send(tick, scheduledT, fallback(), "fallback");
-          return;
+          return refuse(tick, dueT, `policy.observe failed: ${(e as Error).message}`);
         }
       }
       if (!inFlight && queue.needsInference(tick)) infer(tick);
-      if (closed) return;
-      act(tick, scheduledT, now);
+      if (!closed) act(tick, dueT, now);
     };
 
     /** The command of `tick` (which started at `now`), after its observation was checked and inference started. */
-    const act = (tick: number, scheduledT: number, now: number): void => {
+    const act = (tick: number, dueT: number, now: number): void => {
       const a = queue.pop(tick);
-      if (passed(tick)) {
+      if (ticksOf.passed(tick)) {
         // our own blocking call in this tick ran past its period: no command for it (it would be stale). The tick
         // now current gets its command at once, from the queue or the fallback, without another inference (that
         // would block again), so a command for the current tick goes out after every blocking call.
-        const t = clock(), c = Math.floor((t - start) / cfg.periodMs);
-        sub.next({ type: "miss", tick, t, reason: `deadline (its command was ready ${(t - scheduledT).toFixed(1)} ms after its tick, past its period); no command sent` });
+        const t = clock(), c = ticksOf.current(t);
+        sub.next({ type: "miss", tick, t, reason: `deadline (its command was ready ${(t - dueT).toFixed(1)} ms after its tick, past its period); no command sent` });
         tickTimes.delete(tick);
         skip(tick + 1, c, t);
         lastTick = openTick = c;
         tickTimes.set(c, t);
-        return act(c, start + c * cfg.periodMs, t);
+        return act(c, ticksOf.due(c), t);
       }
       // a synchronous inference (or observe) in this tick ran past its deadline: its command would go out late
       // (a tick that merely fired late, with no blocking call of ours, still sends the policy's action)
-      if (a && late(scheduledT) && now - scheduledT <= deadline) return miss(tick, scheduledT, `deadline (the action was ready ${(clock() - scheduledT).toFixed(1)} ms after its tick)`);
-      if (a) return send(tick, scheduledT, a, "policy");
-      if (!inFlight) return miss(tick, scheduledT, "empty queue");
+      if (a && ticksOf.late(dueT) && now - dueT <= deadline) return miss(tick, dueT, `deadline (the action was ready ${(clock() - dueT).toFixed(1)} ms after its tick)`);
+      if (a) return send(tick, dueT, a, "policy");
+      if (!inFlight) return miss(tick, dueT, "empty queue");
       const timer = scheduler.schedule(() => {
         if (waiting && waiting.tick === tick) {
           waiting = null;
-          miss(tick, scheduledT, "deadline");
+          miss(tick, dueT, "deadline");
         }
       }, deadline);
-      waiting = { tick, scheduledT, timer };
+      waiting = { tick, dueT, timer };
     };
 
     subs.push(obs$.subscribe({ next: (o) => (latest = o), error: (e) => sub.error(e) }));
     if (io.interrupt$) subs.push(io.interrupt$.subscribe((reason) => (interrupted = reason)));
     policy.reset(cfg.seed);
-    start = clock(); // the tick source schedules tick k for start + k·period from this instant
-    subs.push(ticks(cfg.periodMs, scheduler, clock, cfg.mode === "realtime" ? (cfg.spinMs ?? 2) : 0).subscribe(onTick));
+    ticksOf.begin(); // the tick source schedules tick k for start + k·period from this instant
+    subs.push(ticks(cfg.periodMs, scheduler, clock, realtime ? (cfg.spinMs ?? 2) : 0).subscribe(onTick));
     return () => {
       closed = true;
       for (const s of subs) s.unsubscribe();

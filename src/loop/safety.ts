@@ -39,3 +39,10 @@ export function fallbackAction(kind: Fallback, last: Float32Array | null, space:
   if (obsHold) return clampAction(obsHold, space);
   return new Float32Array(boxDim(space)).map((_, i) => (space.low[i] + space.high[i]) / 2);
 }
+
+/** Why a policy's chunk must not be queued (wrong length for H · A, or a non-finite value), or null if it is fine. */
+export function chunkProblem(chunk: Float32Array, horizon: number, actionDim: number): string | null {
+  let bad = chunk.length !== horizon * actionDim;
+  for (let i = 0; !bad && i < chunk.length; i++) if (!Number.isFinite(chunk[i])) bad = true;
+  return bad ? `policy returned an invalid chunk (${chunk.length} values or non-finite)` : null;
+}
