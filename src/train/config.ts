@@ -5,31 +5,33 @@ import { policyNames, policyDef, parsePolicyConfig } from "../policies/registry.
 
 /** Training run configuration: CLI flags and --config files are parsed through this schema. */
 export const TrainConfig = z.object({
-  policy: z.string().default("scd"),
-  policyConfig: z.record(z.string(), z.unknown()).default({}),
-  dataset: z.string(),
-  obsFeatures: z.array(z.string()).min(1).optional(), // default: keypoints + agent_pos if present, else state
-  episodes: z.number().int().positive().optional(), // use only the first N demonstrations (Diffusion Policy: 90)
-  steps: z.number().int().positive().default(2000),
-  batch: z.number().int().positive().default(64),
-  lr: z.number().positive().default(3e-4), // a policy may set its own (PolicyDef.trainDefaults; scd: 1e-3)
-  warmup: z.number().int().nonnegative().default(200),
-  minLrFrac: z.number().min(0).max(1).default(0.1), // cosine decay floor
-  weightDecay: z.number().min(0).default(1e-4),
-  clip: z.number().min(0).default(1),
-  emaDecay: z.number().min(0).max(1).default(0.9999), // the EMA decay, or its cap with emaPower > 0
-  maxPadAfterEnd: z.number().int().min(0).optional(), // chunk steps allowed past an episode's end (DP: 7); default: all
-  emaPower: z.number().min(0).default(0.75), // > 0: Diffusion Policy's warm-up, decay = min(emaDecay, 1 − (1 + step)^−emaPower)
-  seed: z.number().int().default(0),
-  valFraction: z.number().min(0).max(0.5).default(0.05),
-  valEvery: z.number().int().nonnegative().default(250),
-  ckptEvery: z.number().int().nonnegative().default(250),
-  evalEvery: z.number().int().nonnegative().default(0), // periodic simulator evaluation (0 = off)
-  evalEnv: z.string().optional(),
-  evalEpisodes: z.number().int().positive().default(10),
-  evalSeedStart: z.number().int().default(100000),
-  out: z.string(),
-  maxSeconds: z.number().positive().optional(), // wall-clock budget: stop (and checkpoint) when it runs out
+  policy: z.string().default("scd").describe("policy name: scd | causal-diffusion | mlp-bc | dp-unet"),
+  policyConfig: z.record(z.string(), z.unknown()).default({}).describe("policy config overrides (JSON object), e.g. '{\"history\":2}'"),
+  dataset: z.string().describe("demonstrations (.scdd, Zarr or a LeRobot v3 directory); default: the shipped Push-T demonstrations"),
+  obsFeatures: z.array(z.string()).min(1).optional().describe("observation features (comma-separated); default: keypoints + agent_pos if present, else state"),
+  episodes: z.number().int().positive().optional().describe("train on the first N demonstrations only (Diffusion Policy: 90)"),
+  steps: z.number().int().positive().default(2000).describe("training steps"),
+  batch: z.number().int().positive().default(64).describe("windows per batch"),
+  lr: z.number().positive().default(3e-4).describe("peak learning rate (default 3e-4, or the policy's own: scd 1e-3)"),
+  warmup: z.number().int().nonnegative().default(200).describe("linear warm-up steps"),
+  minLrFrac: z.number().min(0).max(1).default(0.1).describe("cosine schedule floor as a fraction of the peak lr"),
+  weightDecay: z.number().min(0).default(1e-4).describe("AdamW decoupled weight decay"),
+  beta1: z.number().min(0).max(1).default(0.9).describe("AdamW β1 (first-moment decay)"),
+  beta2: z.number().min(0).max(1).default(0.95).describe("AdamW β2 (second-moment decay; Diffusion Policy 0.999, nanoGPT 0.95)"),
+  clip: z.number().min(0).default(1).describe("gradient clipping by global norm (0 = off)"),
+  emaDecay: z.number().min(0).max(1).default(0.9999).describe("EMA decay (its cap with emaPower > 0)"),
+  maxPadAfterEnd: z.number().int().min(0).optional().describe("chunk steps a window may run past its episode's end (Diffusion Policy: 7; default: all)"),
+  emaPower: z.number().min(0).default(0.75).describe("EMA warm-up power, decay = min(emaDecay, 1 − (1 + step)^−power) (Diffusion Policy: 0.75); 0 = fixed decay"),
+  seed: z.number().int().min(0).default(0).describe("seed (weights, batches, noise)"),
+  valFraction: z.number().min(0).max(0.5).default(0.05).describe("share of episodes held out for validation"),
+  valEvery: z.number().int().nonnegative().default(250).describe("validation every N steps"),
+  ckptEvery: z.number().int().nonnegative().default(250).describe("checkpoint every N steps"),
+  evalEvery: z.number().int().nonnegative().default(0).describe("evaluate in the simulator every N steps (0 = off)"),
+  evalEnv: z.string().optional().describe("env for periodic evaluation (default: the env the dataset was recorded in)"),
+  evalEpisodes: z.number().int().positive().default(10).describe("episodes per periodic evaluation"),
+  evalSeedStart: z.number().int().min(0).default(100000).describe("first reset seed of periodic evaluations"),
+  out: z.string().describe("run directory (checkpoint/, metrics.jsonl, loss.png)"),
+  maxSeconds: z.number().positive().optional().describe("wall-clock budget (s): stop and checkpoint when it runs out"),
 });
 export type TrainConfig = z.infer<typeof TrainConfig>;
 

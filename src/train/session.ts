@@ -14,10 +14,10 @@ import { layoutFromBuffer, buildWindows, type FrameLayout } from "../policies/fr
 import type { CheckpointMeta, Weights } from "../checkpoints/format.ts";
 import { AdamW } from "./adamw.ts";
 import { Rng } from "../util/rng.ts";
-import type { TrainConfig } from "./config.ts";
+import { TrainConfig } from "./config.ts";
 
 /** The optimisation settings a session reads (TrainConfig's, whose schema holds the defaults and their sources). */
-export type SessionConfig = Pick<TrainConfig, "policy" | "steps" | "batch" | "lr" | "warmup" | "minLrFrac" | "weightDecay" | "clip" | "emaDecay" | "emaPower" | "seed">;
+export type SessionConfig = Pick<TrainConfig, "policy" | "steps" | "batch" | "lr" | "warmup" | "minLrFrac" | "weightDecay" | "clip" | "emaDecay" | "emaPower" | "seed"> & Partial<Pick<TrainConfig, "beta1" | "beta2">>;
 
 /**
  * The observation features a policy reads when none are named: Push-T's keypoints + agent position when present,
@@ -99,7 +99,7 @@ export class TrainSession {
   /** A fresh model (weights from `cfg.seed`) for `data.layout`, AdamW with EMA on its parameters, and the batch RNG (seed `cfg.seed`). */
   constructor(readonly def: PolicyDef, readonly policyConfig: Record<string, unknown>, readonly data: TrainData, readonly cfg: SessionConfig) {
     this.model = def.create(policyConfig, data.layout, cfg.seed);
-    this.opt = new AdamW(this.model.parameters(), { lr: cfg.lr, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: cfg.weightDecay, clip: cfg.clip, emaDecay: cfg.emaDecay, emaPower: cfg.emaPower }, (n) => this.model.lrMult(n));
+    this.opt = new AdamW(this.model.parameters(), { lr: cfg.lr, beta1: cfg.beta1 ?? TrainConfig.shape.beta1.parse(undefined), beta2: cfg.beta2 ?? TrainConfig.shape.beta2.parse(undefined), eps: 1e-8, weightDecay: cfg.weightDecay, clip: cfg.clip, emaDecay: cfg.emaDecay, emaPower: cfg.emaPower }, (n) => this.model.lrMult(n));
     this.rng = new Rng(cfg.seed);
   }
 

@@ -9,22 +9,16 @@ import { evaluate } from "../../eval/evaluate.ts";
 import { readCheckpointMeta } from "../../checkpoints/checkpoint.ts";
 import { findResumeCheckpoint, resumeConfig } from "../../checkpoints/run-dir.ts";
 import { type Command, BACKEND_FLAG, out } from "../command.ts";
-import type { Flags } from "../args.ts";
+import type { Flags, FlagSpecs } from "../args.ts";
+import { schemaFlags, parseJsonObject } from "../schema-flags.ts";
 import { PUSHT_DATASET } from "./start.ts";
 import { loadDataset } from "../../datasets/load.ts";
 import "../../envs/index.ts";
 
 const envOf = (meta: Record<string, unknown>): string | undefined => (typeof meta.env === "string" ? meta.env : undefined);
 
-function parseJsonFlag(v: string, flag: string): Record<string, unknown> {
-  try {
-    const o = JSON.parse(v);
-    if (!o || typeof o !== "object" || Array.isArray(o)) throw new Error("not an object");
-    return o;
-  } catch (e) {
-    throw new ScdError(`${flag} must be a JSON object, got ${JSON.stringify(v)} (${(e as Error).message})`);
-  }
-}
+/** `scd train`'s knobs: one per TrainConfig field, read from the schema (type, bounds, help from `.describe()`). */
+const KNOBS = schemaFlags(TrainConfig);
 
 /** The training config fields the user gave (--config file < flags), without defaults. */
 export function givenTrainConfig(flags: Flags): Record<string, unknown> {
@@ -32,19 +26,16 @@ export function givenTrainConfig(flags: Flags): Record<string, unknown> {
   if (flags.config) {
     const f = flags.config as string;
     if (!fs.existsSync(f)) throw new ScdError(`--config ${f}: no such file`);
-    raw = parseJsonFlag(fs.readFileSync(f, "utf8"), `--config ${f}`);
+    raw = parseJsonObject(fs.readFileSync(f, "utf8"), `--config ${f}`);
   }
-  const map: [string, string][] = [["policy", "policy"], ["dataset", "dataset"], ["steps", "steps"], ["batch", "batch"], ["lr", "lr"], ["seed", "seed"], ["out", "out"], ["episodes", "episodes"], ["eval-every", "evalEvery"], ["eval-env", "evalEnv"], ["eval-episodes", "evalEpisodes"], ["val-every", "valEvery"], ["ckpt-every", "ckptEvery"], ["warmup", "warmup"], ["max-seconds", "maxSeconds"], ["ema-decay", "emaDecay"], ["ema-power", "emaPower"], ["weight-decay", "weightDecay"], ["min-lr-frac", "minLrFrac"], ["max-pad-after-end", "maxPadAfterEnd"]];
-  for (const [flag, key] of map) if (flags[flag] !== undefined) raw[key] = flags[flag];
-  if (flags["policy-config"]) raw.policyConfig = { ...((raw.policyConfig as object) ?? {}), ...parseJsonFlag(flags["policy-config"] as string, "--policy-config") };
-  if (flags["obs-features"]) raw.obsFeatures = (flags["obs-features"] as string).split(",");
-  return raw;
+  const given = KNOBS.toConfig(flags);
+  if (given.policyConfig) given.policyConfig = { ...((raw.policyConfig as object) ?? {}), ...(given.policyConfig as object) };
+  return { ...raw, ...given };
 }
 
 /** A config field as the user spells it: its flag if it has one, else the --config file's key. */
 export function flagOf(key: string): string {
-  const flag = key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
-  return flag in TRAIN_FLAGS ? `--${flag}` : `config key "${key}"`;
+  return KNOBS.flagOf(key) ?? `config key "${key}"`;
 }
 
 /** Defaults < --config file < flags; validated by the TrainConfig schema. */
@@ -55,35 +46,11 @@ export function trainConfigFromFlags(flags: Flags): TrainConfig {
   return parseTrainConfig(raw, "training config");
 }
 
-/** The schema's defaults, for the help text. */
-const D = TrainConfig.parse({ dataset: "-", out: "-" });
-
 export const TRAIN_FLAGS = {
-  policy: { type: "string", desc: "policy name: scd | causal-diffusion | mlp-bc | dp-unet (default scd)" },
-  dataset: { type: "string", desc: "demonstrations (.scdd, Zarr or a LeRobot v3 directory); default: the shipped Push-T demonstrations" },
-  config: { type: "string", desc: "JSON file with training config (flags override it)" },
-  "policy-config": { type: "string", desc: "JSON object of policy config overrides, e.g. '{\"history\":2}'" },
-  "obs-features": { type: "string", desc: "comma-separated observation features" },
-  steps: { type: "int", min: 1, desc: `training steps (default ${D.steps})` },
-  batch: { type: "int", min: 1, desc: `windows per batch (default ${D.batch})` },
-  lr: { type: "number", min: 1e-12, desc: `peak learning rate (default ${D.lr}, or the policy's own: scd 1e-3)` },
-  warmup: { type: "int", min: 0, desc: `warm-up steps (default ${D.warmup})` },
-  "max-seconds": { type: "number", min: 1e-3, desc: "wall-clock budget: stop and checkpoint when it runs out" },
-  "ema-decay": { type: "number", min: 0, max: 1, desc: `EMA decay (its cap with --ema-power; default ${D.emaDecay})` },
-  "ema-power": { type: "number", min: 0, desc: "EMA warm-up power (Diffusion Policy: 0.75); 0 = fixed decay" },
-  "weight-decay": { type: "number", min: 0, desc: `AdamW decoupled weight decay (default ${D.weightDecay})` },
-  "min-lr-frac": { type: "number", min: 0, max: 1, desc: `cosine schedule floor as a fraction of the peak lr (default ${D.minLrFrac})` },
-  "max-pad-after-end": { type: "int", min: 0, desc: "chunk steps a window may run past its episode's end (Diffusion Policy: 7; default: all)" },
-  seed: { type: "int", min: 0, desc: `seed (weights, batches, noise; default ${D.seed})` },
-  episodes: { type: "int", min: 1, desc: "train on the first N demonstrations only" },
-  out: { type: "string", desc: "run directory (checkpoint/, metrics.jsonl, loss.png)" },
+  ...KNOBS.flags,
+  config: { type: "string", desc: "JSON file with training config keys (flags override it)" },
   resume: { type: "boolean", desc: "continue the run in --out exactly where its checkpoint stopped" },
-  "val-every": { type: "int", min: 0, desc: `validation every N steps (default ${D.valEvery})` },
-  "ckpt-every": { type: "int", min: 0, desc: `checkpoint every N steps (default ${D.ckptEvery})` },
-  "eval-every": { type: "int", min: 0, desc: "evaluate in the simulator every N steps (0 = off)" },
-  "eval-env": { type: "string", desc: "env for periodic evaluation" },
-  "eval-episodes": { type: "int", min: 1, desc: `episodes per periodic evaluation (default ${D.evalEpisodes})` },
-} as const;
+} satisfies FlagSpecs;
 
 export const trainCommand: Command = {
   name: "train",
