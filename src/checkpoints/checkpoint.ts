@@ -22,19 +22,19 @@ export function writeCheckpoint(dir: string, meta: CheckpointMeta, weights: Weig
 /** @throws ScdError naming the file: missing, corrupt, wrong format/version, invalid or inconsistent fields. */
 export function readCheckpointMeta(dir: string): CheckpointMeta {
   const f = path.join(dir, "checkpoint.json");
-  if (!fs.existsSync(f)) throw new ScdError(`${dir}: not a checkpoint (no checkpoint.json)`);
+  if (!fs.existsSync(f)) throw new ScdError(`${dir}: not a checkpoint (no checkpoint.json)`, "missing-file");
   let text: string;
   try {
     text = fs.readFileSync(f, "utf8");
   } catch (e) {
-    throw new ScdError(`${f}: corrupt JSON (${(e as Error).message})`); // as readVersionedJson says of an unreadable file
+    throw new ScdError(`${f}: corrupt JSON (${(e as Error).message})`, "corrupt-file"); // as readVersionedJson says of an unreadable file
   }
   return parseCheckpointMeta(text, f);
 }
 
 /** The bytes of `file`. @throws ScdError "`file`: missing `what`" when it does not exist. */
 function readPart(file: string, what: string): Uint8Array {
-  if (!fs.existsSync(file)) throw new ScdError(`${file}: missing ${what}`);
+  if (!fs.existsSync(file)) throw new ScdError(`${file}: missing ${what}`, "missing-file");
   return fs.readFileSync(file);
 }
 

@@ -55,19 +55,19 @@ export function checkMetaParts(meta: Pick<CheckpointMeta, "layout" | "normalizer
   const needList = needs.map((f) => `${f.name} [${f.dim}]`).join(", ");
   const obsDim = L.obsFeatures.reduce((a, f) => a + f.dim, 0);
   const frameDim = obsDim + (L.prevAction === false ? 0 : L.actionDim + 1);
-  if (L.frameDim !== frameDim) throw new ScdError(`${where}: layout.frameDim is ${L.frameDim}, but its features give ${frameDim} (${needList}${L.prevAction === false ? "" : " + previous action + first-frame flag"})`);
+  if (L.frameDim !== frameDim) throw new ScdError(`${where}: layout.frameDim is ${L.frameDim}, but its features give ${frameDim} (${needList}${L.prevAction === false ? "" : " + previous action + first-frame flag"})`, "incompatible");
   const names = new Set<string>();
   for (const f of L.obsFeatures) {
-    if (names.has(f.name)) throw new ScdError(`${where}: layout.obsFeatures lists "${f.name}" twice`);
+    if (names.has(f.name)) throw new ScdError(`${where}: layout.obsFeatures lists "${f.name}" twice`, "incompatible");
     names.add(f.name);
   }
   for (const f of needs) {
     const s = meta.normalizers[f.name];
-    if (!s) throw new ScdError(`${where}: normalizers has no entry for "${f.name}" (the layout needs ${needList})`);
+    if (!s) throw new ScdError(`${where}: normalizers has no entry for "${f.name}" (the layout needs ${needList})`, "incompatible");
     const d = normDim(s);
-    if (d !== f.dim) throw new ScdError(`${where}: normalizers["${f.name}"] has dimension ${d}, the layout says ${f.dim}`);
-    if (s.mode === "minmax" && s.max.length !== d) throw new ScdError(`${where}: normalizers["${f.name}"] has ${s.min.length} min and ${s.max.length} max values`);
-    if (s.mode === "meanstd" && s.std.length !== d) throw new ScdError(`${where}: normalizers["${f.name}"] has ${s.mean.length} mean and ${s.std.length} std values`);
+    if (d !== f.dim) throw new ScdError(`${where}: normalizers["${f.name}"] has dimension ${d}, the layout says ${f.dim}`, "incompatible");
+    if (s.mode === "minmax" && s.max.length !== d) throw new ScdError(`${where}: normalizers["${f.name}"] has ${s.min.length} min and ${s.max.length} max values`, "incompatible");
+    if (s.mode === "meanstd" && s.std.length !== d) throw new ScdError(`${where}: normalizers["${f.name}"] has ${s.mean.length} mean and ${s.std.length} std values`, "incompatible");
   }
 }
 
@@ -78,7 +78,7 @@ export function decodePacked(bytes: Uint8Array, where: string, what: string): Re
     if (!v || typeof v !== "object") throw new Error("not a map");
     return v as Record<string, unknown>;
   } catch (e) {
-    throw new ScdError(`${where}: corrupt ${what} (${(e as Error).message})`);
+    throw new ScdError(`${where}: corrupt ${what} (${(e as Error).message})`, "corrupt-file");
   }
 }
 
@@ -90,6 +90,6 @@ export function encodePacked(v: Record<string, unknown>): Uint8Array {
 /** weights.msgpack's bytes → weights. @throws ScdError naming `where` and the parameter that is not float32. */
 export function decodeWeights(bytes: Uint8Array, where: string): Weights {
   const w = decodePacked(bytes, where, "weights");
-  for (const [k, v] of Object.entries(w)) if (!(v instanceof Float32Array)) throw new ScdError(`${where}: "${k}" is not a float32 array`);
+  for (const [k, v] of Object.entries(w)) if (!(v instanceof Float32Array)) throw new ScdError(`${where}: "${k}" is not a float32 array`, "corrupt-file");
   return w as Weights;
 }

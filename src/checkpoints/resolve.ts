@@ -21,7 +21,7 @@ export async function policyFactory(spec: string, envId: string, actionSpace: Bo
   }
   if (fs.existsSync(spec) && fs.statSync(spec).isDirectory()) {
     const isCkpt = fs.existsSync(`${spec}/checkpoint.json`), isExport = fs.existsSync(`${spec}/manifest.json`);
-    if (!isCkpt && !isExport) throw new ScdError(`${spec}: neither a checkpoint (no checkpoint.json) nor an ONNX export (no manifest.json)`);
+    if (!isCkpt && !isExport) throw new ScdError(`${spec}: neither a checkpoint (no checkpoint.json) nor an ONNX export (no manifest.json)`, "missing-file");
     if (isExport && !isCkpt) {
       const { loadExportPolicy } = await import("./load-export.ts");
       return loadExportPolicy(spec);

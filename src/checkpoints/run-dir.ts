@@ -53,7 +53,7 @@ export function findResumeCheckpoint(out: string): string {
   const candidates = runStepDirs(out);
   if (fs.existsSync(legacy) && !fs.lstatSync(legacy).isSymbolicLink()) candidates.push(legacy);
   const complete = candidates.filter(isCompleteCheckpoint).map((dir) => ({ dir, step: readCheckpointMeta(dir).step }));
-  if (!complete.length) throw new ScdError(`--resume: ${out} holds no complete checkpoint (looked in ${path.join(out, CHECKPOINTS)}/ and ${legacy}/)`);
+  if (!complete.length) throw new ScdError(`--resume: ${out} holds no complete checkpoint (looked in ${path.join(out, CHECKPOINTS)}/ and ${legacy}/)`, "missing-file");
   complete.sort((a, b) => b.step - a.step);
   return complete[0].dir;
 }
@@ -134,7 +134,7 @@ export function resumeConfig(saved: Record<string, unknown>, given: Record<strin
     if (v === undefined) continue;
     const value = k === "policyConfig" ? { ...((saved.policyConfig as object) ?? {}), ...(v as object) } : v;
     if (k in FIXED_ON_RESUME && !same(value, saved[k]))
-      throw new ScdError(`${nameOf(k)} cannot change on --resume (${FIXED_ON_RESUME[k]}): ${where} has ${JSON.stringify(saved[k])}, given ${JSON.stringify(value)}`);
+      throw new ScdError(`${nameOf(k)} cannot change on --resume (${FIXED_ON_RESUME[k]}): ${where} has ${JSON.stringify(saved[k])}, given ${JSON.stringify(value)}`, "incompatible");
     merged[k] = value;
   }
   if (typeof merged.steps === "number" && merged.steps < ckptStep)

@@ -39,7 +39,7 @@ export function parseArgs(argv: string[], specs: FlagSpecs, command: string): Pa
     const spec = specs[name];
     if (!spec) {
       const near = nearest(name, Object.keys(specs));
-      throw new ScdError(`unknown flag --${name} for "scd ${command}"${near ? ` (did you mean --${near}?)` : ""}; valid: ${Object.keys(specs).map((k) => `--${k}`).join(" ") || "none"}`);
+      throw new ScdError(`unknown flag --${name} for "scd ${command}"${near ? ` (did you mean --${near}?)` : ""}; valid: ${Object.keys(specs).map((k) => `--${k}`).join(" ") || "none"}`, "unknown-name");
     }
     if (spec.type === "boolean") {
       flags[name] = eq < 0 ? true : !["false", "0", "no"].includes(a.slice(eq + 1));

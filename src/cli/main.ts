@@ -26,7 +26,7 @@ function findCommand(argv: string[]): { cmd: Command; rest: string[] } {
   }
   const tried = argv.slice(0, 2).join(" ");
   const near = nearest(tried, COMMANDS.map((c) => c.name)) ?? nearest(argv[0], COMMANDS.map((c) => c.name));
-  throw new ScdError(`unknown command "${tried}"${near ? ` (did you mean "scd ${near}"?)` : ""}; run "scd --help" for the list`);
+  throw new ScdError(`unknown command "${tried}"${near ? ` (did you mean "scd ${near}"?)` : ""}; run "scd --help" for the list`, "unknown-name");
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -105,7 +105,7 @@ export function datasetFormat(id: string, need: "read" | "write"): DatasetFormat
   const ids = datasetFormats().filter((x) => x[need]).map((x) => x.id);
   if (!f || !f[need]) {
     const near = nearest(id, ids);
-    throw new ScdError(`no dataset format "${id}" that can ${need}${near ? ` (did you mean "${near}"?)` : ""}; registered: ${ids.join(", ")}`);
+    throw new ScdError(`no dataset format "${id}" that can ${need}${near ? ` (did you mean "${near}"?)` : ""}; registered: ${ids.join(", ")}`, "unknown-name");
   }
   return f;
 }

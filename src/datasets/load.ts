@@ -31,7 +31,7 @@ registerDatasetFormat({
  * @throws ScdError when `p` does not exist, no format recognises it, or the reader refuses its contents.
  */
 export async function loadDataset(p: string, opts: ReadOptions = {}): Promise<LoadedDataset> {
-  if (!fs.existsSync(p)) throw new ScdError(`${p}: no such file or directory`);
+  if (!fs.existsSync(p)) throw new ScdError(`${p}: no such file or directory`, "missing-file");
   const f = readerFor(p);
   const { buffer, meta } = await f.read!(p, opts);
   return { buffer, kind: f.id, meta };

@@ -71,39 +71,39 @@ export const headerBytes = (schema: Schema, meta: Record<string, unknown>): Uint
  */
 export function openContainer(where: string, size: number, readAt: (pos: number, len: number) => Uint8Array): { header: DatasetHeader; footer: DatasetFooter } {
   const read = (pos: number, len: number, what: string): Uint8Array => {
-    if (pos < 0 || pos + len > size) throw new ScdError(`${where}: truncated or corrupt (${what} at byte ${pos}+${len} lies beyond the file size ${size})`);
+    if (pos < 0 || pos + len > size) throw new ScdError(`${where}: truncated or corrupt (${what} at byte ${pos}+${len} lies beyond the file size ${size})`, "corrupt-file");
     return readAt(pos, len);
   };
   const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
-  if (size < MAGIC.length || !equal(read(0, 8, "magic"), MAGIC)) throw new ScdError(`${where}: not an scd dataset (bad magic bytes; expected a file written by scd)`);
-  if (size < 8 + 16 || !equal(read(size - 8, 8, "trailer"), END_MAGIC)) throw new ScdError(`${where}: truncated or unfinished dataset (no end marker; was recording interrupted before finalize?)`);
+  if (size < MAGIC.length || !equal(read(0, 8, "magic"), MAGIC)) throw new ScdError(`${where}: not an scd dataset (bad magic bytes; expected a file written by scd)`, "corrupt-file");
+  if (size < 8 + 16 || !equal(read(size - 8, 8, "trailer"), END_MAGIC)) throw new ScdError(`${where}: truncated or unfinished dataset (no end marker; was recording interrupted before finalize?)`, "corrupt-file");
   const footerOffset = Number(view(read(size - 16, 8, "trailer")).getBigUint64(0, true));
   const decode = (pos: number, what: string): unknown => {
     const len = view(read(pos, 4, what)).getUint32(0, true);
     try {
       return packr.unpack(read(pos + 4, len, what));
     } catch (e) {
-      throw new ScdError(`${where}: corrupt ${what} (${(e as Error).message})`);
+      throw new ScdError(`${where}: corrupt ${what} (${(e as Error).message})`, "corrupt-file");
     }
   };
   const header = HeaderSchema.safeParse(decode(8, "header"));
-  if (!header.success) throw new ScdError(`${where}: invalid header: ${header.error.issues[0].path.join(".")}: ${header.error.issues[0].message}`);
-  if (header.data.format !== FORMAT) throw new ScdError(`${where}: format "${header.data.format}" is not "${FORMAT}"`);
-  if (header.data.version !== VERSION) throw new ScdError(`${where}: unsupported format version ${header.data.version} (this scd reads version ${VERSION})`);
+  if (!header.success) throw new ScdError(`${where}: invalid header: ${header.error.issues[0].path.join(".")}: ${header.error.issues[0].message}`, "corrupt-file");
+  if (header.data.format !== FORMAT) throw new ScdError(`${where}: format "${header.data.format}" is not "${FORMAT}"`, "incompatible");
+  if (header.data.version !== VERSION) throw new ScdError(`${where}: unsupported format version ${header.data.version} (this scd reads version ${VERSION})`, "incompatible");
   const footer = FooterSchema.safeParse(decode(footerOffset, "footer"));
-  if (!footer.success) throw new ScdError(`${where}: invalid footer: ${footer.error.issues[0].path.join(".")}: ${footer.error.issues[0].message}`);
+  if (!footer.success) throw new ScdError(`${where}: invalid footer: ${footer.error.issues[0].path.join(".")}: ${footer.error.issues[0].message}`, "corrupt-file");
   const f = footer.data;
   if (f.episodeEnds.length !== f.episodes || f.offsets.length !== f.episodes || f.crcs.length !== f.episodes)
-    throw new ScdError(`${where}: corrupt footer (${f.episodes} episodes but ${f.episodeEnds.length} ends, ${f.offsets.length} offsets)`);
+    throw new ScdError(`${where}: corrupt footer (${f.episodes} episodes but ${f.episodeEnds.length} ends, ${f.offsets.length} offsets)`, "corrupt-file");
   return { header: header.data, footer: f };
 }
 
 /** Episode `k` from its record bytes as read (a short read fails the length check), CRC- and length-checked against the footer. */
 export function decodeEpisode(where: string, schema: Schema, footer: DatasetFooter, k: number, buf: Uint8Array): Episode {
-  if (buf.length !== footer.lengths[k] || crc32(buf) !== footer.crcs[k]) throw new ScdError(`${where}: episode ${k} is corrupt (checksum mismatch)`);
+  if (buf.length !== footer.lengths[k] || crc32(buf) !== footer.crcs[k]) throw new ScdError(`${where}: episode ${k} is corrupt (checksum mismatch)`, "corrupt-file");
   const rec = packr.unpack(buf.subarray(4)) as { data?: Episode };
   const at = `${where}: episode ${k}`;
-  if (!rec || typeof rec !== "object" || !rec.data) throw new ScdError(`${at}: record has no data`);
+  if (!rec || typeof rec !== "object" || !rec.data) throw new ScdError(`${at}: record has no data`, "corrupt-file");
   const len = episodeLength(schema, rec.data, at);
   const want = footer.episodeEnds[k] - (k ? footer.episodeEnds[k - 1] : 0);
   if (len !== want) throw new ScdError(`${at}: has ${len} steps, the footer says ${want}`);

@@ -85,7 +85,7 @@ export class DatasetReader {
     try {
       fd = fs.openSync(path, "r");
     } catch (e) {
-      throw new ScdError(`${path}: cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw new ScdError(`${path}: cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, "corrupt-file");
     }
     try {
       const { header, footer } = openContainer(path, fs.fstatSync(fd).size, (pos, len) => {

@@ -37,7 +37,7 @@ export function envSpec(id: string, where?: string): EnvSpec {
   const spec = REGISTRY.get(id);
   if (!spec) {
     const near = nearest(id, envIds());
-    throw new ScdError(`${where ? `${where}: ` : ""}unknown env "${id}"${near ? ` (did you mean "${near}"?)` : ""}; registered: ${envIds().join(", ")}`);
+    throw new ScdError(`${where ? `${where}: ` : ""}unknown env "${id}"${near ? ` (did you mean "${near}"?)` : ""}; registered: ${envIds().join(", ")}`, "unknown-name");
   }
   return spec;
 }

@@ -49,7 +49,7 @@ export function salvageNative(src: string, out: string): SalvageResult {
       return null;
     }
   };
-  if (!bytes.subarray(0, MAGIC.length).equals(MAGIC)) throw new ScdError(`${src}: not an scd dataset (bad magic bytes)`);
+  if (!bytes.subarray(0, MAGIC.length).equals(MAGIC)) throw new ScdError(`${src}: not an scd dataset (bad magic bytes)`, "corrupt-file");
   const head = at(MAGIC.length);
   const header = head?.value as { format?: string; version?: number; schema?: Schema; meta?: Record<string, unknown> } | undefined;
   if (!head || header?.format !== FORMAT || header.version !== VERSION || !header.schema) throw new ScdError(`${src}: no readable ${FORMAT} v${VERSION} header; nothing to salvage`);

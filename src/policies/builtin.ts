@@ -55,5 +55,5 @@ export async function builtinPolicy(name: string, envId: string, actionSpace: Bo
     if (!make) throw new ScdError(`env "${envId}" has no scripted expert; built-in policies for it: random, replay (with --dataset)`);
     return make();
   }
-  throw new ScdError(`unknown policy "${name}"; built-in: expert, random (or a checkpoint directory)`);
+  throw new ScdError(`unknown policy "${name}"; built-in: expert, random (or a checkpoint directory)`, "unknown-name");
 }

@@ -131,7 +131,7 @@ export function loadSweep(file: string, defaults: { train?: Record<string, unkno
     if (!e.success) throw new ScdError(`${where}: eval.${e.error.issues[0].path.join(".")}: ${e.error.issues[0].message}`);
     envSpec(e.data.env, `${where}: eval.env`);
     if (train.evalEnv) envSpec(train.evalEnv, `${where}: train.evalEnv`);
-    if (!fs.existsSync(train.dataset)) throw new ScdError(`${where}: train.dataset: no such file or folder "${train.dataset}"`);
+    if (!fs.existsSync(train.dataset)) throw new ScdError(`${where}: train.dataset: no such file or folder "${train.dataset}"`, "missing-file");
     return { index, overrides, dir, train, eval: e.data };
   });
   return { file, name: f.name ?? path.basename(file, ".json"), out, axes, runs };

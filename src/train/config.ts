@@ -58,7 +58,7 @@ export function parseTrainConfig(raw: Record<string, unknown>, where: string, ke
     for (const k of keys)
       if (!known.includes(k)) {
         const near = nearest(k, known);
-        throw new ScdError(`${where}: unknown key "${prefix}${k}"${near ? ` (did you mean "${prefix}${near}"?)` : ""}; known: ${known.join(", ")}`);
+        throw new ScdError(`${where}: unknown key "${prefix}${k}"${near ? ` (did you mean "${prefix}${near}"?)` : ""}; known: ${known.join(", ")}`, "unknown-name");
       }
   };
   refuseUnknown(Object.keys(raw), Object.keys(TrainConfig.shape), keyPrefix);

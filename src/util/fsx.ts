@@ -36,7 +36,7 @@ export function readVersionedJson<T>(f: string, format: string, version: number,
   try {
     text = fs.readFileSync(f, "utf8");
   } catch (e) {
-    throw new ScdError(`${f}: corrupt JSON (${(e as Error).message})`);
+    throw new ScdError(`${f}: corrupt JSON (${(e as Error).message})`, "corrupt-file");
   }
   return parseVersionedJson(text, f, format, version, schema, what);
 }

@@ -41,9 +41,9 @@ export function checkOutput(p: string | undefined, spec: OutputSpec): void {
   if (fs.existsSync(target)) {
     const isDir = fs.statSync(target).isDirectory();
     if (isDir !== (spec.kind === "dir")) throw new ScdError(`${name}: ${isDir ? "is a directory" : "is a file, not a folder"}`);
-    if (spec.force === false) throw new ScdError(`${name}: exists; pass --force to replace it`);
+    if (spec.force === false) throw new ScdError(`${name}: exists; pass --force to replace it`, "output-exists");
     if (isDir && !spec.addsTo && !isEmptyDir(target) && !spec.isOwn?.(target))
-      throw new ScdError(`${name}: exists and is not ${spec.what ?? "an earlier output of this command"}; only an earlier one or an empty folder is replaced, never a folder holding other files`);
+      throw new ScdError(`${name}: exists and is not ${spec.what ?? "an earlier output of this command"}; only an earlier one or an empty folder is replaced, never a folder holding other files`, "output-exists");
   }
   let parent = path.dirname(target);
   while (!fs.existsSync(parent)) parent = path.dirname(parent);

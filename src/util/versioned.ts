@@ -12,7 +12,7 @@ export function parseVersionedJson<T>(text: string, where: string, format: strin
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new ScdError(`${where}: corrupt JSON (${(e as Error).message})`);
+    throw new ScdError(`${where}: corrupt JSON (${(e as Error).message})`, "corrupt-file");
   }
   const fmt = (raw as { format?: unknown })?.format, ver = (raw as { version?: unknown })?.version;
   if (fmt !== format) throw new ScdError(`${where}: format "${String(fmt)}" is not "${format}"`);

@@ -8,7 +8,7 @@ import { writeFileAtomic } from "../../util/fsx.ts";
 import { type Command, out } from "../command.ts";
 
 function readJson(file: string): unknown {
-  if (!fs.existsSync(file)) throw new ScdError(`${file}: no such file`);
+  if (!fs.existsSync(file)) throw new ScdError(`${file}: no such file`, "missing-file");
   try {
     return JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (e) {

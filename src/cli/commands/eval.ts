@@ -130,7 +130,7 @@ export const evalCommand: Command = {
     const failed = allInferenceFailed(report.loop, `${flags.policy} on ${envId}`);
     if (jsonOut === "-") {
       out(json);
-      if (failed) throw new ScdError(failed, 1);
+      if (failed) throw new ScdError(failed, "run-failed", 1);
       return;
     }
     if (jsonOut) writeFileAtomic(jsonOut, json + "\n");
@@ -146,7 +146,7 @@ export const evalCommand: Command = {
         ...(report.files.record ? [`  recording: ${report.files.record}`] : []),
       ].join("\n"),
     );
-    if (failed) throw new ScdError(failed, 1);
+    if (failed) throw new ScdError(failed, "run-failed", 1);
   },
 };
 

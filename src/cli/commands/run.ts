@@ -118,7 +118,7 @@ export const runCommand: Command = {
     const failed = allInferenceFailed(summarizeLoop(run.events), `run of ${path.basename(spec)}`);
     // the loop saw only "no observation yet"; the connector knows why
     const note = conn.malformedNote();
-    if (failed) throw new ScdError(note ? `${failed} — ${note}` : failed, 1); // every inference failed: not a successful run
+    if (failed) throw new ScdError(note ? `${failed} — ${note}` : failed, "run-failed", 1); // every inference failed: not a successful run
     process.exit(0);
   },
 };

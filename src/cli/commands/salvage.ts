@@ -19,7 +19,7 @@ export const salvageCommand: Command = {
   },
   async run(pos, flags) {
     const src = pos[0];
-    if (!fs.existsSync(src) || !fs.statSync(src).isFile()) throw new ScdError(`${src}: no such file`);
+    if (!fs.existsSync(src) || !fs.statSync(src).isFile()) throw new ScdError(`${src}: no such file`, "missing-file");
     const dest = (flags.out as string | undefined) ?? (src.endsWith(".partial") ? src.slice(0, -".partial".length) : undefined);
     if (!dest) throw new ScdError(`${src}: the name does not end in .partial; say where to write with --out`);
     if (path.resolve(dest) === path.resolve(src)) throw new ScdError(`--out ${dest}: is the input itself`);

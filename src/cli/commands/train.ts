@@ -25,7 +25,7 @@ export function givenTrainConfig(flags: Flags): Record<string, unknown> {
   let raw: Record<string, unknown> = {};
   if (flags.config) {
     const f = flags.config as string;
-    if (!fs.existsSync(f)) throw new ScdError(`--config ${f}: no such file`);
+    if (!fs.existsSync(f)) throw new ScdError(`--config ${f}: no such file`, "missing-file");
     raw = parseJsonObject(fs.readFileSync(f, "utf8"), `--config ${f}`);
   }
   const given = KNOBS.toConfig(flags);

@@ -30,7 +30,7 @@ export function isZarrDir(p: string): boolean {
  * @throws ScdError naming the store and the array when an array is missing, undecodable or of another length.
  */
 export async function readDpZarr(dir: string, opts: ReadOptions = {}): Promise<EpisodeBuffer> {
-  if (!fs.existsSync(dir)) throw new ScdError(`${dir}: no such file or directory`);
+  if (!fs.existsSync(dir)) throw new ScdError(`${dir}: no such file or directory`, "missing-file");
   if (!isZarrDir(dir)) throw new ScdError(`${dir}: not a Diffusion Policy Zarr replay buffer (expected data/ and meta/episode_ends)`);
   const root = zarr.root(new FileSystemStore(path.resolve(dir)));
   const open = async (name: string) => {

@@ -38,7 +38,7 @@ export async function readParquet(file: string, columns?: string[], optional: st
     return { rows: (await parquetReadObjects({ file: buf, metadata: md, columns: want })) as Row[], columns: have };
   } catch (e) {
     if (e instanceof ScdError) throw e;
-    throw new ScdError(`${file}: not a readable Parquet file, truncated or corrupt (${(e as Error).message}; ${buf.byteLength} bytes)`);
+    throw new ScdError(`${file}: not a readable Parquet file, truncated or corrupt (${(e as Error).message}; ${buf.byteLength} bytes)`, "corrupt-file");
   }
 }
 

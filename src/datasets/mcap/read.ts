@@ -19,14 +19,14 @@ export interface McapSummary {
  * @throws ScdError naming the file when it is missing, truncated (no footer/summary) or corrupt.
  */
 export async function readMcapSummary(file: string, onMessage?: (topic: string, logTime: bigint, data: Uint8Array) => void): Promise<McapSummary> {
-  if (!fs.existsSync(file)) throw new ScdError(`${file}: no such file`);
+  if (!fs.existsSync(file)) throw new ScdError(`${file}: no such file`, "missing-file");
   const fh = await fs.promises.open(file, "r");
   try {
     let reader: McapIndexedReader;
     try {
       reader = await McapIndexedReader.Initialize({ readable: new FileHandleReadable(fh) });
     } catch (e) {
-      throw new ScdError(`${file}: not a readable MCAP file, truncated or corrupt (${(e as Error).message}; ${fs.statSync(file).size} bytes)`);
+      throw new ScdError(`${file}: not a readable MCAP file, truncated or corrupt (${(e as Error).message}; ${fs.statSync(file).size} bytes)`, "corrupt-file");
     }
     const channels: McapSummary["channels"] = {};
     for (const c of reader.channelsById.values()) {
@@ -53,7 +53,7 @@ export async function readMcapSummary(file: string, onMessage?: (topic: string, 
           prev = r.logTime;
         }
     } catch (e) {
-      throw new ScdError(`${file}: corrupt MCAP data (${(e as Error).message})`);
+      throw new ScdError(`${file}: corrupt MCAP data (${(e as Error).message})`, "corrupt-file");
     }
     const metadata: McapSummary["metadata"] = {};
     for await (const md of reader.readMetadata()) metadata[md.name] = Object.fromEntries(md.metadata);
