@@ -20,6 +20,7 @@ export type ScdErrorKind =
   /** The command ran but did not succeed (every inference failed, an evaluation shard failed). */
   | "run-failed";
 
+/** A user-facing error: its message is one line naming the file, field and value; `kind` classifies it; the CLI exits with `exitCode`. */
 export class ScdError extends Error {
   constructor(message: string, readonly kind: ScdErrorKind = "bad-value", readonly exitCode = 2) {
     super(message);

@@ -9,10 +9,10 @@ import type { Rng } from "../util/rng.ts";
 import { ScdError } from "../errors.ts";
 import { nearest } from "../util/nearest.ts";
 
-/** A learned policy's network in normalized units (src/policies/<name>/model.ts): the training loss and the per-frame inference steps. */
 /** A model's parameters by dotted name (`Module.parameters()`), flat float32 values: what weights.msgpack holds. */
 export type Weights = Record<string, Float32Array>;
 
+/** A learned policy's network in normalized units (src/policies/<name>/model.ts): the training loss and the per-frame inference steps. */
 export interface PolicyModel {
   readonly horizon: number;
   readonly actionDim: number;
