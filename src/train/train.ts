@@ -112,7 +112,7 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
   // training time without validation, evaluation and checkpoints, summed over resumed runs (score-vs-time curves)
   let trainSeconds = 0;
   if (opts.resume && fs.existsSync(metricsPath))
-    for (const l of fs.readFileSync(metricsPath, "utf8").split("\n").filter(Boolean)) trainSeconds = JSON.parse(l).trainSeconds ?? trainSeconds;
+    for (const m of readMetricLines(metricsPath)) trainSeconds = (m.trainSeconds as number | undefined) ?? trainSeconds;
   while (session.step < cfg.steps && !outOfTime) {
     const tStep = performance.now();
     const loss = session.trainStep();
