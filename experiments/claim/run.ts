@@ -16,6 +16,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ARMS, RECIPE, SEED_RANGES, EPISODES, inferenceKey, type Arm } from "./arms.ts";
 import { armTable, type ArmResult } from "./table.ts";
+import { hardSeedTable } from "./hard-seeds.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const args = process.argv.slice(2);
@@ -103,6 +104,14 @@ const results: ArmResult[] = arms.map((arm) => ({
 }));
 fs.mkdirSync(out, { recursive: true });
 fs.writeFileSync(path.join(out, "claim.json"), JSON.stringify({ steps, seeds, recipe: RECIPE, seedRanges: SEED_RANGES, episodes: EPISODES, latency: lat, results }, null, 2) + "\n");
-const md = armTable(results, lat);
+const hard = hardSeedTable(
+  [
+    { label: "shipped SCD checkpoint", evalJson: path.join(ROOT, "experiments/pusht/results/pusht-scd-eval.json") },
+    { label: "SCD, all 206 demonstrations, 6,500 steps (claim-a)", evalJson: path.join(ROOT, "experiments/claim/results/claim-a/eval-100000.json") },
+    ...arms.map((arm) => ({ label: `${arm.id} (seed ${seeds[0]})`, evalJson: path.join(out, `seed-${seeds[0]}`, arm.id, "eval-100000.json") })),
+  ],
+  path.join(ROOT, "experiments/claim/results/unet-reference.json"),
+);
+const md = armTable(results, lat) + "\nMax reward on the seeds the shipped checkpoint fails (100000–100049):\n\n" + hard;
 fs.writeFileSync(path.join(out, "claim.md"), md);
 process.stdout.write(md);
