@@ -5,7 +5,7 @@
  * evaluation charges inference to the simulated clock with the same code path as a robot.
  */
 import type { SchedulerLike, Subscription } from "rxjs";
-import type { ChunkPolicy } from "../policies/types.ts";
+import type { ChunkPolicy, ChunkGuide } from "../policies/types.ts";
 import type { BlockedTime } from "./deadlines.ts";
 
 /** How one inference runs: denoising steps, the run's seed, clock mode and (virtual time) latency. */
@@ -18,8 +18,8 @@ export interface InferenceConfig {
 
 /** What the loop does with an inference's outcome. */
 export interface InferenceHandlers {
-  /** The call finished after `ms` of wall time (the "inference" event). */
-  computed(tick: number, ms: number, chunk: Float32Array): void;
+  /** The call finished after `ms` of wall time (the "inference" event); its chunk arrives `latencyMs` after the request. */
+  computed(tick: number, ms: number, chunk: Float32Array, latencyMs: number): void;
   /** The chunk reaches the loop (at once, or after the modelled latency). */
   arrive(chunk: Float32Array, tick: number): void;
   /** The call threw or its Promise rejected. */
@@ -33,20 +33,20 @@ export const chunkSeed = (runSeed: number | undefined, tick: number): number => 
  * Start the inference requested at `tick`. Returns the subscription of a scheduled (virtual-latency) arrival, if
  * any, so the loop can cancel it on teardown.
  */
-export function startInference(policy: ChunkPolicy, tick: number, cfg: InferenceConfig, scheduler: SchedulerLike, blocked: BlockedTime, on: InferenceHandlers): Subscription | null {
+export function startInference(policy: ChunkPolicy, tick: number, cfg: InferenceConfig, scheduler: SchedulerLike, blocked: BlockedTime, on: InferenceHandlers, guide?: ChunkGuide | null): Subscription | null {
   const t0 = performance.now();
   let arrival: Subscription | null = null;
   const done = (chunk: Float32Array) => {
     const ms = performance.now() - t0;
-    on.computed(tick, ms, chunk);
+    const lat = cfg.mode === "realtime" || cfg.latencyMs === "measured" || cfg.latencyMs === undefined ? ms : cfg.latencyMs;
+    on.computed(tick, ms, chunk, lat);
     if (cfg.mode === "realtime") return on.arrive(chunk, tick);
-    const lat = cfg.latencyMs === "measured" || cfg.latencyMs === undefined ? ms : cfg.latencyMs;
     if (lat <= 0) on.arrive(chunk, tick);
     else arrival = scheduler.schedule(() => on.arrive(chunk, tick), lat);
   };
   const fail = (e: unknown) => on.fail(tick, `policy failed: ${(e as Error)?.message ?? e}`);
   try {
-    const r = blocked.run(() => policy.sampleChunk({ steps: cfg.steps, seed: chunkSeed(cfg.seed, tick) }));
+    const r = blocked.run(() => policy.sampleChunk({ steps: cfg.steps, seed: chunkSeed(cfg.seed, tick), ...(guide ? { guide } : {}) }));
     if (r instanceof Promise) {
       if (cfg.mode === "virtual") throw new Error(`policy "${policy.name}" returned a Promise; the virtual clock needs a synchronous sampleChunk`);
       r.then(done, fail);

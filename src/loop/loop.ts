@@ -13,7 +13,7 @@
 import { Observable, type SchedulerLike, type Subscription } from "rxjs";
 import type { Box, Obs } from "../envs/types.ts";
 import type { ChunkPolicy } from "../policies/types.ts";
-import { ActionQueue, type Strategy } from "./queue.ts";
+import { ActionQueue, rtcGuide, type Strategy } from "./queue.ts";
 import { type TimedObs, type Fallback, checkObservation, clampAction, fallbackAction, chunkProblem } from "./safety.ts";
 import { ticks } from "./ticks.ts";
 import { TickClock, BlockedTime } from "./deadlines.ts";
@@ -130,14 +130,18 @@ export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io:
     };
     const infer = (tick: number) => {
       inFlight = true;
+      const s = cfg.strategy;
       const arrival = startInference(policy, tick, cfg, scheduler, blocked, {
-        computed: (k, ms, chunk) => sub.next({ type: "inference", tick: k, t: clock(), ms, chunk }),
+        computed: (k, ms, chunk, latencyMs) => {
+          queue.observeDelay(latencyMs / cfg.periodMs); // rtc with delay "auto": expect the next chunk as late
+          sub.next({ type: "inference", tick: k, t: clock(), ms, chunk });
+        },
         arrive: onChunk,
         fail: (k, reason) => {
           inFlight = false;
           sub.next({ type: "error", tick: k, t: clock(), reason });
         },
-      });
+      }, s.kind === "rtc" ? rtcGuide(queue, tick, s) : null);
       if (arrival) subs.push(arrival);
     };
 

@@ -14,6 +14,15 @@ export interface Frame {
 }
 
 /**
+ * A plan for a chunk to continue (real-time chunking): `prefix` [H·A] in the env's units, `weights` [H] in [0, 1]
+ * (1: this action is already committed and will run; 0: free).
+ */
+export interface ChunkGuide {
+  prefix: Float32Array;
+  weights: Float32Array;
+}
+
+/**
  * What the control loop runs: a pure chunk predictor. {@link ChunkPolicy.observe} once per control frame (the SCD
  * encoder step), {@link ChunkPolicy.sampleChunk} when the loop's queue asks for H actions; queues, ensembling
  * and timing belong to the loop.
@@ -29,8 +38,12 @@ export interface ChunkPolicy {
   reset(seed?: number): void;
   /** Take in one control frame. */
   observe(frame: Frame): void;
-  /** Sample the next chunk of H actions, flat [H·A], in the env's units; `steps` denoising steps, `seed` for the noise. */
-  sampleChunk(opts?: { steps?: number; seed?: number }): Float32Array | Promise<Float32Array>;
+  /**
+   * Sample the next chunk of H actions, flat [H·A], in the env's units; `steps` denoising steps, `seed` for the
+   * noise; `guide` (real-time chunking) asks the chunk to continue a plan: policies that can inpaint follow it where
+   * its weights are 1 and lean toward it where they are between 0 and 1; others may ignore it.
+   */
+  sampleChunk(opts?: { steps?: number; seed?: number; guide?: ChunkGuide }): Float32Array | Promise<Float32Array>;
   /** Release the policy's tensors or sessions. */
   dispose?(): void;
   /** Observation features the policy reads (checked against an env's or a topic map's before a run). */

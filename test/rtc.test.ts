@@ -1,0 +1,112 @@
+/**
+ * Real-time chunking in the control loop (strategy "rtc"): marble tests of its timing (1 frame = 1 ms, period 10),
+ * the frozen prefix, the guide each chunk is asked to continue, and the delay estimate. The scripted policy's chunk
+ * requested at tick k is [10k, 10k+1, …], so every action names its origin.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { TestScheduler } from "rxjs/testing";
+import { Observable, map, filter, take, type SchedulerLike } from "rxjs";
+import { controlLoop, type LoopConfig, type LoopEvent } from "../src/loop/loop.ts";
+import { ticks } from "../src/loop/ticks.ts";
+import { ActionQueue, rtcGuide } from "../src/loop/queue.ts";
+import { box } from "../src/spaces.ts";
+import type { ChunkPolicy, ChunkGuide } from "../src/policies/types.ts";
+import type { TimedObs } from "../src/loop/safety.ts";
+
+class Scripted implements ChunkPolicy {
+  readonly name = "scripted";
+  readonly actionDim = 1;
+  frames = 0;
+  guides: (ChunkGuide | undefined)[] = [];
+  constructor(readonly horizon: number) {}
+  reset() {
+    this.frames = 0;
+  }
+  observe() {
+    this.frames++;
+  }
+  sampleChunk(o: { guide?: ChunkGuide } = {}): Float32Array {
+    this.guides.push(o.guide);
+    const k = this.frames - 1;
+    return Float32Array.from({ length: this.horizon }, (_, i) => 10 * k + i);
+  }
+}
+
+const io = { observationSpace: { x: box([1], -1000, 1000) }, actionSpace: box([1], -1000, 1000), actuator: () => {} };
+const obsEvery = (s: SchedulerLike): Observable<TimedObs> => ticks(10, s).pipe(map(() => ({ obs: { x: Float32Array.of(0) }, t: s.now() })));
+const actions = (ev$: Observable<LoopEvent>) =>
+  ev$.pipe(
+    filter((e): e is Extract<LoopEvent, { type: "action" }> => e.type === "action"),
+    map((e) => (e.source === "fallback" ? "F" : String(e.action[0]))),
+  );
+const cfg = (o: Partial<LoopConfig>): LoopConfig => ({ periodMs: 10, strategy: { kind: "receding", execute: 2 }, fallback: "zero", mode: "virtual", latencyMs: 0, ...o });
+
+function run(strategy: LoopConfig["strategy"], n: number, o: Partial<LoopConfig> = {}): { out: string[]; policy: Scripted } {
+  const s = new TestScheduler((a, b) => assert.equal(a, b));
+  const policy = new Scripted(6);
+  const out: string[] = [];
+  s.run(({ flush }) => {
+    actions(controlLoop(policy, obsEvery(s), io, cfg({ strategy, ...o }), s)).pipe(take(n)).subscribe((a) => out.push(a));
+    flush();
+  });
+  return { out, policy };
+}
+
+test("rtc with zero delay and no soft mask executes exactly what receding does", () => {
+  const rtc = run({ kind: "rtc", execute: 3, delay: 0, softMask: 0 }, 12).out;
+  const receding = run({ kind: "receding", execute: 3 }, 12).out;
+  assert.equal(rtc, receding);
+  assert.equal(rtc, ["0", "1", "2", "30", "31", "32", "60", "61", "62", "90", "91", "92"]);
+});
+
+test("the frozen prefix runs from the queued plan even when the new chunk is there early", () => {
+  // execute 3, delay 2: chunk@3 arrives at once, but ticks 3 and 4 keep chunk@0's actions 3, 4; tick 5 is chunk@3[2]
+  const { out } = run({ kind: "rtc", execute: 3, delay: 2, softMask: 0 }, 9);
+  assert.equal(out, ["0", "1", "2", "3", "4", "32", "33", "34", "62"]);
+});
+
+test("with a real delay the frozen actions are the ones executed while the chunk is computed; nothing waits", () => {
+  const s = new TestScheduler((x, y) => assert.equal(x, y));
+  const got: string[] = [];
+  s.run(({ flush }) => {
+    // latency 15 ms = 2 ticks (the chunk lands mid-period), delay estimate 2, deadline 8: the first tick misses
+    // (nothing is queued yet); after that every action goes out at its tick, from the frozen plan or the new chunk
+    const ev$ = controlLoop(new Scripted(6), obsEvery(s), io, cfg({ strategy: { kind: "rtc", execute: 3, delay: 2, softMask: 0 }, latencyMs: 15, deadlineMs: 8 }), s);
+    ev$.pipe(filter((e): e is Extract<LoopEvent, { type: "action" }> => e.type === "action"), take(10)).subscribe((e) => got.push(`${e.tick}@${s.now()}:${e.source === "fallback" ? "F" : e.action[0]}`));
+    flush();
+  });
+  // chunk@0 lands at 15 (tick 1 waits for it, 5 ms late); chunk@3 is requested at 30 and lands at 45: ticks 3, 4
+  // run chunk@0's frozen 3, 4 on time, and tick 5 takes chunk@3[2] = 32
+  assert.equal(got, ["0@8:F", "1@15:1", "2@20:2", "3@30:3", "4@40:4", "5@50:32", "6@60:33", "7@70:34", "8@80:62", "9@90:63"]);
+});
+
+test("each chunk after the first is asked to continue the queued plan: weight 1 on the frozen part, decaying after", () => {
+  const { policy } = run({ kind: "rtc", execute: 2, delay: 1 }, 6);
+  assert.is(policy.guides[0], undefined, "nothing is queued for the first chunk");
+  const g = policy.guides[1]!;
+  // chunk@2 overlaps chunk@0's ticks 2..5 (4 queued actions): prefix 2, 3, 4, 5, then nothing
+  assert.equal([...g.prefix], [2, 3, 4, 5, 0, 0]);
+  assert.is(g.weights[0], 1);
+  for (let i = 1; i < 4; i++) assert.ok(g.weights[i] > 0 && g.weights[i] < g.weights[i - 1], `weights decay: ${[...g.weights]}`);
+  assert.equal([...g.weights.slice(4)], [0, 0]);
+  // Black et al. 2025, eq. 5 with H − s = 4 queued, d = 1: c_i = (4 − i) / 4
+  const c = 3 / 4;
+  assert.ok(Math.abs(g.weights[1] - (c * (Math.exp(c) - 1)) / (Math.E - 1)) < 1e-6);
+});
+
+test("delay 'auto' follows the last inference's latency in ticks, capped at execute", () => {
+  const q = new ActionQueue({ kind: "rtc", execute: 4, delay: "auto" }, 8, 1);
+  assert.is(q.delay, 0);
+  q.observeDelay(2.5);
+  assert.is(q.delay, 3);
+  q.observeDelay(9);
+  assert.is(q.delay, 4);
+  const fixed = new ActionQueue({ kind: "rtc", execute: 4, delay: 1 }, 8, 1);
+  fixed.observeDelay(3);
+  assert.is(fixed.delay, 1, "a fixed delay stays");
+  assert.is(rtcGuide(fixed, 0, { kind: "rtc", execute: 4, delay: 1 }), null, "no guide with nothing queued");
+  assert.throws(() => new ActionQueue({ kind: "rtc", execute: 2, delay: 3 }, 8, 1), /need 0 ≤ delay ≤ execute ≤ 8/);
+});
+
+test.run();
