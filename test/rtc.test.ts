@@ -10,6 +10,7 @@ import { Observable, map, filter, take, type SchedulerLike } from "rxjs";
 import { controlLoop, type LoopConfig, type LoopEvent } from "../src/loop/loop.ts";
 import { ticks } from "../src/loop/ticks.ts";
 import { ActionQueue, rtcGuide } from "../src/loop/queue.ts";
+import { chunkJerk, jerkRatio } from "../src/loop/metrics.ts";
 import { box } from "../src/spaces.ts";
 import type { ChunkPolicy, ChunkGuide } from "../src/policies/types.ts";
 import type { TimedObs } from "../src/loop/safety.ts";
@@ -107,6 +108,22 @@ test("delay 'auto' follows the last inference's latency in ticks, capped at exec
   assert.is(fixed.delay, 1, "a fixed delay stays");
   assert.is(rtcGuide(fixed, 0, { kind: "rtc", execute: 4, delay: 1 }), null, "no guide with nothing queued");
   assert.throws(() => new ActionQueue({ kind: "rtc", execute: 2, delay: 3 }, 8, 1), /need 0 ≤ delay ≤ execute ≤ 8/);
+});
+
+test("each policy action names its chunk; boundary jerk compares changes across chunk switches with changes inside", () => {
+  const s = new TestScheduler((x, y) => assert.equal(x, y));
+  const events: LoopEvent[] = [];
+  s.run(({ flush }) => {
+    controlLoop(new Scripted(6), obsEvery(s), io, cfg({ strategy: { kind: "receding", execute: 3 } }), s).pipe(take(11)).subscribe((e) => events.push(e));
+    flush();
+  });
+  const acts = events.filter((e): e is Extract<LoopEvent, { type: "action" }> => e.type === "action");
+  assert.equal(acts.map((a) => a.chunk), [0, 0, 0, 3, 3, 3, 6, 6]);
+  // actions 0 1 2 | 30 31 32 | 60 61: inside a chunk each step changes by 1, across a switch by 28
+  const j = chunkJerk(events);
+  assert.equal(j, { boundary_sum: 56, boundary_n: 2, within_sum: 5, within_n: 5 });
+  assert.is(jerkRatio([j]), 28);
+  assert.is(jerkRatio([{ boundary_sum: 0, boundary_n: 0, within_sum: 5, within_n: 5 }]), null);
 });
 
 test.run();

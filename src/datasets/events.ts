@@ -7,7 +7,7 @@
 export type ActionSource = "policy" | "fallback" | "final";
 /** What the loop emits: each action sent, each inference (its time and chunk), each deadline miss and each error. */
 export type LoopEvent =
-  | { type: "action"; tick: number; t: number; scheduledT: number; tickT: number; action: Float32Array; source: ActionSource; queueDepth: number }
+  | { type: "action"; tick: number; t: number; scheduledT: number; tickT: number; action: Float32Array; source: ActionSource; queueDepth: number; chunk?: number } // chunk: the request tick of the chunk a policy action came from
   | { type: "inference"; tick: number; t: number; ms: number; chunk?: Float32Array } // chunk: the prediction [H·A], for logs
   | { type: "miss"; tick: number; t: number; reason: string }
   | { type: "error"; tick: number; t: number; reason: string };

@@ -9,7 +9,7 @@ import type { Env } from "../envs/types.ts";
 import type { ChunkPolicy } from "../policies/types.ts";
 import { startEpisode, virtualScheduler, type EpisodeResult } from "../loop/runner.ts";
 import type { LoopConfig } from "../loop/loop.ts";
-import { summarizeLoop, type LoopSummary } from "../loop/metrics.ts";
+import { summarizeLoop, chunkJerk, jerkRatio, type LoopSummary, type ChunkJerk } from "../loop/metrics.ts";
 import { writeGif } from "../util/image.ts";
 import { plotScores } from "./plot.ts";
 import { DatasetWriter } from "../datasets/native.ts";
@@ -46,8 +46,9 @@ export interface EvalOptions {
  * `pc_success` the success rate in percent; per-episode rows, the loop's timing summary and the files written.
  */
 export interface EvalReport {
-  aggregated: { avg_max_reward: number; avg_sum_reward: number; pc_success: number; eval_s: number; eval_ep_s: number; n_episodes: number };
-  per_episode: { episode_ix: number; seed: number; max_reward: number; sum_reward: number; success: boolean; steps: number; misses: number; fallbacks: number; final_info: Record<string, number | string | boolean> }[];
+  /** `boundary_jerk`: mean action change across chunk boundaries over the mean within chunks (null: no boundary seen). */
+  aggregated: { avg_max_reward: number; avg_sum_reward: number; pc_success: number; eval_s: number; eval_ep_s: number; n_episodes: number; boundary_jerk?: number | null };
+  per_episode: { episode_ix: number; seed: number; max_reward: number; sum_reward: number; success: boolean; steps: number; misses: number; fallbacks: number; final_info: Record<string, number | string | boolean>; jerk?: ChunkJerk }[];
   loop: LoopSummary;
   files: { plot?: string; gifs: string[]; record?: string };
   loop_events?: CompactLoopEvents;
@@ -63,6 +64,7 @@ export function aggregate(per_episode: EvalReport["per_episode"], eval_s: number
     eval_s,
     eval_ep_s: eval_s / Math.max(1, per_episode.length),
     n_episodes: per_episode.length,
+    boundary_jerk: jerkRatio(per_episode.flatMap((p) => (p.jerk ? [p.jerk] : []))),
   };
 }
 
@@ -122,7 +124,7 @@ export async function evaluate(o: EvalOptions): Promise<EvalReport> {
       const misses = r.events.filter((e) => e.type === "miss").length;
       // the env's final info, scalars only (e.g. coverage, the side taken around an obstacle)
       const final_info = Object.fromEntries(Object.entries(r.finalInfo).filter(([, v]) => ["number", "string", "boolean"].includes(typeof v))) as Record<string, number | string | boolean>;
-      per_episode.push({ episode_ix: ix0 + per_episode.length, seed: r.seed, max_reward: r.maxReward, sum_reward: r.sumReward, success: r.success, steps: r.steps, misses, fallbacks, final_info });
+      per_episode.push({ episode_ix: ix0 + per_episode.length, seed: r.seed, max_reward: r.maxReward, sum_reward: r.sumReward, success: r.success, steps: r.steps, misses, fallbacks, final_info, jerk: chunkJerk(r.events) });
       for (const e of r.events) events.push(e);
       if (log) logBase = logEpisode(log, logBase, periodMs, ix0 + start + i, r);
       else if (o.recordPath) {

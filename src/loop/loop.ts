@@ -90,7 +90,7 @@ export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io:
       const t = clock();
       const tickT = tickTimes.get(tick) ?? t;
       tickTimes.delete(tick);
-      sub.next({ type: "action", tick, t, scheduledT: dueT, tickT, action, source, queueDepth: queue.depth(tick + 1) });
+      sub.next({ type: "action", tick, t, scheduledT: dueT, tickT, action, source, queueDepth: queue.depth(tick + 1), ...(source === "policy" ? { chunk: queue.lastChunk } : {}) });
       io.actuator(action, source, tick);
     };
     const fallback = () => fallbackAction(cfg.fallback, last, io.actionSpace, latest && cfg.holdFrom ? cfg.holdFrom(latest.obs) : null);

@@ -88,3 +88,39 @@ export function formatSummary(s: LoopSummary): string {
     `queue depth: ${f(s.queueDepth)}`,
   ].join("\n");
 }
+
+/**
+ * Chunk-boundary jerk: the size of the action change |a_t − a_{t−1}| (Euclidean, env units) between consecutive
+ * ticks that both executed a policy action, summed separately where the two actions came from different chunks (a
+ * boundary) and from the same chunk (within). boundary mean / within mean is the jump a chunk switch adds (1: none).
+ * Sums and counts, so episodes and shards add up.
+ */
+export interface ChunkJerk {
+  boundary_sum: number;
+  boundary_n: number;
+  within_sum: number;
+  within_n: number;
+}
+
+export function chunkJerk(events: readonly LoopEvent[]): ChunkJerk {
+  const j: ChunkJerk = { boundary_sum: 0, boundary_n: 0, within_sum: 0, within_n: 0 };
+  let prev: Extract<LoopEvent, { type: "action" }> | null = null;
+  for (const e of events) {
+    if (e.type !== "action" || e.source === "final") continue;
+    if (prev && prev.source === "policy" && e.source === "policy" && e.tick === prev.tick + 1 && prev.chunk !== undefined && e.chunk !== undefined) {
+      let d = 0;
+      for (let i = 0; i < e.action.length; i++) d += (e.action[i] - prev.action[i]) ** 2;
+      if (e.chunk === prev.chunk) (j.within_sum += Math.sqrt(d)), j.within_n++;
+      else (j.boundary_sum += Math.sqrt(d)), j.boundary_n++;
+    }
+    prev = e;
+  }
+  return j;
+}
+
+/** boundary mean / within mean over summed {@link ChunkJerk}s, or null when either has no pair. */
+export function jerkRatio(parts: readonly ChunkJerk[]): number | null {
+  const s = parts.reduce((a, p) => ({ boundary_sum: a.boundary_sum + p.boundary_sum, boundary_n: a.boundary_n + p.boundary_n, within_sum: a.within_sum + p.within_sum, within_n: a.within_n + p.within_n }), { boundary_sum: 0, boundary_n: 0, within_sum: 0, within_n: 0 });
+  if (!s.boundary_n || !s.within_n || !s.within_sum) return null;
+  return s.boundary_sum / s.boundary_n / (s.within_sum / s.within_n);
+}

@@ -21,7 +21,9 @@ export type Strategy =
 
 /** The loop's queue of predicted actions, indexed by the absolute tick they are for, merged by the {@link Strategy}. */
 export class ActionQueue {
-  private readonly preds = new Map<number, Float32Array[]>();
+  private readonly preds = new Map<number, { a: Float32Array; from: number }[]>();
+  /** The request tick of the newest chunk behind the last action {@link ActionQueue.pop} returned (−1 for none). */
+  lastChunk = -1;
   constructor(readonly strategy: Strategy, readonly horizon: number, readonly actionDim: number) {
     if (strategy.kind === "receding" && !(strategy.execute >= 1 && strategy.execute <= horizon))
       throw new Error(`receding horizon: execute must be in 1..${horizon} (the chunk length), got ${strategy.execute}`);
@@ -72,7 +74,7 @@ export class ActionQueue {
       if (tick < firstOpenTick) continue;
       // rtc: the frozen prefix keeps the plan that was queued for it (it runs while this chunk was computed)
       if (s.kind === "rtc" && i < this.delay && this.preds.has(tick)) continue;
-      const a = chunk.slice(i * this.actionDim, (i + 1) * this.actionDim);
+      const a = { a: chunk.slice(i * this.actionDim, (i + 1) * this.actionDim), from: requestTick };
       const list = this.preds.get(tick);
       if (!list || replace) this.preds.set(tick, [a]);
       else list.push(a);
@@ -84,12 +86,13 @@ export class ActionQueue {
     const list = this.preds.get(tick);
     for (const t of [...this.preds.keys()]) if (t <= tick) this.preds.delete(t);
     if (!list || !list.length) return null;
-    if (list.length === 1) return list[0];
+    this.lastChunk = list[list.length - 1].from;
+    if (list.length === 1) return list[0].a;
     const s = this.strategy;
     const w = list.map((_, i) => (s.kind === "ensemble" ? Math.exp(-s.m * i) : 1));
     const out = new Float32Array(this.actionDim);
     const total = w.reduce((a, b) => a + b, 0);
-    list.forEach((a, i) => a.forEach((v, j) => (out[j] += (w[i] * v) / total)));
+    list.forEach(({ a }, i) => a.forEach((v, j) => (out[j] += (w[i] * v) / total)));
     return out;
   }
 
@@ -100,7 +103,7 @@ export class ActionQueue {
     for (let i = 0; i < count; i++) {
       const list = this.preds.get(tick + i);
       if (!list?.length) break;
-      actions.set(list[list.length - 1], i * this.actionDim);
+      actions.set(list[list.length - 1].a, i * this.actionDim);
       queued++;
     }
     return { actions, queued };
