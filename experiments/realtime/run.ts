@@ -1,0 +1,59 @@
+/**
+ * Chunk execution strategies under inference delay, on Push-T (issue "Real time"): for each strategy (receding,
+ * ensemble, async, rtc) and fixed inference delay (0–3 control periods), `scd eval --latency <ms>` of one policy on
+ * 50 seeded episodes; score and chunk-boundary jerk (mean |Δa| across a chunk switch over the mean inside chunks).
+ * Writes <out>/realtime.json, <out>/realtime.md (the README's table) and <out>/realtime.png.
+ *
+ *   npx tsx experiments/realtime/run.ts [--policy assets/checkpoints/scd-pusht] [--latencies 0,100,200,300] \
+ *     [--strategies receding,ensemble,async,rtc] [--episodes 50] [--out experiments/realtime/results]
+ *
+ * Resumable: an evaluation whose JSON exists is kept.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { plotSeries } from "../../src/util/chart.ts";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1] : dflt;
+};
+const policy = opt("policy", "assets/checkpoints/scd-pusht");
+const latencies = opt("latencies", "0,100,200,300").split(",").map(Number);
+const strategies = opt("strategies", "receding,ensemble,async,rtc").split(",");
+const episodes = opt("episodes", "50");
+const seedStart = opt("seed-start", "100000");
+const out = path.resolve(opt("out", path.join(ROOT, "experiments/realtime/results")));
+fs.mkdirSync(out, { recursive: true });
+
+interface Row { strategy: string; latencyMs: number; score: number; success: number; jerk: number | null; json: string }
+const rows: Row[] = [];
+for (const strategy of strategies)
+  for (const lat of latencies) {
+    const json = path.join(out, `${strategy}-${lat}ms.json`);
+    if (!fs.existsSync(json)) {
+      const argv = ["eval", "--policy", policy, "--env", "pusht-v1", "--episodes", episodes, "--seed-start", seedStart, "--latency", String(lat), "--strategy", strategy, "--json", json];
+      process.stderr.write(`$ scd ${argv.join(" ")}\n`);
+      const r = spawnSync(process.execPath, [path.join(ROOT, "bin/scd.js"), ...argv], { cwd: ROOT, stdio: "inherit" });
+      if (r.status !== 0) throw new Error(`scd eval failed (exit ${r.status}) for ${strategy} at ${lat} ms`);
+    }
+    const a = JSON.parse(fs.readFileSync(json, "utf8")).aggregated as { avg_max_reward: number; pc_success: number; boundary_jerk?: number | null };
+    rows.push({ strategy, latencyMs: lat, score: a.avg_max_reward, success: a.pc_success, jerk: a.boundary_jerk ?? null, json: path.relative(ROOT, json) });
+  }
+
+const f = (v: number | null, d = 3) => (v === null || !Number.isFinite(v) ? "–" : v.toFixed(d));
+const md = [
+  `Push-T, \`${policy}\`, ${episodes} episodes from seed ${seedStart}; score (avg_max_reward) / boundary jerk (× within-chunk) per inference delay:`,
+  "",
+  `| strategy | ${latencies.map((l) => `${l} ms`).join(" | ")} |`,
+  `|---|${latencies.map(() => "---").join("|")}|`,
+  ...strategies.map((s) => `| ${s} | ${latencies.map((l) => { const r = rows.find((x) => x.strategy === s && x.latencyMs === l)!; return `${f(r.score)} / ${f(r.jerk, 2)}×`; }).join(" | ")} |`),
+  "",
+].join("\n");
+fs.writeFileSync(path.join(out, "realtime.json"), JSON.stringify({ policy, episodes: Number(episodes), seedStart: Number(seedStart), rows }, null, 2) + "\n");
+fs.writeFileSync(path.join(out, "realtime.md"), md);
+plotSeries(path.join(out, "realtime.png"), strategies.map((s) => ({ label: s, line: true, points: rows.filter((r) => r.strategy === s).map((r) => [r.latencyMs, r.score] as [number, number]) })), { title: `Push-T score vs inference delay (${episodes} episodes from seed ${seedStart})`, xLabel: "inference delay (ms)", yLabel: "mean score (avg_max_reward)", yMin: 0, yMax: 1 });
+process.stdout.write(md);
