@@ -1,24 +1,22 @@
 /**
  * The ONNX Runtime rows of the policy benchmark: the same model as the tfjs rows, through a real checkpoint and
- * `scd export` into a temp directory, run by onnxruntime-node on ONE thread. Per-frame latency at batch 1 (encoder
+ * `scd export` (graphs traced from the model's code) into a temp directory, run by onnxruntime-node on ONE thread. Per-frame latency at batch 1 (encoder
  * step + K denoising steps, warm; and with cold CPU caches: a 64 MB buffer is rewritten before each frame), and
  * batch-64 throughput. Normalization is left out, as in the tfjs rows.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { PolicyModel } from "../src/policies/registry.ts";
 import type { FrameLayout } from "../src/policies/frames.ts";
 import { modelWeights } from "../src/policies/learned.ts";
 import { writeCheckpoint } from "../src/checkpoints/checkpoint.ts";
 import { exportCheckpoint, factsOf } from "../src/checkpoints/export-dir.ts";
 import { loadExport } from "../src/deploy/onnx-policy.ts";
 import { nodeRunner } from "../src/deploy/ort-node.ts";
-import { onnxExportDef, type ArrayModel } from "../src/deploy/runtime.ts";
+import { policyDef, type ArrayModel, type PolicyModel } from "../src/policies/registry.ts";
 import { fitNormalizer } from "../src/datasets/normalizer.ts";
 import { Rng } from "../src/util/rng.ts";
 import { quantile, timeIt } from "./util.ts";
-import "../src/policies/onnx.ts";
 
 export interface OnnxBench {
   latencyMs: { median: number; p99: number; coldMedian: number };
@@ -54,7 +52,7 @@ export function benchOnnx(name: string, model: PolicyModel, config: Record<strin
     writeCheckpoint(path.join(dir, "ck"), { format: "scd-checkpoint", version: 1, policy: name, config, layout, normalizers: norms, step: 0, numParams: model.numParams(), seed: 0, info: {} }, modelWeights(model));
     exportCheckpoint(path.join(dir, "ck"), path.join(dir, "onnx"));
     const ex = loadExport(path.join(dir, "onnx"), (b) => nodeRunner(b));
-    const m = onnxExportDef(name, dir).runtime(ex.manifest.config, factsOf(ex.manifest), layout.frameDim, ex.graphs);
+    const m = policyDef(name).onnx!.runtime(ex.manifest.config, factsOf(ex.manifest), layout.frameDim, ex.graphs);
     const F = layout.frameDim;
     const c0 = process.cpuUsage();
     const warm = frames(m, F, K, 210, false);

@@ -1,5 +1,5 @@
 /**
- * dp-unet beyond the contract tests (test/policies.test.ts runs those on it): the im2col convolutions equal
+ * dp-unet beyond the contract tests (test/policies.test.ts runs those on it): the im2col convolutions (src/nn/tf-ops.ts) equal
  * PyTorch's definitions (Conv1d "same", Downsample1d = stride-2 conv, Upsample1d = ConvTranspose1d(4, 2, 1)),
  * GroupNorm equals the textbook formula, wasm gradients equal cpu's, the DDIM sampler returns [B, H, A] in
  * [−1, 1], the first frame after reset fills the observation history (training windows at an episode start
@@ -18,6 +18,7 @@ import { fitNormalizer } from "../src/datasets/normalizer.ts";
 import { AdamW } from "../src/train/adamw.ts";
 import { Rng } from "../src/util/rng.ts";
 import { Conv1d, Downsample, Upsample, GroupNorm, obsHistory, type DpUnetModel } from "../src/policies/dp-unet/model.ts";
+import { tfOps } from "../src/nn/tf-ops.ts";
 
 const layout = frameLayout([{ name: "observation.state", dim: 3 }], 2, { prevAction: false });
 const norms = { "observation.state": fitNormalizer(Float32Array.of(-1, -1, -1, 1, 1, 1), 3, "minmax"), action: fitNormalizer(Float32Array.of(0, 0, 10, 10), 2, "minmax") };
@@ -75,10 +76,10 @@ test("im2col Conv1d (k = 5, 1), Downsample1d and Upsample1d equal PyTorch's defi
   const cases: [string, tf.Tensor, (xn: Float32Array) => Float32Array, { dispose(): void }][] = [];
   const conv5 = new Conv1d(rng, C, 4, 5), conv1 = new Conv1d(rng, C, 4, 1), down = new Downsample(rng, C), up = new Upsample(rng, C);
   const wb = (m: { w: tf.Variable; b: tf.Variable }) => [m.w.dataSync() as Float32Array, m.b.dataSync() as Float32Array] as const;
-  cases.push(["conv k=5", conv5.forward(x), (xn) => refConv(xn, T, C, ...wb(conv5), 5, 4, 1, 2), conv5]);
-  cases.push(["conv k=1", conv1.forward(x), (xn) => refConv(xn, T, C, ...wb(conv1), 1, 4, 1, 0), conv1]);
-  cases.push(["downsample", down.forward(x), (xn) => refConv(xn, T, C, ...wb(down), 3, C, 2, 1), down]);
-  cases.push(["upsample", up.forward(x), (xn) => refConvTranspose(xn, T, C, ...wb(up)), up]);
+  cases.push(["conv k=5", conv5.apply(tfOps, x), (xn) => refConv(xn, T, C, ...wb(conv5), 5, 4, 1, 2), conv5]);
+  cases.push(["conv k=1", conv1.apply(tfOps, x), (xn) => refConv(xn, T, C, ...wb(conv1), 1, 4, 1, 0), conv1]);
+  cases.push(["downsample", down.apply(tfOps, x), (xn) => refConv(xn, T, C, ...wb(down), 3, C, 2, 1), down]);
+  cases.push(["upsample", up.apply(tfOps, x), (xn) => refConvTranspose(xn, T, C, ...wb(up)), up]);
   for (const [name, y, ref, m] of cases) {
     const got = y.dataSync(), per = got.length / N;
     for (let n = 0; n < N; n++) {
@@ -97,7 +98,7 @@ test("GroupNorm equals the textbook formula (statistics per item over time × th
   const gn = new GroupNorm(G, C);
   tf.tidy(() => gn.g.assign(tf.tensor(rng.normals(C)))); // non-trivial affine
   tf.tidy(() => gn.b.assign(tf.tensor(rng.normals(C))));
-  const y = tf.tidy(() => gn.forward(tf.tensor(xs, [N, T, C])));
+  const y = tf.tidy(() => gn.apply(tfOps, tf.tensor(xs, [N, T, C])));
   const g = gn.g.dataSync(), b = gn.b.dataSync(), want = new Float32Array(N * T * C), cg = C / G;
   for (let n = 0; n < N; n++)
     for (let gi = 0; gi < G; gi++) {

@@ -29,13 +29,13 @@ import { writeReachDemos } from "./demos.ts";
 
 const SHIPPED = path.join(ROOT, "assets/checkpoints/scd-pusht");
 const mem = () => ({ numTensors: tf.memory().numTensors, numBytes: tf.memory().numBytes });
-const layout = frameLayout([{ name: "observation.state", dim: 2 }], 2);
 const norms = { "observation.state": fitNormalizer(Float32Array.of(-1, -1, 1, 1), 2, "minmax"), action: fitNormalizer(Float32Array.of(-1, -1, 1, 1), 2, "minmax") };
-const SMALL: Record<string, Record<string, unknown>> = {
-  scd: { dModel: 32, encLayers: 1, decDModel: 16, horizon: 4, history: 4 },
-  "causal-diffusion": { dModel: 32, layers: 1, horizon: 4, history: 4 },
-  "mlp-bc": { hidden: 32, horizon: 4 },
-};
+/** A registered policy's first small config (its registration's smallConfigs), and the frame layout it implies. */
+function small(name: string): { config: Record<string, unknown>; layout: ReturnType<typeof frameLayout> } {
+  const def = policyDef(name);
+  const config = def.configSchema.parse(def.smallConfigs?.[0] ?? {}) as Record<string, unknown>;
+  return { config, layout: frameLayout([{ name: "observation.state", dim: 2 }], 2, def.frameOptions?.(config) ?? {}) };
+}
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scd-leaks-"));
 const data = path.join(dir, "reach.scdd");
 
@@ -53,8 +53,8 @@ test("loadPolicy(shipped checkpoint).dispose() four times: tf.memory() back to w
 test("every registered policy: create, run frames and chunks, dispose → no tensor left", () => {
   for (const name of policyNames()) {
     const before = mem();
-    const def = policyDef(name);
-    const p = new LearnedPolicy(name, def.create(def.configSchema.parse(SMALL[name] ?? {}), layout, 1), layout, norms);
+    const { config, layout } = small(name);
+    const p = new LearnedPolicy(name, policyDef(name).create(config, layout, 1), layout, norms);
     p.reset(0);
     for (let t = 0; t < 6; t++) {
       p.observe({ obs: { "observation.state": Float32Array.of(Math.sin(t), 0.5) }, prevAction: t ? Float32Array.of(0.1, 0.2) : null });
@@ -71,8 +71,8 @@ test("AdamW (fused and tensor paths): minimize, dispose with its model → no te
     for (const f of [true, false]) {
       fastPaths.fusedAdamW = f;
       const before = mem();
-      const def = policyDef("mlp-bc");
-      const model = def.create(def.configSchema.parse(SMALL["mlp-bc"]), layout, 1);
+      const { config, layout } = small("mlp-bc");
+      const model = policyDef("mlp-bc").create(config, layout, 1);
       const opt = new AdamW(model.parameters(), { lr: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 1e-4, clip: 1, emaDecay: 0.99 });
       const buf = concatEpisodes({ "observation.state": { shape: [2] }, action: { shape: [2] } }, [{ "observation.state": new Float32Array(40).map((_, i) => Math.sin(i)), action: new Float32Array(40).map((_, i) => Math.cos(i)) }]);
       const rng = new Rng(0);
@@ -89,8 +89,8 @@ test("AdamW (fused and tensor paths): minimize, dispose with its model → no te
 
 test("evaluate() of learned policies (2 slots) → no tensor left", async () => {
   const before = mem();
-  const def = policyDef("scd");
-  const make = async () => new LearnedPolicy("scd", def.create(def.configSchema.parse(SMALL.scd), layout, 1), layout, norms);
+  const { config, layout } = small("scd");
+  const make = async () => new LearnedPolicy("scd", policyDef("scd").create(config, layout, 1), layout, norms);
   await evaluate({ makeEnv: () => makeEnv("reach-obstacle-v1"), makePolicy: make, episodes: 2, seedStart: 0, parallel: 2, loop: { strategy: { kind: "receding", execute: 4 }, latencyMs: 0, steps: 2 } });
   assert.equal(mem(), before);
 });
@@ -98,7 +98,7 @@ test("evaluate() of learned policies (2 slots) → no tensor left", async () => 
 test("train() with --eval-every evaluations: flat across evaluations, nothing left after the run", async () => {
   const before = mem();
   const during: number[] = [];
-  const cfg = TrainConfig.parse({ policy: "scd", policyConfig: SMALL.scd, dataset: data, steps: 6, batch: 4, warmup: 1, valEvery: 2, ckptEvery: 3, evalEvery: 2, out: path.join(dir, "run"), valFraction: 0.2 });
+  const cfg = TrainConfig.parse({ policy: "scd", policyConfig: small("scd").config, dataset: data, steps: 6, batch: 4, warmup: 1, valEvery: 2, ckptEvery: 3, evalEvery: 2, out: path.join(dir, "run"), valFraction: 0.2 });
   await train(cfg, {
     quiet: true,
     evalHook: async (p) => {

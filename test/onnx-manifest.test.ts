@@ -89,21 +89,13 @@ test("a relabelled policy and a graph file outside the export are refused at loa
   userError(["run", "--policy", d, "--ros", "ws://127.0.0.1:9", "--map", path.join(ROOT, "examples/ros/reach_map.json")], new RegExp(`${esc(`${d}/manifest.json: normalizers has no entry for "action"`)}`));
 });
 
-// small configs (onnx.test.ts's); a policy registered later is tried at its defaults
-const CONFIGS: Record<string, Record<string, unknown>> = {
-  scd: { dModel: 32, encLayers: 2, heads: 4, decDModel: 16, decLayers: 2, decHeads: 2, horizon: 6, history: 8 },
-  "causal-diffusion": { dModel: 32, layers: 2, heads: 4, horizon: 6, history: 8 },
-  "mlp-bc": { hidden: 48, layers: 2, horizon: 6, history: 3 },
-  "dp-unet": { horizon: 8, nObsSteps: 3, downDims: [8, 16, 16], nGroups: 4, stepEmbedDim: 8 },
-};
-
 test("every registered policy: a genuine export loads; relabelled to any other policy it is refused naming both", async () => {
   await initBackend("wasm");
   const OBS = [{ name: "observation.state", dim: 5 }];
   const norms = { "observation.state": fitNormalizer(Float32Array.of(-1, -2, -1, 0, -3, 1, 2, 3, 5, 3), 5, "minmax"), action: fitNormalizer(Float32Array.of(0, 0, 10, 10), 2, "minmax") };
   for (const name of policyNames()) {
     const def = policyDef(name);
-    const cfg = def.configSchema.parse(CONFIGS[name] ?? {}) as Record<string, unknown>;
+    const cfg = def.configSchema.parse(def.smallConfigs?.[0] ?? {}) as Record<string, unknown>; // its registration's first small config
     const L = frameLayout(OBS, 2, def.frameOptions?.(cfg) ?? {});
     const model = def.create(cfg, L, 3);
     const meta: CheckpointMeta = { format: "scd-checkpoint", version: 1, policy: name, config: cfg, layout: L, normalizers: norms, step: 0, numParams: model.numParams(), seed: 3, info: {} };

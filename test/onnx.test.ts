@@ -1,9 +1,11 @@
 /**
- * ONNX export parity, for every registered policy: the exported graphs on ONNX Runtime and the tfjs model give
+ * ONNX export parity, for every registered policy at each of its small configs (its registration's smallConfigs:
+ * several layers and heads, both objectives, decoder kinds, frames with and without the previous action; histories
+ * far shorter than the rollout): the graphs traced from the model's code, on ONNX Runtime, and the tfjs model give
  * the same chunk for the same observation history and noise (max |Δ| ≤ 1e-4, normalized units) at every frame
  * of a 200-frame rollout that crosses the history window many times. Weights are perturbed away from their
  * initialization so every parameter (LayerNorm gains, output scale, …) moves the chunk. Also the shipped Push-T
- * checkpoint, both objectives, and batch 3 (the batch dimension is dynamic).
+ * checkpoint, and batch 3 (the batch dimension is dynamic).
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -23,7 +25,6 @@ import type { NormalizedChunkPolicy } from "../src/policies/normalized.ts";
 import { exportCheckpoint, buildExport } from "../src/checkpoints/export-dir.ts";
 import { loadExport } from "../src/deploy/onnx-policy.ts";
 import { nodeRunner } from "../src/deploy/ort-node.ts";
-import { onnxExportNames } from "../src/deploy/runtime.ts";
 import { fitNormalizer } from "../src/datasets/normalizer.ts";
 import { Rng } from "../src/util/rng.ts";
 import { ROOT } from "./helpers.ts";
@@ -32,17 +33,6 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scd-onnx-"));
 const OBS = [{ name: "observation.state", dim: 5 }];
 const layout = frameLayout(OBS, 2);
 const norms = { "observation.state": fitNormalizer(Float32Array.of(-1, -2, -1, 0, -3, 1, 2, 3, 5, 3), 5, "minmax"), action: fitNormalizer(Float32Array.of(0, 0, 10, 10), 2, "minmax") };
-// small but complete: several layers and heads, a history (8) far shorter than the rollout (200 frames)
-const CONFIGS: Record<string, Record<string, unknown>[]> = {
-  scd: [
-    { dModel: 32, encLayers: 2, heads: 4, decDModel: 16, decLayers: 2, decHeads: 2, horizon: 6, history: 8 },
-    { dModel: 16, encLayers: 1, decDModel: 16, horizon: 4, history: 3, objective: "ddpm" },
-    { dModel: 32, encLayers: 2, decoder: "mlp", decDModel: 24, decLayers: 2, horizon: 6, history: 8, prevAction: false },
-  ],
-  "causal-diffusion": [{ dModel: 32, layers: 2, heads: 4, horizon: 6, history: 8 }, { dModel: 16, layers: 1, horizon: 4, history: 3, objective: "ddpm", prevAction: false }],
-  "mlp-bc": [{ hidden: 48, layers: 2, horizon: 6, history: 3 }, { hidden: 32, layers: 1, horizon: 4, history: 2, prevAction: false }],
-  "dp-unet": [{ horizon: 8, nObsSteps: 3, downDims: [8, 16, 16], nGroups: 4, stepEmbedDim: 8 }],
-};
 const TOL = 1e-4;
 
 /** Move every parameter away from its initialization by noise of about its own scale. */
@@ -77,11 +67,11 @@ const stateObs = (_t: number, rng: Rng) => ({ "observation.state": Float32Array.
 
 test("setup: wasm backend; every registered policy has an ONNX export", async () => {
   await initBackend("wasm");
-  for (const n of policyNames()) assert.ok(onnxExportNames().includes(n), `policy "${n}" is registered but has no ONNX export (src/policies/${n}/onnx.ts + one line in src/policies/onnx.ts)`);
+  for (const n of policyNames()) assert.ok(policyDef(n).onnx, `policy "${n}" is registered without an ONNX export (its registration's onnx: graphs traced from its model, src/policies/${n}/export.ts)`);
 });
 
 for (const name of policyNames()) {
-  (CONFIGS[name] ?? [{}]).forEach((cfg, ci) => {
+  (policyDef(name).smallConfigs ?? [{}]).forEach((cfg, ci) => {
     test(`${name} (config ${ci}): ONNX = tfjs within ${TOL} over 200 frames`, () => {
       const ck = path.join(dir, `${name}-${ci}`), ex = path.join(dir, `${name}-${ci}-onnx`);
       checkpoint(name, cfg, ck);
@@ -144,11 +134,11 @@ test("batch is dynamic: 3 streams at once equal 3 single streams (scd)", () => {
   loaded.dispose();
 });
 
-test("checkpoint.json config fields the exporter does not implement are refused, never exported wrong", () => {
+test("checkpoint.json config fields the model does not know and weights it does not have are refused, never exported wrong", () => {
   const meta = readCheckpointMeta(path.join(dir, "scd-0"));
   const w = readWeights(path.join(dir, "scd-0"));
   assert.throws(() => buildExport({ ...meta, config: { ...meta.config, decoderKind: "unet" } }, w, "ck"), /ck\/checkpoint\.json: config field "decoderKind" = "unet" is not supported/);
-  assert.throws(() => buildExport(meta, { ...w, "decoder.extra.w": new Float32Array(4) }, "ck"), /ck\/weights\.msgpack: the ONNX export does not use parameter\(s\) decoder\.extra\.w/);
+  assert.throws(() => buildExport(meta, { ...w, "decoder.extra.w": new Float32Array(4) }, "ck"), /ck\/weights\.msgpack: weights have unknown parameters: decoder\.extra\.w/);
   const { ["decoder.out.b"]: _drop, ...missing } = w;
   void _drop;
   assert.throws(() => buildExport(meta, missing, "ck"), /weights have no "decoder\.out\.b"/);

@@ -1,5 +1,5 @@
 /**
- * Contract tests, run on every registered learned policy: the default config parses; save → load gives identical
+ * Contract tests, run on every registered learned policy at each of its registration's smallConfigs: the default config parses; save → load gives identical
  * samples for a fixed seed; the same seed gives the same chunk; tf.memory().numTensors stays flat over 200
  * control frames; the loss is finite and falls on a fixed batch. Plus: the KV-cached incremental encoder equals
  * the full-sequence encoder, inside and beyond the attention window.
@@ -24,20 +24,16 @@ import { AdamW } from "../src/train/adamw.ts";
 import { Rng } from "../src/util/rng.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scd-pol-"));
-const layout = frameLayout([{ name: "observation.state", dim: 3 }], 2);
 const norms = { "observation.state": fitNormalizer(Float32Array.of(-1, -1, -1, 1, 1, 1), 3, "minmax"), action: fitNormalizer(Float32Array.of(0, 0, 10, 10), 2, "minmax") };
-const SMALL: Record<string, Record<string, unknown>> = {
-  scd: { dModel: 32, encLayers: 2, decDModel: 16, decLayers: 1, horizon: 4, history: 4 },
-  "causal-diffusion": { dModel: 32, layers: 2, horizon: 4, history: 4 },
-  "mlp-bc": { hidden: 32, horizon: 4 },
-};
-const layoutObsOnly = frameLayout([{ name: "observation.state", dim: 3 }], 2, { prevAction: false });
-/** Every registered policy at a small config, plus variants whose code paths differ (decoder kind, frame content). */
-const CASES: { id: string; name: string; cfg: Record<string, unknown>; layout: typeof layout }[] = [
-  ...Object.entries(SMALL).map(([name, cfg]) => ({ id: name, name, cfg, layout })),
-  { id: "scd (mlp decoder, observation-only frames)", name: "scd", cfg: { ...SMALL.scd, decoder: "mlp", decDModel: 32, decLayers: 2, prevAction: false }, layout: layoutObsOnly },
-  { id: "dp-unet", name: "dp-unet", cfg: { horizon: 4, downDims: [8, 16], nGroups: 4, stepEmbedDim: 8, kernelSize: 3 }, layout: layoutObsOnly }, // observation-only frames (frameOptions)
-];
+/** Every registered policy at each of its small configs (its registration's smallConfigs: decoder kinds, objectives,
+ * frame contents), the frame layout from its frame options. */
+const CASES = policyNames().flatMap((name) => {
+  const def = policyDef(name);
+  return (def.smallConfigs ?? [{}]).map((cfg, i) => {
+    const parsed = def.configSchema.parse(cfg) as Record<string, unknown>;
+    return { id: `${name} (config ${i})`, name, cfg, layout: frameLayout([{ name: "observation.state", dim: 3 }], 2, def.frameOptions?.(parsed) ?? {}) };
+  });
+});
 const obsAt = (t: number) => ({ "observation.state": Float32Array.of(Math.sin(t), Math.cos(t), 0.1 * (t % 7)) });
 
 function make(c: (typeof CASES)[number], seed = 1) {
@@ -61,7 +57,7 @@ function rollout(p: LearnedPolicy, frames: number, seed: number): Float32Array[]
 
 test("setup: wasm backend", async () => {
   await initBackend("wasm");
-  assert.ok(policyNames().length >= 3, policyNames().join(","));
+  assert.ok(policyNames().length >= 4, policyNames().join(","));
 });
 
 for (const pc of CASES) {
@@ -137,7 +133,9 @@ test("KV-cached incremental encoder equals the full-sequence encoder (within and
   enc.resetCache();
   let worst = 0;
   for (let t = 0; t < L; t++) {
-    const c = tf.tidy(() => enc.step(frames.slice([0, t, 0], [1, 1, F]).squeeze([1])));
+    const x = frames.slice([0, t, 0], [1, 1, F]).squeeze([1]);
+    const c = enc.observe(x);
+    x.dispose();
     const d = tf.tidy(() => c.sub(full.slice([0, t, 0], [1, 1, -1]).squeeze([1])).abs().max().dataSync()[0]);
     worst = Math.max(worst, d);
     c.dispose();

@@ -1,8 +1,9 @@
 /**
  * An ONNX export directory: manifest.json (format, version, policy, frame layout, normalizer stats, objective,
  * default steps, opset, and every graph's file, sha256, inputs and outputs with shapes) beside one .onnx file per
- * graph. Written into a temp directory and renamed into place; read back with every disagreement between the
- * manifest and the graphs reported as one ScdError naming the file.
+ * graph, each traced from the policy's model code over the checkpoint's weights (src/deploy/onnx-ops.ts). Written
+ * into a temp directory and renamed into place; read back with every disagreement between the manifest and the
+ * graphs reported as one ScdError naming the file.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -12,8 +13,9 @@ import { readVersionedJson } from "../util/fsx.ts";
 import { EXPORT_FORMAT, EXPORT_VERSION, Manifest } from "./manifest.ts";
 import { type CheckpointMeta, readCheckpointMeta, readWeights } from "./checkpoint.ts";
 import { policyDef, parsePolicyConfig } from "../policies/registry.ts";
+import { Module } from "../nn/module.ts";
 import { OPSET, IR_VERSION } from "../deploy/onnx-graph.ts";
-import { WeightReader } from "../deploy/onnx-nn.ts";
+import { traceGraph, checkWeights } from "../deploy/onnx-ops.ts";
 import { onnxExportDef, type GraphRunner } from "../deploy/runtime.ts";
 import { checkGraphIO } from "./graph-check.ts";
 import { checkManifest } from "./manifest-check.ts";
@@ -25,7 +27,7 @@ export { EXPORT_FORMAT, EXPORT_VERSION, Manifest } from "./manifest.ts";
 
 /** Graph name → ONNX bytes, and the manifest describing them (no files written). */
 export function buildExport(meta: CheckpointMeta, weights: Record<string, Float32Array>, where: string, source = where): { manifest: Manifest; files: Record<string, Uint8Array> } {
-  const def = onnxExportDef(meta.policy, where);
+  const spec = onnxExportDef(meta.policy, where);
   // the config exactly as the tfjs loader resolves it (learned.ts): fields an older checkpoint lacks take the
   // defaults it was saved under, then the schema's; the manifest records it complete
   const pdef = policyDef(meta.policy);
@@ -34,16 +36,24 @@ export function buildExport(meta: CheckpointMeta, weights: Record<string, Float3
   for (const [k, v] of Object.entries(meta.config as Record<string, unknown>))
     if (!(k in config)) throw new ScdError(`${where}/checkpoint.json: config field "${k}" = ${JSON.stringify(v)} is not supported by the ONNX export of ${meta.policy}`);
   meta = { ...meta, config };
-  const reader = new WeightReader(weights, `${where}/weights.msgpack`);
-  const { graphs, facts } = def.build(meta, reader);
-  reader.checkAllUsed();
+  // the graphs are traced from the model's own forward code (built without tensors: no tfjs backend needed), its
+  // parameters holding the checkpoint's weights
+  const model = Module.withoutTensors(() => pdef.create(config, meta.layout, 0));
+  checkWeights(model.parameters(), weights, `${where}/weights.msgpack`);
   const files: Record<string, Uint8Array> = {};
   const entries: Manifest["graphs"] = {};
-  for (const [name, { builder, doc }] of Object.entries(graphs)) {
-    const bytes = builder.toBytes(`${meta.policy}: ${doc}`);
+  const read = new Set<string>();
+  for (const [name, def] of Object.entries(spec.graphs(config, meta.layout))) {
+    const { builder, params } = traceGraph(name, def, model, weights);
+    params.forEach((p) => read.add(p));
+    const bytes = builder.toBytes(`${meta.policy}: ${def.doc}`);
     files[`${name}.onnx`] = bytes;
-    entries[name] = { file: `${name}.onnx`, sha256: createHash("sha256").update(bytes).digest("hex"), doc, inputs: [...builder.declaredInputs], outputs: [...builder.declaredOutputs] };
+    entries[name] = { file: `${name}.onnx`, sha256: createHash("sha256").update(bytes).digest("hex"), doc: def.doc, inputs: [...builder.declaredInputs], outputs: [...builder.declaredOutputs] };
   }
+  // a parameter no graph reads would be a model the export does not run: refuse, never drop it
+  const unread = [...model.parameters().keys()].filter((k) => !read.has(k));
+  if (unread.length) throw new ScdError(`${where}/weights.msgpack: the ONNX graphs of ${meta.policy} do not read parameter(s) ${unread.slice(0, 3).join(", ")}${unread.length > 3 ? ` (+${unread.length - 3} more)` : ""}`);
+  const facts = spec.facts(config, meta.layout);
   const manifest: Manifest = {
     format: EXPORT_FORMAT,
     version: EXPORT_VERSION,
@@ -92,8 +102,8 @@ function readManifestFile(dir: string): Manifest {
 }
 
 /**
- * An export directory's manifest, its parts checked against each other and against its policy's exporter
- * (checkManifest: the exporters must be registered).
+ * An export directory's manifest, its parts checked against each other and against its policy's registration
+ * (checkManifest: the policies must be registered).
  * @throws ScdError naming `<dir>/manifest.json`, the field and both values; or `dir` when it is not an export.
  */
 export function readManifest(dir: string): Manifest {

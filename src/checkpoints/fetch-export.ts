@@ -1,8 +1,8 @@
 /**
  * An ONNX export directory fetched over HTTP (browser-safe): manifest.json and each graph's bytes, checked as
  * export-dir.ts checks files (format, version and schema, sha256 via WebCrypto, every input/output against the manifest),
- * then the policy's registered ONNX runtime over synchronous wasm sessions (ort-wasm.ts). The exporters must be
- * registered by the entry point (src/policies/scd/onnx.ts etc.).
+ * then the policy's registered ONNX runtime over synchronous wasm sessions (ort-wasm.ts). The policies must be
+ * registered by the entry point (src/policies/index.ts, or a tfjs-free spec such as src/policies/scd/onnx.ts).
  */
 import { ScdError } from "../errors.ts";
 import { parseManifest, type Manifest } from "./manifest.ts";

@@ -4,7 +4,7 @@
  */
 import { ScdError } from "../errors.ts";
 import type { Manifest } from "./manifest.ts";
-import type { ExportFacts, GraphRunner } from "../deploy/runtime.ts";
+import type { ExportFacts, GraphRunner } from "../policies/registry.ts";
 
 const fmtShape = (s: (number | string)[]) => `[${s.join(", ")}]`;
 

@@ -1,4 +1,4 @@
-/** Export directories → policy factories for eval and run (Node: onnxruntime-node). The exporters register at the entry point (src/policies/onnx.ts). */
+/** Export directories → policy factories for eval and run (Node: onnxruntime-node). The policies (their ONNX runtimes) register at the entry point. */
 import type { ChunkPolicy } from "../policies/types.ts";
 import { loadExport } from "../deploy/onnx-policy.ts";
 import { nodeRunner, ortNodeBinding } from "../deploy/ort-node.ts";

@@ -1,40 +1,34 @@
 /**
- * An export's manifest checked against itself and against the graphs its policy's exporter builds from the
- * manifest's own config and layout (browser-safe; run by parseManifest and readManifest, before any graph loads).
- * The loaded graphs are then checked against the manifest's inputs and outputs (graph-check.ts), so config, layout,
- * facts, manifest and graphs all agree. Without this an edited manifest loads and fails at every control tick.
+ * An export's manifest checked against itself and against the graph interfaces its policy's registration declares
+ * for the manifest's own config and layout (browser-safe; run by parseManifest and readManifest, before any graph
+ * loads; the declared interfaces are those the export traced its graphs into). The loaded graphs are then checked
+ * against the manifest's inputs and outputs (graph-check.ts), so config, layout, facts, manifest and graphs all
+ * agree. Without this an edited manifest loads and fails at every control tick.
  */
 import { ScdError } from "../errors.ts";
-import { CKPT_FORMAT, CKPT_VERSION, checkMetaParts, type CheckpointMeta } from "./format.ts";
+import { checkMetaParts } from "./format.ts";
 import type { Manifest } from "./manifest.ts";
-import { WeightReader } from "../deploy/onnx-nn.ts";
-import type { ValueSpec } from "../deploy/onnx-graph.ts";
-import { onnxExportDef, onnxExportNames, type ExportFacts } from "../deploy/runtime.ts";
+import type { ValueSpec, ExportFacts } from "../policies/registry.ts";
+import { policyDef } from "../policies/registry.ts";
+import { onnxExportDef, onnxExportNames } from "../deploy/runtime.ts";
 
 type Built = { graphs: Record<string, { inputs: readonly ValueSpec[]; outputs: readonly ValueSpec[] }>; facts: ExportFacts };
-
-/** Zero weights of whatever shape the builder asks for: the graphs' declared inputs and outputs without a checkpoint. */
-class ShapeOnlyWeights extends WeightReader {
-  constructor(where: string) {
-    super({}, where);
-  }
-  override get(_name: string, dims: number[]): Float32Array {
-    return new Float32Array(dims.reduce((a, b) => a * b, 1));
-  }
-}
 
 const fmtSpec = (s: { dtype: string; shape: (number | string)[] }) => `${s.dtype} [${s.shape.join(", ")}]`;
 const names = (xs: readonly { name: string }[]) => xs.map((x) => x.name).join(", ");
 
-/** What `policy`'s exporter declares for the manifest's config and layout, or the ScdError that stops it. */
+/** What `policy`'s registration declares for the manifest's config and layout, or the ScdError that stops it. */
 function expected(policy: string, m: Manifest, where: string): Built | ScdError {
-  const meta: CheckpointMeta = { format: CKPT_FORMAT, version: CKPT_VERSION, policy, config: m.config, layout: m.layout, normalizers: m.normalizers, step: m.source.step, numParams: m.source.numParams, seed: 0, info: {} };
   try {
-    const { graphs, facts } = onnxExportDef(policy, where).build(meta, new ShapeOnlyWeights(where));
-    return { graphs: Object.fromEntries(Object.entries(graphs).map(([k, g]) => [k, { inputs: g.builder.declaredInputs, outputs: g.builder.declaredOutputs }])), facts };
+    const spec = onnxExportDef(policy, where);
+    const config = policyDef(policy).configSchema.parse(m.config) as Record<string, unknown>;
+    const unknown = Object.keys(m.config).find((k) => !(k in config));
+    if (unknown) return new ScdError(`${where}: config field "${unknown}" is not part of a ${policy} config`);
+    const graphs = spec.graphs(config, m.layout);
+    return { graphs: Object.fromEntries(Object.entries(graphs).map(([k, g]) => [k, { inputs: g.inputs, outputs: g.outputs }])), facts: spec.facts(config, m.layout) };
   } catch (e) {
     if (e instanceof ScdError) return e;
-    // a config the policy's schema rejects (zod) or a builder that cannot apply it
+    // a config the policy's schema rejects (zod) or a declaration that cannot apply it
     const issue = (e as { issues?: { path: (string | number)[]; message: string }[] }).issues?.[0];
     return new ScdError(`${where}: config is not a valid ${policy} config: ${issue ? `${issue.path.join(".") || "(root)"}: ${issue.message}` : (e as Error).message.split("\n")[0]}`);
   }
@@ -59,9 +53,9 @@ function graphDiff(m: Manifest, b: Built, where: string, policy: string): string
 
 /**
  * Check an export's manifest (read from `where`) for parts that disagree: graph files outside the export directory,
- * normalizers or frame sizes that do not fit the layout, `actionDim` vs the layout, a `policy` whose exporter would
- * build other graphs from this config and layout (e.g. relabelled), graph inputs/outputs or `horizon`, `actionDim`,
- * `objective`, `defaultSteps` that the config and layout do not give. The policies' exporters must be registered.
+ * normalizers or frame sizes that do not fit the layout, `actionDim` vs the layout, a `policy` whose registration would
+ * declare other graphs from this config and layout (e.g. relabelled), graph inputs/outputs or `horizon`, `actionDim`,
+ * `objective`, `defaultSteps` that the config and layout do not give. The policies must be registered.
  * @throws ScdError naming `where`, the field and both values.
  */
 export function checkManifest(m: Manifest, where: string): void {

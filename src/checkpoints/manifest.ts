@@ -33,7 +33,7 @@ export type Manifest = z.infer<typeof Manifest>;
 
 /**
  * manifest.json's text (from `where`, a path or URL) → the manifest, its parts checked against each other and against
- * its policy's exporter (checkManifest; the exporters must be registered).
+ * its policy's registration (checkManifest; the policies must be registered).
  * @throws ScdError naming `where`, the field and the value (see parseVersionedJson and checkManifest).
  */
 export function parseManifest(text: string, where: string): Manifest {

@@ -1,13 +1,16 @@
 /**
  * A small ONNX graph builder over the onnx-proto schema (protobufjs): named values, float/double/int64
- * initializers, nodes, and typed graph inputs/outputs with symbolic dimensions. Policies build their export
- * graphs from checkpoint weights with it (src/policies/<name>/onnx.ts); `toBytes()` serializes a ModelProto.
+ * initializers, nodes, and typed graph inputs/outputs with symbolic dimensions. The export traces each policy's
+ * forward code into it (onnx-ops.ts); `toBytes()` drops what no output needs and serializes a ModelProto.
  */
 import type onnxProto from "onnx-proto";
+import type { Dim, DType, ValueSpec } from "../policies/registry.ts";
 
-// loaded on first serialization only: every CLI start registers the exporters, few export. Reached through
-// process.getBuiltinModule (Node ≥ 20.16), not a static node: import, so the policies' ONNX runtimes that share
-// this module with their graph builders also bundle for the browser (which runs graphs, never builds them).
+export type { Dim, DType, ValueSpec };
+
+// loaded on first serialization only: few processes export. Reached through process.getBuiltinModule
+// (Node ≥ 20.16), not a static node: import, so this module also bundles for the browser (which runs graphs,
+// never builds them).
 const schema = (): typeof onnxProto.onnx => {
   const mod = (globalThis as { process?: { getBuiltinModule?: (m: string) => typeof import("node:module") } }).process?.getBuiltinModule?.("node:module");
   if (!mod) throw new Error("building ONNX graphs needs Node.js >= 20.16 (process.getBuiltinModule); it is not available in a browser");
@@ -18,19 +21,9 @@ export const OPSET = 17;
 /** IR version 8 (ONNX 1.10+), the newest the onnx-proto schema knows. */
 export const IR_VERSION = 8;
 
-export type Dim = number | string;
-export type DType = "float32" | "float64" | "int64";
 // TensorProto.DataType and AttributeProto.AttributeType codes of the ONNX spec (onnx.proto)
 const DT = { float32: 1, float64: 11, int64: 7 } as const;
 const ATTR = { FLOAT: 1, INT: 2, INTS: 7 } as const;
-
-export interface ValueSpec {
-  name: string;
-  dtype: DType;
-  /** Dimensions: numbers are fixed, strings are symbolic (e.g. "batch"). */
-  shape: Dim[];
-  doc?: string;
-}
 
 type AttrValue = number | number[] | { float: number };
 
@@ -122,7 +115,27 @@ export class GraphBuilder {
     return this.op(opType, inputs, attrs)[0];
   }
 
+  /** Keep only the nodes some output depends on, and the initializers they read (traced code may compute more). */
+  prune(): void {
+    const need = new Set(this.outputs.map((o) => o.name));
+    const keep = new Set<onnxProto.onnx.INodeProto>();
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const n = this.nodes[i];
+      if (!n.output!.some((o) => need.has(o))) continue;
+      keep.add(n);
+      for (const x of n.input!) need.add(x);
+    }
+    this.nodes.splice(0, this.nodes.length, ...this.nodes.filter((n) => keep.has(n)));
+    this.inits.splice(0, this.inits.length, ...this.inits.filter((t) => need.has(t.name!)));
+  }
+
+  /** Names of the initializers (after prune: the ones the outputs need). */
+  get initializerNames(): string[] {
+    return this.inits.map((t) => t.name!);
+  }
+
   toBytes(docString: string): Uint8Array {
+    this.prune();
     const onnx = schema();
     const model = onnx.ModelProto.create({
       irVersion: IR_VERSION,

@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../util/rng.ts";
 import { type Objective, logitNormal, alphasCumprod, noiseLevelDdpm, DDPM_TRAIN_STEPS } from "./schedules.ts";
 import { sampleLoop, type ChunkOps } from "./sampler.ts";
+import { tfOps } from "../nn/tf-ops.ts";
 
 export { sampleLoop, sampleChunksArray, samplerLevels, ARRAY_OPS, type ChunkOps } from "./sampler.ts";
 
@@ -31,7 +32,7 @@ export function noisyTargets(x0: tf.Tensor, rng: Rng, objective: Objective): { x
  * (an overflow inside the model) to ±1 would pass garbage off as a valid action. Call inside a tidy.
  */
 export function clipFinite(a: tf.Tensor): tf.Tensor {
-  return tf.where(tf.isFinite(a), a.clipByValue(-1, 1), tf.fill(a.shape, NaN));
+  return tfOps.clip(a, -1, 1);
 }
 
 const TF_OPS: ChunkOps<tf.Tensor> = { add: (a, b) => a.add(b), sub: (a, b) => a.sub(b), mul: (a, k) => a.mul(k), div: (a, k) => a.div(k), clip: clipFinite };

@@ -5,6 +5,7 @@
  */
 import { Rng } from "../util/rng.ts";
 
+/** The training objective: flow matching (velocity) or DDPM (ε-prediction). */
 export type Objective = "flow" | "ddpm";
 export const DDPM_TRAIN_STEPS = 100;
 

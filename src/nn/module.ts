@@ -1,15 +1,39 @@
 /**
  * Minimal module system: a Module owns named tf.Variables and child modules; `parameters()` flattens them to
- * dotted names for optimizers and checkpoints. Init is from a seeded Rng so weights match across backends.
+ * dotted names for optimizers, checkpoints and the ONNX export. Init is from a seeded Rng so weights match across
+ * backends. Modules compute through `apply(o, …)` on any Ops (ops.ts): tfjs tensors, or traced ONNX values;
+ * `forward(…)` is the same on tfjs tensors.
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../util/rng.ts";
+import type { Ops, Activation } from "./ops.ts";
+import { tfOps } from "./tf-ops.ts";
+
+let shapesOnly = false;
 
 export abstract class Module {
   private readonly params = new Map<string, tf.Variable>();
   private readonly children = new Map<string, Module>();
 
+  /**
+   * Build a module tree whose parameters are shapes only: no tensor and no tfjs backend. Enough to run its code on
+   * other Ops (the ONNX export traces it, the parameters' values coming from a checkpoint); not for tfjs.
+   */
+  static withoutTensors<M>(make: () => M): M {
+    shapesOnly = true;
+    try {
+      return make();
+    } finally {
+      shapesOnly = false;
+    }
+  }
+
   protected param(name: string, shape: number[], init: Float32Array): tf.Variable {
+    if (shapesOnly) {
+      const v = { name, shape, size: init.length, dtype: "float32", dispose() {} } as unknown as tf.Variable;
+      this.params.set(name, v);
+      return v;
+    }
     const t = tf.tensor(init, shape);
     const v = tf.variable(t, true); // shares t's data; t itself must go, or every model leaks one tensor per parameter
     t.dispose();
@@ -51,11 +75,11 @@ export class Linear extends Module {
     this.w = this.param("w", [dIn, dOut], w);
     this.b = opts.bias === false ? null : this.param("b", [dOut], new Float32Array(dOut));
   }
-  /** One fused matmul + bias (+ activation) op: at batch 1 the op count, not the FLOPs, sets the latency. */
-  forward(x: tf.Tensor, activation: "linear" | "relu" | "sigmoid" = "linear"): tf.Tensor {
-    const lead = x.shape.slice(0, -1);
-    const y = tf.fused.matMul({ a: x.reshape([-1, this.dIn]), b: this.w, bias: this.b ?? undefined, activation }); // [N, dOut]
-    return y.reshape([...lead, this.dOut]);
+  apply<T>(o: Ops<T>, x: T, activation: Activation = "linear"): T {
+    return o.linear(x, o.param(this.w), this.b ? o.param(this.b) : null, activation);
+  }
+  forward(x: tf.Tensor, activation: Activation = "linear"): tf.Tensor {
+    return this.apply(tfOps, x, activation);
   }
 }
 
@@ -67,20 +91,25 @@ export class LayerNorm extends Module {
     this.g = this.param("g", [d], new Float32Array(d).fill(1));
     this.b = this.param("b", [d], new Float32Array(d));
   }
+  apply<T>(o: Ops<T>, x: T): T {
+    return o.layerNorm(x, o.param(this.g), o.param(this.b), this.eps);
+  }
   forward(x: tf.Tensor): tf.Tensor {
-    const mean = x.mean(-1, true); // [..., 1]
-    const xc = x.sub(mean);
-    const v = xc.square().mean(-1, true);
-    return xc.mul(v.add(this.eps).rsqrt()).mul(this.g).add(this.b);
+    return this.apply(tfOps, x);
   }
 }
 
 /**
- * tfjs has no gelu. The sigmoid form x·σ(1.702x) (Hendrycks & Gimpel's approximation, within 0.02 of the exact
- * GELU) takes 3 ops where the tanh form takes 8; op count dominates latency at batch 1.
+ * GELU in the sigmoid form x·σ(1.702x) (Hendrycks & Gimpel's approximation, within 0.02 of the exact GELU): 3 ops
+ * where the tanh form takes 8; op count dominates latency at batch 1.
  */
-export function gelu(x: tf.Tensor): tf.Tensor {
-  return x.mul(tf.sigmoid(x.mul(1.702)));
+export function gelu<T>(o: Ops<T>, x: T): T {
+  return o.mul(x, o.sigmoid(o.mul(x, 1.702)));
+}
+
+/** Mish (Misra 2019): x · tanh(softplus(x)). */
+export function mish<T>(o: Ops<T>, x: T): T {
+  return o.mul(x, o.tanh(o.softplus(x)));
 }
 
 export class Embedding extends Module {

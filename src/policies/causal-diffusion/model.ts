@@ -2,12 +2,15 @@
  * Entangled causal diffusion: frames and noisy chunk tokens share every layer. Training packs a window's frames
  * and G = positions × draws groups of H chunk tokens into one sequence; group g (at frame position j_g) sees the
  * frames j_g−band+1 … j_g and its own tokens, frames see only earlier frames. At run time the frames' keys and
- * values are cached, but every denoising step still runs all layers on the H chunk tokens.
+ * values are cached, but every denoising step still runs all layers on the H chunk tokens. The inference pieces (the
+ * trunk's `step`, `denoise`) run on any Ops: tfjs here, traced to ONNX by export.ts.
  */
 import * as tf from "@tensorflow/tfjs";
 import { Module, Linear } from "../../nn/module.ts";
-import { alibiSlopes, levelEmbedding, type Block } from "../../nn/transformer.ts";
+import { alibiSlopes, levelEmbedding, type Block, type KV } from "../../nn/transformer.ts";
 import { CausalEncoder } from "../../nn/causal-encoder.ts";
+import type { Ops, Levels } from "../../nn/ops.ts";
+import { tfOps } from "../../nn/tf-ops.ts";
 import { noisyTargets, sampleChunks } from "../../diffusion/objective.ts";
 import type { PolicyModel } from "../registry.ts";
 import type { FrameLayout, WindowTensors } from "../frames.ts";
@@ -16,8 +19,8 @@ import type { CausalDiffusionConfig } from "./config.ts";
 
 const LEVEL_DIM = 64;
 
-/** Observer of one block at one denoising step: block index, its input [N, H, d], its mask [1, heads, H, S + H], the block. */
-export type BlockHook = (block: number, input: tf.Tensor, mask: tf.Tensor, blk: Block) => void;
+/** Observer of one block at one denoising step: block index, its input [N, H, d], its additive mask [1, heads, 1, S + H], the block. */
+export type BlockHook<T = tf.Tensor> = (block: number, input: T, mask: T, blk: Block) => void;
 
 export class CausalDiffusionModel extends Module implements PolicyModel {
   readonly trunk: CausalEncoder; // frame in-projection + the shared blocks + final norm
@@ -56,9 +59,9 @@ export class CausalDiffusionModel extends Module implements PolicyModel {
   }
 
   /** Chunk tokens: [N, H, A] noisy actions + chunk position + noise-level embedding → [N, H, d]. */
-  private chunkTokens(x: tf.Tensor, levels: ArrayLike<number>): tf.Tensor {
-    const temb = this.time2.forward(this.time1.forward(levelEmbedding(levels, LEVEL_DIM), "relu")).expandDims(1); // [N, 1, d]
-    return this.actIn.forward(x).add(this.chunkPos).add(temb);
+  private chunkTokens<T>(o: Ops<T>, x: T, levels: Levels<T>): T {
+    const temb = o.expandDims(this.time2.apply(o, this.time1.apply(o, levelEmbedding(o, levels, LEVEL_DIM), "relu")), 1); // [N, 1, d]
+    return o.add(o.add(this.actIn.apply(o, x), o.param(this.chunkPos)), temb);
   }
 
   /** Training mask [B, heads, S, S] for S = L + G·H: frames causal+band, groups see their window and themselves. */
@@ -98,14 +101,15 @@ export class CausalDiffusionModel extends Module implements PolicyModel {
       const N = b.B * G;
       const clean = tf.tensor(x0, [N, H, A]);
       const { xt, target, levels } = noisyTargets(clean, rng, this.cfg.objective);
-      const frames = this.trunk.inProj.forward(tf.tensor(b.frames, [b.B, b.L, b.frames.length / (b.B * b.L)])); // [B, L, d]
-      const chunks = this.chunkTokens(xt, levels).reshape([b.B, G * H, this.cfg.dModel]); // [B, G·H, d]
+      const o = tfOps;
+      const frames = this.trunk.inProj.apply(o, tf.tensor(b.frames, [b.B, b.L, b.frames.length / (b.B * b.L)])); // [B, L, d]
+      const chunks = this.chunkTokens(o, xt, levels).reshape([b.B, G * H, this.cfg.dModel]); // [B, G·H, d]
       let h = tf.concat([frames, chunks], 1); // [B, S, d]
       const mask = this.trainMask(b, groupPos, G);
       // a block's intermediates go when it ends (backprop keeps its own saved copies): with tfjs's copying Identity
       // (the benchmark's stock step) the whole forward pass otherwise lived twice, over the 4 GB wasm heap at batch 64
-      for (const blk of this.trunk.blocks) h = tf.tidy(() => blk.forward(h, mask).y);
-      const y = this.out.forward(this.trunk.lnF.forward(h.slice([0, b.L, 0], [-1, -1, -1]))).reshape([N, H, A]);
+      for (const blk of this.trunk.blocks) h = tf.tidy(() => blk.apply(o, h, mask).y);
+      const y = this.out.apply(o, this.trunk.lnF.apply(o, h.slice([0, b.L, 0], [-1, -1, -1]))).reshape([N, H, A]);
       return y.sub(target).square().mean() as tf.Scalar;
     });
   }
@@ -115,35 +119,32 @@ export class CausalDiffusionModel extends Module implements PolicyModel {
   }
 
   observe(frame: tf.Tensor): void {
-    tf.tidy(() => {
-      this.trunk.step(frame);
-    });
+    this.trunk.observe(frame).dispose();
   }
 
   /**
-   * All layers run on the chunk tokens at every denoising step, attending to the cached frames. `onBlock` sees each
-   * block's input [N, H, d], its additive mask and its cached frame keys (the probe of experiments/claim/probe.ts).
+   * One denoising evaluation: noisy chunk x [N, H, A] at `levels` over the frames' cached keys/values of every
+   * layer → prediction [N, H, A]. All layers run on the chunk tokens, which see the cached frames at their ALiBi
+   * distances from the current frame and each other. `onBlock` sees each block's input [N, H, d] and additive mask
+   * (the probe of experiments/claim/probe.ts).
    */
-  private denoise(x: tf.Tensor, levels: ArrayLike<number>, onBlock?: BlockHook): tf.Tensor {
-    const H = this.horizon, nh = this.cfg.heads;
-    const S = this.trunk.cached(0)!.k.shape[2]!;
-    const m = new Float32Array(nh * H * (S + H));
-    for (let h = 0; h < nh; h++)
-      for (let q = 0; q < H; q++) for (let k = 0; k < S; k++) m[(h * H + q) * (S + H) + k] = -this.slopes[h] * (S - 1 - k);
-    const mask = tf.tensor(m, [1, nh, H, S + H]);
-    let h = this.chunkTokens(x, levels);
+  denoise<T>(o: Ops<T>, x: T, levels: Levels<T>, cache: KV<T>[], onBlock?: BlockHook<T>): T {
+    const nh = this.cfg.heads, H = this.horizon;
+    const bias = o.concat([o.alibi(cache[0].k, 2, this.slopes, 0), o.constant(new Float32Array(nh * H), [1, nh, 1, H])], 3); // [1, heads, 1, S + H]
+    let h = this.chunkTokens(o, x, levels);
     this.trunk.blocks.forEach((blk, i) => {
-      onBlock?.(i, h, mask, blk);
-      h = blk.forward(h, mask, this.trunk.cached(i)).y;
+      onBlock?.(i, h, bias, blk);
+      h = blk.apply(o, h, bias, cache[i]).y;
     });
-    return this.out.forward(this.trunk.lnF.forward(h));
+    return this.out.apply(o, this.trunk.lnF.apply(o, h));
   }
 
   /** K denoising steps from pure noise; `onBlock` (optional) observes every block at every step. */
   sample(steps: number, rng: Rng, onBlock?: BlockHook): tf.Tensor {
     if (!this.trunk.cached(0)) throw new Error("CausalDiffusionModel.sample before observe()");
-    const N = this.trunk.cached(0)!.k.shape[0]!, H = this.horizon, A = this.actionDim;
-    return tf.tidy(() => sampleChunks(this.cfg.objective, steps, [N, H, A], rng, (x, levels) => this.denoise(x, levels, onBlock)));
+    const cache = this.trunk.blocks.map((_, i) => this.trunk.cached(i)!);
+    const N = cache[0].k.shape[0]!, H = this.horizon, A = this.actionDim;
+    return tf.tidy(() => sampleChunks(this.cfg.objective, steps, [N, H, A], rng, (x, levels) => this.denoise(tfOps, x, levels, cache, onBlock)));
   }
 
   dispose(): void {

@@ -6,12 +6,14 @@
  * up path: skip concatenation, two residual blocks, 2× transposed conv; final Conv1dBlock + 1×1 conv to A.
  * DDPM training (100 steps, squared-cosine, ε-prediction) and DDIM sampling come from src/diffusion/.
  *
- * Every convolution is an explicit im2col (shifted slices concatenated → one matmul): the wasm backend has no
- * Conv2DBackpropFilter, and the slices, pads, concats and matmuls it lowers to all have wasm kernels and gradients.
+ * The network (`condition`, `denoise`) runs on any Ops: tfjs here (convolutions as explicit im2col, which the wasm
+ * backend differentiates), ONNX's Conv and ConvTranspose in the traced export (export.ts).
  * The frames carry observations only (frameOptions prevAction: false): past actions are not visible.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Module } from "../../nn/module.ts";
+import { Module, mish } from "../../nn/module.ts";
+import type { Ops, Levels } from "../../nn/ops.ts";
+import { tfOps } from "../../nn/tf-ops.ts";
 import { noisyTargets, sampleChunks, samplerLevels } from "../../diffusion/objective.ts";
 import { DDPM_TRAIN_STEPS } from "../../diffusion/schedules.ts";
 import type { PolicyModel } from "../registry.ts";
@@ -25,18 +27,7 @@ function torchUniform(rng: Rng, n: number, fanIn: number): Float32Array {
   return Float32Array.from({ length: n }, () => (2 * rng.next() - 1) * b);
 }
 
-/** Mish (Misra 2019): x · tanh(softplus(x)); softplus and tanh both have wasm kernels. */
-export function mish(x: tf.Tensor): tf.Tensor {
-  return x.mul(tf.tanh(tf.softplus(x)));
-}
-
-/** x [..., dIn] → x W + b [..., dOut] in one fused op. */
-function affine(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  const lead = x.shape.slice(0, -1);
-  return tf.fused.matMul({ a: x.reshape([-1, w.shape[0]!]), b: w, bias: b }).reshape([...lead, w.shape[1]!]);
-}
-
-/** A weight matrix [dIn, dOut] and bias [dOut] with PyTorch's init for the given fan-in. */
+/** A weight matrix [dIn, dOut] and bias [dOut] with PyTorch's init for the given fan-in: x W + b. */
 class Dense extends Module {
   readonly w: tf.Variable;
   readonly b: tf.Variable;
@@ -45,8 +36,8 @@ class Dense extends Module {
     this.w = this.param("w", [dIn, dOut], torchUniform(rng, dIn * dOut, fanIn));
     this.b = this.param("b", [dOut], torchUniform(rng, dOut, fanIn));
   }
-  forward(x: tf.Tensor): tf.Tensor {
-    return affine(x, this.w, this.b);
+  apply<T>(o: Ops<T>, x: T): T {
+    return o.linear(x, o.param(this.w), o.param(this.b));
   }
 }
 
@@ -58,12 +49,8 @@ export class Conv1d extends Dense {
   constructor(rng: Rng, cIn: number, cOut: number, readonly k: number) {
     super(rng, k * cIn, cOut, k * cIn);
   }
-  forward(x: tf.Tensor): tf.Tensor {
-    if (this.k === 1) return affine(x, this.w, this.b);
-    const T = x.shape[1]!, p = (this.k - 1) / 2;
-    const xp = tf.pad(x, [[0, 0], [p, p], [0, 0]]);
-    const cols = tf.concat(Array.from({ length: this.k }, (_, i) => xp.slice([0, i, 0], [-1, T, -1])), 2); // [N, T, k·cIn]
-    return affine(cols, this.w, this.b);
+  apply<T>(o: Ops<T>, x: T): T {
+    return o.conv1d(x, o.param(this.w), o.param(this.b), this.k, 1, (this.k - 1) / 2);
   }
 }
 
@@ -76,11 +63,8 @@ export class GroupNorm extends Module {
     this.g = this.param("g", [C], new Float32Array(C).fill(1));
     this.b = this.param("b", [C], new Float32Array(C));
   }
-  forward(x: tf.Tensor): tf.Tensor {
-    const [N, T] = x.shape as number[];
-    const xg = x.reshape([N, T, this.groups, this.C / this.groups]);
-    const { mean, variance } = tf.moments(xg, [1, 3], true);
-    return xg.sub(mean).mul(variance.add(1e-5).rsqrt()).reshape([N, T, this.C]).mul(this.g).add(this.b);
+  apply<T>(o: Ops<T>, x: T): T {
+    return o.groupNorm(x, o.param(this.g), o.param(this.b), this.groups, 1e-5);
   }
 }
 
@@ -93,8 +77,8 @@ class ConvBlock extends Module {
     this.conv = this.child("conv", new Conv1d(rng, cIn, cOut, k));
     this.norm = this.child("norm", new GroupNorm(groups, cOut));
   }
-  forward(x: tf.Tensor): tf.Tensor {
-    return mish(this.norm.forward(this.conv.forward(x)));
+  apply<T>(o: Ops<T>, x: T): T {
+    return mish(o, this.norm.apply(o, this.conv.apply(o, x)));
   }
 }
 
@@ -104,18 +88,18 @@ class ResBlock extends Module {
   readonly block1: ConvBlock;
   readonly film: Dense;
   readonly residual: Conv1d | null;
-  constructor(rng: Rng, cIn: number, readonly cOut: number, condDim: number, k: number, groups: number) {
+  constructor(rng: Rng, readonly cIn: number, readonly cOut: number, condDim: number, k: number, groups: number) {
     super();
     this.block0 = this.child("block0", new ConvBlock(rng, cIn, cOut, k, groups));
     this.block1 = this.child("block1", new ConvBlock(rng, cOut, cOut, k, groups));
     this.film = this.child("film", new Dense(rng, condDim, 2 * cOut)); // [scale ; bias], as DP's reshape(B, 2, C)
     this.residual = cIn === cOut ? null : this.child("residual", new Conv1d(rng, cIn, cOut, 1));
   }
-  /** x [N, T, cIn], film [N, 2·cOut] (from the Mish-activated global condition) → [N, T, cOut]. */
-  forward(x: tf.Tensor, film: tf.Tensor): tf.Tensor {
-    const [scale, bias] = tf.split(film.expandDims(1), 2, 2); // [N, 1, cOut] each
-    const h = this.block0.forward(x).mul(scale).add(bias);
-    return this.block1.forward(h).add(this.residual ? this.residual.forward(x) : x);
+  /** x [N, T, cIn]; this block's FiLM [scale ; bias] at columns `at` … `at` + 2·cOut of films [N, Σ 2·C] → [N, T, cOut]. */
+  apply<T>(o: Ops<T>, x: T, films: T, at: number): T {
+    const C = this.cOut, scale = o.expandDims(o.slice(films, 1, at, at + C), 1), bias = o.expandDims(o.slice(films, 1, at + C, at + 2 * C), 1); // [N, 1, C]
+    const h = o.add(o.mul(this.block0.apply(o, x), scale), bias);
+    return o.add(this.block1.apply(o, h), this.residual ? this.residual.apply(o, x) : x);
   }
 }
 
@@ -124,20 +108,12 @@ export class Downsample extends Dense {
   constructor(rng: Rng, readonly C: number) {
     super(rng, 3 * C, C, 3 * C);
   }
-  forward(x: tf.Tensor): tf.Tensor {
-    const [N, T] = x.shape as number[], C = this.C;
-    // padded frames in pairs: row m = [xp[2m], xp[2m+1]]; output i needs xp[2i], xp[2i+1], xp[2i+2]
-    const pairs = tf.pad(x, [[0, 0], [1, 1], [0, 0]]).reshape([N, T / 2 + 1, 2 * C]);
-    const cols = tf.concat([pairs.slice([0, 0, 0], [-1, T / 2, -1]), pairs.slice([0, 1, 0], [-1, T / 2, C])], 2); // [N, T/2, 3C]
-    return affine(cols, this.w, this.b);
+  apply<T>(o: Ops<T>, x: T): T {
+    return o.conv1d(x, o.param(this.w), o.param(this.b), 3, 2, 1);
   }
 }
 
-/**
- * DP's Upsample1d: ConvTranspose1d(C, C, 4, stride 2, padding 1); T → 2T. With xp = x padded by one frame each
- * side, y[2m] = xp[m]·W3 + xp[m+1]·W1 and y[2m+1] = xp[m+1]·W2 + xp[m+2]·W0: one matmul of the 3-frame im2col
- * with [[W3, 0], [W1, W2], [0, W0]] gives [even | odd] per m, and a reshape interleaves them.
- */
+/** DP's Upsample1d: ConvTranspose1d(C, C, 4, stride 2, padding 1); T → 2T. */
 export class Upsample extends Module {
   readonly w: tf.Variable; // [4, cIn, cOut]: tap i holds PyTorch's weight[:, :, i]
   readonly b: tf.Variable;
@@ -146,27 +122,15 @@ export class Upsample extends Module {
     this.w = this.param("w", [4, C, C], torchUniform(rng, 4 * C * C, 4 * C)); // PyTorch's fan-in: weight.size(1)·k
     this.b = this.param("b", [C], torchUniform(rng, C, 4 * C));
   }
-  forward(x: tf.Tensor): tf.Tensor {
-    const [N, T] = x.shape as number[], C = this.C;
-    const [w0, w1, w2, w3] = tf.unstack(this.w);
-    const z = tf.zerosLike(w0);
-    const wb = tf.concat([tf.concat([w3, z], 1), tf.concat([w1, w2], 1), tf.concat([z, w0], 1)], 0); // [3C, 2C]
-    const xp = tf.pad(x, [[0, 0], [1, 1], [0, 0]]);
-    const cols = tf.concat([0, 1, 2].map((i) => xp.slice([0, i, 0], [-1, T, -1])), 2); // [N, T, 3C]
-    return affine(cols, wb, tf.concat([this.b, this.b])).reshape([N, 2 * T, C]);
+  apply<T>(o: Ops<T>, x: T): T {
+    return o.convTranspose1d(x, o.param(this.w), o.param(this.b));
   }
 }
 
-/** DP's SinusoidalPosEmb of the integer diffusion step t ∈ [0, 100): [sin(t·f_i) ; cos(t·f_i)], f_i = 10000^(−i/(half−1)). */
-export function stepEmbedding(ts: ArrayLike<number>, dim: number): tf.Tensor {
-  const half = dim / 2, e = Math.log(10000) / (half - 1), out = new Float32Array(ts.length * dim);
-  for (let n = 0; n < ts.length; n++)
-    for (let i = 0; i < half; i++) {
-      const a = ts[n] * Math.exp(-e * i);
-      out[n * dim + i] = Math.sin(a);
-      out[n * dim + half + i] = Math.cos(a);
-    }
-  return tf.tensor(out, [ts.length, dim]);
+/** DP's SinusoidalPosEmb of the integer diffusion step t = round(level·100): [sin(t·f_i) ; cos(t·f_i)], f_i = 10000^(−i/(half−1)). */
+export function stepEmbedding<T>(o: Ops<T>, levels: Levels<T>, dim: number): T {
+  const half = dim / 2, e = Math.log(10000) / (half - 1);
+  return o.sinusoid(levels, Array.from({ length: half }, (_, i) => Math.exp(-e * i)), DDPM_TRAIN_STEPS, true);
 }
 
 /**
@@ -186,9 +150,6 @@ export function obsHistory(b: WindowTensors, K: number, F: number): Float32Array
   }
   return x;
 }
-
-/** Per-residual-block FiLM parameters [N, 2·C] in forward order: x-independent, so sampling computes them once. */
-export type UnetCond = { films: tf.Tensor[] };
 
 type DownLevel = { res: [ResBlock, ResBlock]; sample: Downsample | null };
 type UpLevel = { res: [ResBlock, ResBlock]; sample: Upsample };
@@ -247,37 +208,38 @@ export class DpUnetModel extends Module implements PolicyModel {
     return 1;
   }
 
-  /** obs [N, nObs·F] (normalized frames, oldest first), levels [N] (t / 100) → FiLM parameters of every block. */
-  condition(obs: tf.Tensor, levels: ArrayLike<number>): UnetCond {
-    const ts = Array.from(levels, (l) => Math.round(l * DDPM_TRAIN_STEPS)); // DP embeds the integer step
-    const temb = this.stepFc2.forward(mish(this.stepFc1.forward(stepEmbedding(ts, this.cfg.stepEmbedDim))));
-    const c = mish(tf.concat([temb, obs], 1)); // DP's cond_encoder starts with Mish
-    return { films: this.resBlocks().map((b) => b.film.forward(c)) };
+  /**
+   * obs [N, nObs·F] (normalized frames, oldest first), levels [N] (t / 100) → FiLM parameters of every residual
+   * block, [scale ; bias] per block in forward order, concatenated: films [N, Σ 2·C]. x-independent, so
+   * sampling computes them once per chunk.
+   */
+  condition<T>(o: Ops<T>, obs: T, levels: Levels<T>): T {
+    const temb = this.stepFc2.apply(o, mish(o, this.stepFc1.apply(o, stepEmbedding(o, levels, this.cfg.stepEmbedDim))));
+    const c = mish(o, o.concat([temb, obs], 1)); // DP's cond_encoder starts with Mish
+    return o.concat(this.resBlocks().map((b) => b.film.apply(o, c)), 1);
   }
 
-  /** Split a condition computed for S·N rows into S conditions of N rows (sampling precomputes all K steps). */
-  splitSteps(cond: UnetCond, S: number): UnetCond[] {
-    const parts = cond.films.map((f) => tf.split(f, S, 0));
-    return Array.from({ length: S }, (_, s) => ({ films: parts.map((p) => p[s]) }));
-  }
-
-  /** One network evaluation: noisy chunk x [N, H, A] → predicted noise ε [N, H, A]. */
-  denoise(cond: UnetCond, x: tf.Tensor): tf.Tensor {
-    let f = 0;
-    const film = () => cond.films[f++];
+  /** One network evaluation: noisy chunk x [N, H, A] and its films → predicted noise ε [N, H, A]. */
+  denoise<T>(o: Ops<T>, films: T, x: T): T {
+    let at = 0;
+    const res = (b: ResBlock, h: T) => {
+      const y = b.apply(o, h, films, at);
+      at += 2 * b.cOut;
+      return y;
+    };
     let h = x;
-    const skips: tf.Tensor[] = [];
+    const skips: T[] = [];
     for (const l of this.down) {
-      h = l.res[1].forward(l.res[0].forward(h, film()), film());
+      h = res(l.res[1], res(l.res[0], h));
       skips.push(h);
-      if (l.sample) h = l.sample.forward(h);
+      if (l.sample) h = l.sample.apply(o, h);
     }
-    for (const m of this.mid) h = m.forward(h, film());
+    for (const m of this.mid) h = res(m, h);
     for (const l of this.up) {
-      h = tf.concat([h, skips.pop()!], 2);
-      h = l.sample.forward(l.res[1].forward(l.res[0].forward(h, film()), film()));
+      h = o.concat([h, skips.pop()!], 2);
+      h = l.sample.apply(o, res(l.res[1], res(l.res[0], h)));
     }
-    return this.finalConv.forward(this.finalBlock.forward(h));
+    return this.finalConv.apply(o, this.finalBlock.apply(o, h));
   }
 
   /** DDPM ε-prediction MSE at the anchor position of each window. */
@@ -286,8 +248,8 @@ export class DpUnetModel extends Module implements PolicyModel {
     const obs = obsHistory(b, this.cfg.nObsSteps, this.F);
     return tf.tidy(() => {
       const { xt, target, levels } = noisyTargets(tf.tensor(b.targets, [n, H, A]), rng, "ddpm");
-      const cond = this.condition(tf.tensor(obs, [n, this.cfg.nObsSteps * this.F]), levels);
-      return this.denoise(cond, xt).sub(target).square().mean() as tf.Scalar;
+      const films = this.condition(tfOps, tf.tensor(obs, [n, this.cfg.nObsSteps * this.F]), levels);
+      return this.denoise(tfOps, films, xt).sub(target).square().mean() as tf.Scalar;
     });
   }
 
@@ -314,8 +276,8 @@ export class DpUnetModel extends Module implements PolicyModel {
     return tf.tidy(() => {
       const lv = samplerLevels("ddpm", steps);
       const obs = tf.concat(this.recent, 1); // [B, nObs·F]
-      const conds = this.splitSteps(this.condition(tf.tile(obs, [lv.length, 1]), lv.flatMap((l) => new Array(B).fill(l))), lv.length);
-      return sampleChunks("ddpm", steps, [B, H, A], rng, (x, _l, i) => this.denoise(conds[i], x));
+      const films = tf.split(this.condition(tfOps, tf.tile(obs, [lv.length, 1]), lv.flatMap((l) => new Array(B).fill(l))), lv.length, 0); // per step
+      return sampleChunks("ddpm", steps, [B, H, A], rng, (x, _l, i) => this.denoise(tfOps, films[i], x));
     });
   }
 

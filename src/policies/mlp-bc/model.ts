@@ -1,10 +1,12 @@
 /**
  * MLP behaviour cloning: the last `history` frame vectors, flattened → hidden layers (ReLU) → H·A actions,
  * trained with MSE. Unimodal by construction: on a task with two ways around an obstacle it averages them.
+ * `policy` is the inference network on any Ops: tfjs here, traced to ONNX by the export (export.ts).
  */
 import * as tf from "@tensorflow/tfjs";
-import { clipFinite } from "../../diffusion/objective.ts";
 import { Module, Linear } from "../../nn/module.ts";
+import type { Ops } from "../../nn/ops.ts";
+import { tfOps } from "../../nn/tf-ops.ts";
 import type { PolicyModel } from "../registry.ts";
 import type { FrameLayout, WindowTensors } from "../frames.ts";
 import { Rng } from "../../util/rng.ts";
@@ -36,10 +38,16 @@ export class MlpBcModel extends Module implements PolicyModel {
     return 1;
   }
 
-  private mlp(x: tf.Tensor): tf.Tensor {
+  /** The last `history` frames, flattened [N, history·F] → chunk [N, H, A]. */
+  mlp<T>(o: Ops<T>, x: T): T {
     let h = x;
-    this.layers.forEach((l, i) => (h = l.forward(h, i < this.layers.length - 1 ? "relu" : "linear")));
-    return h.reshape([-1, this.horizon, this.actionDim]);
+    this.layers.forEach((l, i) => (h = l.apply(o, h, i < this.layers.length - 1 ? "relu" : "linear")));
+    return o.reshape(h, [-1, this.horizon, this.actionDim]);
+  }
+
+  /** The inference network: the MLP's chunk, clipped to the normalized action range. */
+  policy<T>(o: Ops<T>, frames: T): T {
+    return o.clip(this.mlp(o, frames), -1, 1);
   }
 
   /** Inputs for P positions per window: the `history` frames ending at each position (zeros before the start). */
@@ -58,7 +66,7 @@ export class MlpBcModel extends Module implements PolicyModel {
 
   loss(b: WindowTensors): tf.Scalar {
     const n = b.posIdx.length;
-    return tf.tidy(() => this.mlp(tf.tensor(this.inputs(b), [n, this.cfg.history * this.F])).sub(tf.tensor(b.targets, [n, this.horizon, this.actionDim])).square().mean() as tf.Scalar);
+    return tf.tidy(() => this.mlp(tfOps, tf.tensor(this.inputs(b), [n, this.cfg.history * this.F])).sub(tf.tensor(b.targets, [n, this.horizon, this.actionDim])).square().mean() as tf.Scalar);
   }
 
   reset(): void {
@@ -72,7 +80,7 @@ export class MlpBcModel extends Module implements PolicyModel {
 
   sample(): tf.Tensor {
     const B = this.recent[0].length / this.F, K = this.cfg.history;
-    return tf.tidy(() => clipFinite(this.mlp(tf.tensor(stackFrames(this.recent, K, this.F), [B, K * this.F]))));
+    return tf.tidy(() => this.policy(tfOps, tf.tensor(stackFrames(this.recent, K, this.F), [B, K * this.F])));
   }
 }
 

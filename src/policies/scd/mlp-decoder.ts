@@ -4,9 +4,9 @@
  * condition vector; Perez et al. 2018). One token per chunk instead of H+1, so on wasm it costs a few [N, w]
  * matmuls per denoising step, where the transformer decoder pays attention and ~20 elementwise ops on H+1 tokens.
  */
-import * as tf from "@tensorflow/tfjs";
 import { Module, Linear, LayerNorm, gelu } from "../../nn/module.ts";
 import { levelEmbedding } from "../../nn/transformer.ts";
+import type { Ops, Levels } from "../../nn/ops.ts";
 import { Rng } from "../../util/rng.ts";
 
 const LEVEL_DIM = 64;
@@ -22,14 +22,11 @@ class FilmBlock extends Module {
     this.fc2 = this.child("fc2", new Linear(rng, 2 * w, w, { scale: residualScale }));
   }
   /** h [N, w] + fc2(gelu(fc1(ln(h)) · (1 + scale) + shift)); scale, shift [N, 2w]. */
-  forward(h: tf.Tensor, scale: tf.Tensor, shift: tf.Tensor): tf.Tensor {
-    const z = this.fc1.forward(this.ln.forward(h)).mul(scale.add(1)).add(shift);
-    return h.add(this.fc2.forward(gelu(z)));
+  apply<T>(o: Ops<T>, h: T, scale: T, shift: T): T {
+    const z = o.add(o.mul(this.fc1.apply(o, this.ln.apply(o, h)), o.add(scale, 1)), shift);
+    return o.add(h, this.fc2.apply(o, gelu(o, z)));
   }
 }
-
-/** Conditioning of one denoising evaluation: per-block FiLM [scale, shift], each [N, 2w]. */
-export type MlpCond = { film: [tf.Tensor, tf.Tensor][] };
 
 export class MlpDecoder extends Module {
   readonly ctxProj: Linear;
@@ -52,24 +49,23 @@ export class MlpDecoder extends Module {
     this.out = this.child("out", new Linear(rng, w, H * A, { scale: 0.1 }));
   }
 
-  /** ctx [N, dCtx], levels [N] → the x-independent part, computed once per (context, level). */
-  condition(ctx: tf.Tensor, levels: ArrayLike<number>): MlpCond {
-    const temb = this.time2.forward(this.time1.forward(levelEmbedding(levels, LEVEL_DIM), "relu"));
-    const c = gelu(this.ctxProj.forward(ctx).add(temb)); // [N, w]
-    return { film: this.films.map((f) => tf.split(f.forward(c), 2, 1) as [tf.Tensor, tf.Tensor]) };
-  }
-
-  /** Split a condition computed for S·N rows into S conditions of N rows (sampling precomputes all K steps). */
-  splitSteps(cond: MlpCond, S: number): MlpCond[] {
-    const parts = cond.film.map(([a, b]) => [tf.split(a, S, 0), tf.split(b, S, 0)]);
-    return Array.from({ length: S }, (_, s) => ({ film: parts.map(([a, b]) => [a[s], b[s]] as [tf.Tensor, tf.Tensor]) }));
+  /** ctx [N, dCtx], levels [N] → the x-independent part, once per (context, level): per block FiLM scale and shift [N, 2w]. */
+  condition<T>(o: Ops<T>, ctx: T, levels: Levels<T>): Record<string, T> {
+    const temb = this.time2.apply(o, this.time1.apply(o, levelEmbedding(o, levels, LEVEL_DIM), "relu"));
+    const c = gelu(o, o.add(this.ctxProj.apply(o, ctx), temb)); // [N, w]
+    const cond: Record<string, T> = {};
+    this.films.forEach((f, i) => {
+      const y = f.apply(o, c); // [N, 4w] = [scale | shift]
+      cond[`film_scale_${i}`] = o.slice(y, 1, 0, 2 * this.w);
+      cond[`film_shift_${i}`] = o.slice(y, 1, 2 * this.w, 4 * this.w);
+    });
+    return cond;
   }
 
   /** One denoising evaluation: noisy chunk x [N, H, A] → prediction [N, H, A]. */
-  denoise(cond: MlpCond, x: tf.Tensor): tf.Tensor {
-    const N = x.shape[0]!;
-    let h = this.inProj.forward(x.reshape([N, this.H * this.A])); // [N, w]
-    this.blocks.forEach((b, i) => (h = b.forward(h, cond.film[i][0], cond.film[i][1])));
-    return this.out.forward(this.ln.forward(h)).reshape([N, this.H, this.A]);
+  denoise<T>(o: Ops<T>, cond: Record<string, T>, x: T): T {
+    let h = this.inProj.apply(o, o.reshape(x, [-1, this.H * this.A])); // [N, w]
+    this.blocks.forEach((b, i) => (h = b.apply(o, h, cond[`film_scale_${i}`], cond[`film_shift_${i}`])));
+    return o.reshape(this.out.apply(o, this.ln.apply(o, h)), [-1, this.H, this.A]);
   }
 }

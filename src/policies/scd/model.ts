@@ -6,12 +6,15 @@
  *            conditioned (or, with decoder "mlp", a FiLM residual MLP over the flattened chunk, mlp-decoder.ts);
  *            runs at every denoising step, sees only the current frame's encoder output.
  * Training is teacher-forced: one encoder pass over a window gives contexts at every position; the decoder is
- * trained at several positions and several noise draws per encoder pass.
+ * trained at several positions and several noise draws per encoder pass. The inference pieces (the encoder's
+ * `step`, the decoder's `condition` and `denoise`) run on any Ops: tfjs here, traced to ONNX by export.ts.
  */
 import * as tf from "@tensorflow/tfjs";
 import { Module, Linear, LayerNorm } from "../../nn/module.ts";
 import { Block, levelEmbedding } from "../../nn/transformer.ts";
 import { CausalEncoder } from "../../nn/causal-encoder.ts";
+import type { Ops, Levels } from "../../nn/ops.ts";
+import { tfOps } from "../../nn/tf-ops.ts";
 import { MlpDecoder } from "./mlp-decoder.ts";
 import { noisyTargets, sampleChunks, samplerLevels } from "../../diffusion/objective.ts";
 import type { PolicyModel } from "../registry.ts";
@@ -21,15 +24,17 @@ import type { ScdConfig } from "./config.ts";
 
 const LEVEL_DIM = 64;
 
-/** What the SCD model needs of a decoder: conditioning once per (context, level), then one call per step. */
-interface Denoiser<C> {
-  condition(ctx: tf.Tensor, levels: ArrayLike<number>): C;
-  splitSteps(cond: C, steps: number): C[];
-  denoise(cond: C, x: tf.Tensor): tf.Tensor;
+/**
+ * What the SCD model needs of a decoder: the conditioning once per (context, level) — named values, the names the
+ * ONNX graphs pass between decoder_condition and decoder_denoise — then one denoising call per step.
+ */
+export interface Denoiser {
+  condition<T>(o: Ops<T>, ctx: T, levels: Levels<T>): Record<string, T>;
+  denoise<T>(o: Ops<T>, cond: Record<string, T>, x: T): T;
 }
 
 /** The light denoiser: [ctx ; H noisy actions] → per-action prediction (velocity or ε). */
-export class ChunkDecoder extends Module {
+export class ChunkDecoder extends Module implements Denoiser {
   readonly ctxProj: Linear;
   readonly actIn: Linear;
   readonly pos: tf.Variable;
@@ -54,26 +59,24 @@ export class ChunkDecoder extends Module {
    * Everything that depends on the context and the noise level but not on x, so sampling computes it once per
    * chunk: the context token (+ its position + level embedding) [N, 1, d] and the action tokens' bias [N, H, d].
    */
-  condition(ctx: tf.Tensor, levels: ArrayLike<number>): { ctxTok: tf.Tensor; actBias: tf.Tensor } {
-    const temb = this.time2.forward(this.time1.forward(levelEmbedding(levels, LEVEL_DIM), "relu")).expandDims(1); // [N, 1, d]
-    const [p0, pa] = tf.split(this.pos, [1, this.H], 0); // [1, d], [H, d]
-    return { ctxTok: this.ctxProj.forward(ctx).expandDims(1).add(p0).add(temb), actBias: pa.add(temb) };
-  }
-
-  /** Split a condition computed for S·N rows into S conditions of N rows (sampling precomputes all K steps). */
-  splitSteps(cond: { ctxTok: tf.Tensor; actBias: tf.Tensor }, S: number): { ctxTok: tf.Tensor; actBias: tf.Tensor }[] {
-    const N = cond.ctxTok.shape[0]! / S;
-    const ctxToks = tf.unstack(cond.ctxTok.reshape([S, N, 1, -1]));
-    const actBias = tf.unstack(cond.actBias.reshape([S, N, this.H, -1]));
-    return ctxToks.map((ctxTok, i) => ({ ctxTok, actBias: actBias[i] }));
+  condition<T>(o: Ops<T>, ctx: T, levels: Levels<T>): Record<string, T> {
+    const temb = o.expandDims(this.time2.apply(o, this.time1.apply(o, levelEmbedding(o, levels, LEVEL_DIM), "relu")), 1); // [N, 1, d]
+    const pos = o.param(this.pos), p0 = o.slice(pos, 0, 0, 1), pa = o.slice(pos, 0, 1, this.H + 1); // [1, d], [H, d]
+    return { context_token: o.add(o.add(o.expandDims(this.ctxProj.apply(o, ctx), 1), p0), temb), action_bias: o.add(pa, temb) };
   }
 
   /** One denoising evaluation: [ctx token ; H noisy action tokens] → per-action prediction [N, H, A]. */
-  denoise(cond: { ctxTok: tf.Tensor; actBias: tf.Tensor }, x: tf.Tensor): tf.Tensor {
-    let h = tf.concat([cond.ctxTok, this.actIn.forward(x).add(cond.actBias)], 1); // [N, H+1, d]
-    for (const b of this.blocks) h = b.forward(h, null).y;
-    return this.out.forward(this.ln.forward(h).slice([0, 1, 0], [-1, this.H, -1])); // [N, H, A]
+  denoise<T>(o: Ops<T>, cond: Record<string, T>, x: T): T {
+    let h = o.concat([cond.context_token, o.add(this.actIn.apply(o, x), cond.action_bias)], 1); // [N, H+1, d]
+    for (const b of this.blocks) h = b.apply(o, h, null).y;
+    return this.out.apply(o, o.slice(this.ln.apply(o, h), 1, 1, this.H + 1)); // [N, H, A]
   }
+}
+
+/** A condition computed for S·N rows (tfjs) → S conditions of N rows (sampling precomputes all K steps at once). */
+function splitSteps(cond: Record<string, tf.Tensor>, S: number): Record<string, tf.Tensor>[] {
+  const parts = Object.entries(cond).map(([k, v]) => [k, tf.split(v, S, 0)] as const);
+  return Array.from({ length: S }, (_, s) => Object.fromEntries(parts.map(([k, p]) => [k, p[s]])));
 }
 
 export class ScdModel extends Module implements PolicyModel {
@@ -115,8 +118,7 @@ export class ScdModel extends Module implements PolicyModel {
       if (this.cfg.contextNoise > 0) ctx = ctx.add(tf.tensor(rng.normals(ctx.size, this.cfg.contextNoise), ctx.shape));
       const x0 = tf.tile(tf.tensor(b.targets, [b.B * P, H, A]), [M, 1, 1]); // [N, H, A]
       const { xt, target, levels } = noisyTargets(x0, rng, this.cfg.objective);
-      const dec = this.decoder as Denoiser<unknown>;
-      return dec.denoise(dec.condition(ctx, levels), xt).sub(target).square().mean() as tf.Scalar;
+      return this.decoder.denoise(tfOps, this.decoder.condition(tfOps, ctx, levels), xt).sub(target).square().mean() as tf.Scalar;
     });
   }
 
@@ -128,7 +130,7 @@ export class ScdModel extends Module implements PolicyModel {
   }
 
   observe(frame: tf.Tensor): void {
-    const c = tf.tidy(() => this.encoder.step(frame));
+    const c = this.encoder.observe(frame);
     this.ctx?.dispose();
     this.ctx = c;
   }
@@ -141,9 +143,8 @@ export class ScdModel extends Module implements PolicyModel {
     return tf.tidy(() => {
       // conditioning for all K steps in one batched pass, then one decoder evaluation per step
       const lv = samplerLevels(this.cfg.objective, steps);
-      const dec = this.decoder as Denoiser<unknown>;
-      const conds = dec.splitSteps(dec.condition(tf.tile(ctx, [lv.length, 1]), lv.flatMap((l) => new Array(N).fill(l))), lv.length);
-      return sampleChunks(this.cfg.objective, steps, [N, H, A], rng, (x, _l, i) => dec.denoise(conds[i], x));
+      const conds = splitSteps(this.decoder.condition(tfOps, tf.tile(ctx, [lv.length, 1]), lv.flatMap((l) => new Array(N).fill(l))), lv.length);
+      return sampleChunks(this.cfg.objective, steps, [N, H, A], rng, (x, _l, i) => this.decoder.denoise(tfOps, conds[i], x));
     });
   }
 
