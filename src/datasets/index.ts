@@ -3,7 +3,9 @@ import { registerDatasetFormat } from "./formats.ts";
 import { dpZarr } from "./dp-zarr/index.ts";
 import { lerobot } from "./lerobot/index.ts";
 import { mcap } from "./mcap/index.ts";
+import { ros2Bag } from "./ros2-bag/index.ts";
 
 registerDatasetFormat(dpZarr);
 registerDatasetFormat(lerobot);
 registerDatasetFormat(mcap);
+registerDatasetFormat(ros2Bag);

@@ -4,6 +4,9 @@
  * the loop's max-age check covers every topic), actions published only while connected (dropped, never queued:
  * roslib would replay a queue as a burst on reconnect), service calls with a timeout, malformed messages counted
  * and logged — including frames that are not strict JSON (bare NaN: parsed by transport.ts) or not JSON at all.
+ * ROS 2: a map binding's `qos` goes into rosbridge's subscribe/advertise ops (rosbridge for ROS 2 reads it; ROS 1
+ * rosbridge ignores unknown keys); published messages carry a header stamp of the wall clock in the map's layout.
+ * For recording (`scd record`), `listen` also subscribes to the action topic and the episode marker topic.
  */
 import { Ros, Topic, Service } from "roslib";
 import { BehaviorSubject, Subject, type Observable } from "rxjs";
@@ -14,6 +17,12 @@ import type { TimedObs } from "../loop/safety.ts";
 import { type TopicMap, fieldsDim } from "./topic-map.ts";
 import { decodeFields, encodeAction } from "./codec.ts";
 import { tolerantWsTransport } from "./transport.ts";
+
+/** A decoded action message (what a teleoperator or another controller commanded) and when it arrived. */
+export interface TimedAction {
+  values: Float32Array;
+  t: number;
+}
 
 /** The connector's counters: connections, messages received and malformed, actions published and dropped, service timeouts, recent errors. */
 export interface ConnectorStats {
@@ -38,6 +47,8 @@ export interface ConnectorOptions {
   stableMs?: number;
   /** Where connection events and malformed messages are logged (one line each). */
   log?: (line: string) => void;
+  /** Also subscribe to the action topic (→ actions$) and the map's episode marker topic (→ markers$): recording. */
+  listen?: boolean;
 }
 
 /**
@@ -49,6 +60,10 @@ export class RosConnector {
   readonly connected$ = new BehaviorSubject(false);
   private readonly obsSubject = new Subject<TimedObs>();
   readonly obs$: Observable<TimedObs> = this.obsSubject.asObservable();
+  /** With `listen`: every well-formed message on the action topic. */
+  readonly actions$ = new Subject<TimedAction>();
+  /** With `listen`: the episode marker topic, true = start, false = stop (std_msgs Bool data, or String "start"/"stop"). */
+  readonly markers$ = new Subject<boolean>();
   readonly stats: ConnectorStats = { connects: 0, disconnects: 0, received: 0, malformed: 0, published: 0, dropped: 0, serviceTimeouts: 0, recentErrors: [] };
   private readonly ros: Ros;
   private readonly subs = new Map<string, Topic>();
@@ -63,7 +78,8 @@ export class RosConnector {
   constructor(readonly url: string, readonly map: TopicMap, private readonly opts: ConnectorOptions = {}) {
     this.clock = opts.clock ?? (() => performance.now());
     this.backoff = opts.minBackoffMs ?? 100;
-    this.ros = new Ros({ transportFactory: tolerantWsTransport });
+    const qos = new Map([...map.observations, map.action].filter((b) => b.qos).map((b) => [b.topic, b.qos!] as const));
+    this.ros = new Ros({ transportFactory: qos.size ? tolerantWsTransport.withOps((m) => (m.op === "subscribe" || m.op === "advertise") && typeof m.topic === "string" && qos.has(m.topic) ? { ...m, qos: qos.get(m.topic) } : m) : tolerantWsTransport });
     this.ros.on("connection", () => {
       this.stats.connects++;
       if (this.stableTimer) clearTimeout(this.stableTimer);
@@ -89,6 +105,25 @@ export class RosConnector {
       this.subs.set(b.topic, t);
     }
     this.pub = new Topic({ ros: this.ros, name: map.action.topic, messageType: map.action.type, queue_size: 1 });
+    if (opts.listen) {
+      const a = map.action;
+      new Topic({ ros: this.ros, name: a.topic, messageType: a.type, queue_length: 1 }).subscribe((msg) => {
+        this.stats.received++;
+        const r = decodeFields(msg, a.fields, map.maxArrayLength);
+        const want = fieldsDim(a.fields) ?? a.low.length;
+        if ("error" in r || r.values.length !== want) this.malformed(`malformed ${a.type} on ${a.topic} (action): ${"error" in r ? r.error : `${r.values.length} values, the map declares ${want}`}`);
+        else this.actions$.next({ values: r.values, t: this.clock() });
+      });
+      if (map.episodes) {
+        const e = map.episodes;
+        new Topic({ ros: this.ros, name: e.topic, messageType: e.type }).subscribe((msg) => {
+          const d = (msg as { data?: unknown }).data;
+          const on = typeof d === "boolean" ? d : typeof d === "string" ? (/^start$/i.test(d) ? true : /^stop$/i.test(d) ? false : null) : null;
+          if (on === null) this.malformed(`episode marker on ${e.topic}: data ${JSON.stringify(d)} is not true/false or "start"/"stop"`);
+          else this.markers$.next(on);
+        });
+      }
+    }
   }
 
   /** The observation features the topic map defines, with their bounds. */
@@ -183,7 +218,7 @@ export class RosConnector {
       this.stats.dropped++;
       return false;
     }
-    this.pub.publish(encodeAction(this.map.action.type, this.map.action.fields, action) as never);
+    this.pub.publish(encodeAction(this.map.action.type, this.map.action.fields, action, Date.now()) as never);
     this.stats.published++;
     return true;
   }
@@ -227,5 +262,7 @@ export class RosConnector {
     for (const t of this.subs.values()) t.unsubscribe();
     this.ros.close();
     this.obsSubject.complete();
+    this.actions$.complete();
+    this.markers$.complete();
   }
 }

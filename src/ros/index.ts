@@ -8,10 +8,14 @@
  *   const run = runOverRos(policy, conn, { periodMs: 100, strategy: { kind: "receding", execute: 8 }, fallback: "zero" });
  *   // … run.stop() publishes one final safe action
  *
+ * ROS 2: a map whose types are spelled `pkg/msg/Name` speaks ROS 2 layouts (docs/ros.md, "ROS 2");
+ * `new RosbridgeServer(bus, { ros: 2 })` plays rosbridge for ROS 2.
+ *
  * @module scd-policy/ros
  */
-export { RosConnector, type ConnectorStats, type ConnectorOptions } from "./connector.ts";
-export { parseTopicMap, loadTopicMap, TopicMapSchema, type TopicMap } from "./topic-map.ts";
+export { RosConnector, type ConnectorStats, type ConnectorOptions, type TimedAction } from "./connector.ts";
+export { parseTopicMap, loadTopicMap, TopicMapSchema, QosSchema, mapRosVersion, rosVersionOf, SUPPORTED_TYPE_NAMES, type TopicMap } from "./topic-map.ts";
+export { DemoRecorder, type RecordStats } from "./record.ts";
 export { decodeFields, encodeAction } from "./codec.ts";
 export { runOverRos, type RosRun } from "./run.ts";
 export { RosbridgeServer, type BridgeBackend } from "./bridge-server.ts";

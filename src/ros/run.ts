@@ -1,6 +1,7 @@
 /**
  * The control loop against a robot behind rosbridge: real-time clock, observations from the connector, actions
- * published through it. stop() ends the loop, which publishes one final safe action.
+ * published through it. stop() ends the loop, which publishes one final safe action (also delivered to onEvent
+ * listeners as an action event with source "final", so logs end with it).
  */
 import { asyncScheduler, filter, map, skip, type Subscription } from "rxjs";
 import type { ChunkPolicy } from "../policies/types.ts";
@@ -22,16 +23,27 @@ export function runOverRos(policy: ChunkPolicy, conn: RosConnector, cfg: Omit<Lo
   const events: LoopEvent[] = [];
   const listeners: ((e: LoopEvent) => void)[] = [];
   const keep = opts.keepEvents ?? 100_000;
+  let stopping = false, last: Extract<LoopEvent, { type: "action" }> | null = null;
   const io = {
     observationSpace: conn.observationSpace,
     actionSpace: conn.actionSpace,
-    actuator: (a: Float32Array) => void conn.publish(a),
+    actuator: (a: Float32Array) => {
+      conn.publish(a);
+      // the loop's teardown sends the final safe action after its events stop: log it as one more action event
+      if (stopping && last) {
+        const t = performance.now();
+        const e: LoopEvent = { ...last, tick: last.tick + 1, t, scheduledT: t, tickT: t, action: Float32Array.from(a), source: "final" };
+        events.push(e);
+        for (const l of listeners) l(e);
+      }
+    },
     interrupt$: conn.connected$.pipe(skip(1), filter((c) => !c), map(() => `connection to ${conn.url} lost`)),
   };
   const sub: Subscription = controlLoop(policy, conn.obs$, io, { maxObsAgeMs: conn.map.maxAgeMs, ...cfg, mode: "realtime", clock: () => performance.now() }, asyncScheduler).subscribe((e) => {
     events.push(e);
+    if (e.type === "action") last = e;
     if (events.length > keep) events.splice(0, events.length - keep);
     for (const l of listeners) l(e);
   });
-  return { events, stop: () => sub.unsubscribe(), onEvent: (cb) => listeners.push(cb) };
+  return { events, stop: () => ((stopping = true), sub.unsubscribe()), onEvent: (cb) => listeners.push(cb) };
 }

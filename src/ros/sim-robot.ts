@@ -55,7 +55,8 @@ export function startSimRobot(bus: TopicBus, env: Env, map: TopicMap, opts: { pe
       obs = r.obs;
       success = !!r.info.isSuccess;
     }
-    for (const o of map.observations) bus.publish(o.topic, o.type, encodeAction(o.type, o.fields, obs[o.feature]));
+    const now = Date.now(); // a robot stamps what it measures
+    for (const o of map.observations) bus.publish(o.topic, o.type, encodeAction(o.type, o.fields, obs[o.feature], now));
   }, opts.periodMs);
   return { get success() { return success; }, received, stop: () => clearInterval(timer) };
 }

@@ -30,8 +30,11 @@ export function parseBridgeJson(text: string): unknown {
 
 const topicIn = (text: string): string | null => /"topic"\s*:\s*"([^"\\]{1,256})"/.exec(text)?.[1] ?? null;
 
+/** Rewrites an outgoing rosbridge op (the connector adds ROS 2 `qos` to subscribe/advertise ops this way). */
+type OpRewrite = (m: RosbridgeMessage & Record<string, unknown>) => RosbridgeMessage;
+
 class TolerantWsTransport extends AbstractTransport {
-  constructor(private readonly socket: WebSocket) {
+  constructor(private readonly socket: WebSocket, private readonly rewrite: OpRewrite = (m) => m) {
     super();
     socket.binaryType = "arraybuffer";
     socket.onopen = (e) => this.emit("open", e);
@@ -54,7 +57,7 @@ class TolerantWsTransport extends AbstractTransport {
   }
 
   send(message: RosbridgeMessage): void {
-    this.socket.send(JSON.stringify(message));
+    this.socket.send(JSON.stringify(this.rewrite(message as RosbridgeMessage & Record<string, unknown>)));
   }
   close(): void {
     this.socket.close();
@@ -73,5 +76,8 @@ class TolerantWsTransport extends AbstractTransport {
   }
 }
 
-/** For `new Ros({ transportFactory })`. */
-export const tolerantWsTransport: ITransportFactory = async (url) => new TolerantWsTransport(new WebSocket(url));
+/** For `new Ros({ transportFactory })`; `withOps(rewrite)` is the same transport rewriting each outgoing op. */
+export const tolerantWsTransport: ITransportFactory & { withOps(rewrite: OpRewrite): ITransportFactory } = Object.assign(
+  async (url: string) => new TolerantWsTransport(new WebSocket(url)),
+  { withOps: (rewrite: OpRewrite): ITransportFactory => async (url: string) => new TolerantWsTransport(new WebSocket(url), rewrite) },
+);

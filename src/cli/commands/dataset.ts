@@ -3,7 +3,16 @@ import { ScdError } from "../../errors.ts";
 import { loadDataset } from "../../datasets/load.ts";
 import { writeDataset } from "../../datasets/native.ts";
 import { summarize, formatSummary } from "../../datasets/inspect.ts";
-import { datasetFormat, datasetFormats } from "../../datasets/formats.ts";
+import { datasetFormat, datasetFormats, type ReadOptions } from "../../datasets/formats.ts";
+import { type EpisodeBuffer, concatEpisodes, getEpisode } from "../../datasets/episodes.ts";
+
+/** The episodes of several datasets in turn. @throws ScdError naming the first source whose features differ. */
+function concatBuffers(bufs: EpisodeBuffer[], names: string[]): EpisodeBuffer {
+  const key = (b: EpisodeBuffer) => JSON.stringify(Object.entries(b.schema).sort());
+  for (const [i, b] of bufs.entries())
+    if (key(b) !== key(bufs[0])) throw new ScdError(`${names[i]}: features ${key(b)} differ from ${names[0]}'s ${key(bufs[0])}`);
+  return concatEpisodes(bufs[0].schema, bufs.flatMap((b) => Array.from({ length: b.episodeEnds.length }, (_, k) => getEpisode(b, k))));
+}
 import { type Command, out } from "../command.ts";
 import { checkOutput } from "../../util/outputs.ts";
 
@@ -24,19 +33,32 @@ export const datasetInspect: Command = {
 
 export const datasetImport: Command = {
   name: "dataset import",
-  summary: "convert a Diffusion Policy Zarr replay buffer or a LeRobot v3.0 dataset to the native format",
-  usage: "<zarr dir | lerobot dir> <out.scdd> [--images] [--force]",
+  summary: "convert a Diffusion Policy Zarr replay buffer, a LeRobot v3.0 dataset or ROS bags (by a topic map) to the native format",
+  usage: "<zarr dir | lerobot dir | ROS bag(s): .mcap, bag dir, folder of bags, .bag> <out.scdd> [--map map.json] [--images] [--force]",
   minPositional: 2,
   flags: {
     images: { type: "boolean", desc: "also import image arrays (uint8; large)" },
     force: { type: "boolean", desc: "overwrite an existing output file" },
+    map: { type: "string", desc: "ROS bags: topic map JSON (observation topics/fields, action topic, rateHz, maxAgeMs, episodes marker)" },
   },
-  async run([src, dst], flags) {
+  async run(pos, flags) {
+    const dst = pos.at(-1)!, srcs = pos.slice(0, -1);
     checkOutput(dst, { flag: "out", kind: "file", force: !!flags.force });
-    const ds = await loadDataset(src, { images: !!flags.images, onProgress: (l) => process.stderr.write(`${l}\n`) });
-    if (ds.kind === "native") throw new ScdError(`${src}: import expects a Zarr replay buffer or a LeRobot dataset; it is already a native dataset`);
+    // ROS bags are read by a topic map (src/ros/topic-map.ts validates it); each source's episodes follow the last's
+    const map = flags.map ? (await import("../../ros/topic-map.ts")).loadTopicMap(flags.map as string) : undefined;
+    const opts: ReadOptions & { map?: unknown; mapName?: string } = { images: !!flags.images, onProgress: (l) => process.stderr.write(`${l}\n`), map, mapName: flags.map as string | undefined };
+    const all = [];
+    for (const src of srcs) all.push(await loadDataset(src, opts));
+    const ds = all[0];
+    for (const [i, d] of all.entries()) {
+      if (d.kind === "native") throw new ScdError(`${srcs[i]}: import expects a Zarr replay buffer, a LeRobot dataset or ROS bags; it is already a native dataset`);
+      if (map && d.kind !== "ros2-bag") throw new ScdError(`--map ${flags.map}: reads ROS bags; ${srcs[i]} is a ${d.kind} dataset`);
+      if (d.kind !== ds.kind) throw new ScdError(`${srcs[i]} is a ${d.kind} dataset, ${srcs[0]} a ${ds.kind} one; import them separately`);
+    }
+    if (all.length > 1) ds.buffer = concatBuffers(all.map((d) => d.buffer), srcs);
     const source = ds.kind === "zarr" ? "diffusion-policy-zarr" : ds.kind;
-    writeDataset(dst, ds.buffer, { source, importedFrom: src.split("/").pop(), importedAt: new Date().toISOString(), ...(typeof ds.meta.fps === "number" ? { fps: ds.meta.fps } : {}) });
+    const extra = ds.kind === "ros2-bag" ? { bags: all.flatMap((d) => d.meta.bags as string[]), ...(typeof ds.meta.env === "string" ? { env: ds.meta.env } : {}), ...(map ? { topicMap: map } : {}) } : {};
+    writeDataset(dst, ds.buffer, { source, importedFrom: srcs.map((x) => x.split("/").pop()).join(", "), importedAt: new Date().toISOString(), ...(typeof ds.meta.fps === "number" ? { fps: ds.meta.fps } : {}), ...extra });
     const s = summarize(ds.buffer);
     out(`wrote ${dst}: ${s.episodes} episodes, ${s.steps} steps, features ${Object.keys(ds.buffer.schema).join(", ")} (${(fs.statSync(dst).size / 1e6).toFixed(2)} MB)`);
   },

@@ -10,14 +10,18 @@ import type { Strategy } from "../../loop/queue.ts";
 import { Progress } from "../../util/progress.ts";
 import { writeFileAtomic } from "../../util/fsx.ts";
 import { checkOutput } from "../../util/outputs.ts";
+import { recorderFor, datasetFormats, type DatasetFormat } from "../../datasets/formats.ts";
+import { logEpisode } from "../../eval/record-log.ts";
 import { initBackend } from "../../backend/index.ts";
 import { type Command, BACKEND_FLAG, out } from "../command.ts";
 import type { Flags } from "../args.ts";
 import "../../envs/index.ts";
 
 export const LOOP_FLAGS = {
-  strategy: { type: "string", desc: "chunk execution: receding | ensemble | async", default: "receding" },
-  execute: { type: "int", min: 1, desc: "receding horizon: actions executed per chunk (default min(8, H))" },
+  strategy: { type: "string", desc: "chunk execution: receding | ensemble | async | rtc (real-time chunking)", default: "receding" },
+  execute: { type: "int", min: 1, desc: "receding and rtc: actions executed per chunk (default min(8, H))" },
+  "rtc-delay": { type: "string", desc: "rtc: inference delay in ticks, frozen at the start of each chunk: <n> | auto (the last inference's; default: --latency <ms> in ticks, else auto)" },
+  "rtc-soft-mask": { type: "int", min: 0, desc: "rtc: chunk indices after the frozen ones guided toward the queued plan with decaying weight (default: all it overlaps)" },
   "ensemble-m": { type: "number", min: 0, desc: "temporal ensembling weight exp(-m·i)", default: 0.01 },
   "async-threshold": { type: "int", min: 0, desc: "async: replan when this many actions remain (default H/2)" },
   merge: { type: "string", desc: "async overlap merge: latest | average", default: "latest" },
@@ -26,7 +30,8 @@ export const LOOP_FLAGS = {
   steps: { type: "int", min: 1, desc: "denoising steps for diffusion policies (default: the policy's own, 10 for the shipped ones)" },
 } as const;
 
-export function strategyFromFlags(flags: Flags, horizon: number): Strategy {
+/** The chunk execution strategy the flags ask for; `periodMs` (the control period) turns --latency <ms> into rtc's delay in ticks. */
+export function strategyFromFlags(flags: Flags, horizon: number, periodMs?: number): Strategy {
   const s = flags.strategy as string;
   if (s === "receding") {
     const n = (flags.execute as number | undefined) ?? Math.min(8, horizon);
@@ -41,7 +46,28 @@ export function strategyFromFlags(flags: Flags, horizon: number): Strategy {
     if (merge !== "latest" && merge !== "average") throw new ScdError(`--merge must be latest or average, got "${merge}"`);
     return { kind: "async", threshold: t, merge };
   }
-  throw new ScdError(`--strategy must be receding, ensemble or async, got "${s}"`);
+  if (s === "rtc") {
+    const n = (flags.execute as number | undefined) ?? Math.min(8, horizon);
+    if (!(n >= 1 && n <= horizon)) throw new ScdError(`--execute ${n} must be in 1..${horizon} (the policy's chunk length)`);
+    const latency = Number(flags.latency), period = periodMs ?? NaN;
+    const raw = (flags["rtc-delay"] as string | undefined) ?? (Number.isFinite(latency) && Number.isFinite(period) ? String(Math.ceil(latency / period)) : "auto");
+    const delay = raw === "auto" ? "auto" : Number(raw);
+    if (delay !== "auto" && !(Number.isInteger(delay) && delay >= 0 && delay <= n)) throw new ScdError(`--rtc-delay must be auto or an integer in 0..${n} (--execute), got "${raw}"`, "bad-value");
+    return { kind: "rtc", execute: n, delay, ...(flags["rtc-soft-mask"] !== undefined ? { softMask: flags["rtc-soft-mask"] as number } : {}) };
+  }
+  throw new ScdError(`--strategy must be receding, ensemble, async or rtc, got "${s}"`);
+}
+
+/**
+ * The log format `--record <file>` writes with `--profile`: json → by extension (.mcap: the Foxglove JSON log);
+ * ros2 → a ROS 2 bag (the ros2-bag format's recorder), which needs a .mcap file.
+ * @throws ScdError for another profile, or ros2 with a file not ending in .mcap.
+ */
+export function recordFormat(file: string, profile: string): DatasetFormat | null {
+  if (profile === "json") return recorderFor(file);
+  if (profile !== "ros2") throw new ScdError(`--profile must be json or ros2, got "${profile}"`);
+  if (!file.endsWith(".mcap")) throw new ScdError(`--record ${file}: --profile ros2 writes a ROS 2 bag; name a file ending in .mcap`);
+  return datasetFormats().find((f) => f.id === "ros2-bag" && f.recorder) ?? null;
 }
 
 export function latencyFromFlag(v: string): "measured" | number {
@@ -64,7 +90,9 @@ export const evalCommand: Command = {
     gif: { type: "string", desc: "directory for GIFs of the first episodes" },
     "gif-episodes": { type: "int", min: 0, desc: "how many episodes get a GIF", default: 3 },
     plot: { type: "string", desc: "PNG plot of per-episode scores (default: beside --json)" },
-    record: { type: "string", desc: "write what was executed: out.scdd (a dataset: observations, actions, timestamps, fallback flags) or out.mcap (a Foxglove log: ticks, chunks, loop events)" },
+    record: { type: "string", desc: "write what was executed: out.scdd (a dataset: observations, actions, timestamps, fallback flags) or out.mcap (a Foxglove log: ticks, chunks, loop events; --profile ros2: a ROS 2 bag)" },
+    profile: { type: "string", desc: "--record's MCAP profile: json (Foxglove JSON log) | ros2 (a ROS 2 bag: CDR messages, ros2msg schemas)", default: "json" },
+    map: { type: "string", desc: "with --profile ros2: a topic map whose topics and types the bag uses (default /observation/<feature>, /action)" },
     parallel: { type: "int", min: 1, desc: "episodes run in lockstep on one virtual clock", default: 10 },
     dataset: { type: "string", desc: "dataset for the replay policy" },
     "obs-mode": { type: "string", desc: "Push-T observation mode (keypoints | state)" },
@@ -75,8 +103,10 @@ export const evalCommand: Command = {
   },
   async run(_pos, flags) {
     if (!flags.policy) throw new ScdError(`eval needs --policy (expert, random, replay, or a checkpoint directory)`);
-    await initBackend((flags.backend as string) ?? process.env.SCD_BACKEND ?? null);
     const envId = flags.env as string;
+    // loading and the first lockstep batch take a while before the first progress line: say what runs first
+    if (process.env.SCD_QUIET !== "1") process.stderr.write(`eval: ${flags.policy} on ${envId}, ${flags.episodes} episodes from seed ${flags["seed-start"]}, latency ${flags.latency}; loading, then a progress line as episodes finish\n`);
+    await initBackend((flags.backend as string) ?? process.env.SCD_BACKEND ?? null);
     const envOpts = flags["obs-mode"] ? { obsMode: flags["obs-mode"] } : {};
     const probe = await makeEnv(envId, envOpts);
     const make = await policyFactory(flags.policy as string, envId, probe.actionSpace, { dataset: flags.dataset as string | undefined });
@@ -96,6 +126,17 @@ export const evalCommand: Command = {
     // a report that cannot be written must fail now, not after the whole evaluation
     for (const [flag, f] of [["json", jsonOut], ["plot", plotPath], ["record", own(flags.record as string | undefined)]] as const) checkOutput(f, { flag, kind: "file" });
     checkOutput(flags.gif as string | undefined, { flag: "gif", kind: "dir", addsTo: true });
+    // --profile ros2: the bag is written here from each finished episode's steps (evaluate records .scdd/.mcap itself)
+    const recordPath = own(flags.record as string | undefined);
+    const recFmt = recordPath ? recordFormat(recordPath, flags.profile as string) : null;
+    if (flags.map && flags.profile !== "ros2") throw new ScdError(`--map applies to --record with --profile ros2`);
+    let bag: import("../../datasets/formats.ts").LogRecorder | null = null;
+    let bagBase = Date.now();
+    if (recFmt && flags.profile === "ros2") {
+      const topicMap = flags.map ? (await import("../../ros/topic-map.ts")).loadTopicMap(flags.map as string) : undefined;
+      if (topicMap) (await import("../../ros/topic-map.ts")).checkMapAgainstPolicy(topicMap, { featureDims: Object.fromEntries(Object.entries(probe.observationSpace).map(([k, b]) => [k, b.low.length])), actionDim: probe.actionSpace.low.length }, flags.map as string);
+      bag = await recFmt.recorder!(recordPath!, { env: envId, periodMs: 1000 / probe.metadata.controlHz, actionDim: probe.actionSpace.low.length, meta: { seedStart: flags["seed-start"], ...(topicMap ? { topicMap } : {}) } });
+    }
     const bar = new Progress(`eval ${flags.policy} on ${envId}`, slice.count);
     let succ = 0, sumMax = 0;
     const report = await evaluate({
@@ -107,7 +148,7 @@ export const evalCommand: Command = {
       keepLoopEvents: !!shard,
       parallel: flags.parallel as number,
       loop: {
-        strategy: strategyFromFlags(flags, horizon),
+        strategy: strategyFromFlags(flags, horizon, 1000 / probe.metadata.controlHz),
         latencyMs: latencyFromFlag(flags.latency as string),
         ...(flags["deadline-ms"] !== undefined ? { deadlineMs: flags["deadline-ms"] as number } : {}),
         ...(flags.steps !== undefined ? { steps: flags.steps as number } : {}),
@@ -115,13 +156,16 @@ export const evalCommand: Command = {
       gifDir: flags.gif as string | undefined,
       gifEpisodes: flags["gif-episodes"] as number,
       plotPath,
-      recordPath: own(flags.record as string | undefined),
+      recordPath: bag ? undefined : recordPath,
       onEpisode: (done, r) => {
+        if (bag) bagBase = logEpisode(bag, bagBase, 1000 / probe.metadata.controlHz, slice.start + done - 1, r);
         if (r.success) succ++;
         sumMax += r.maxReward;
         bar.update(done, `success ${succ}/${done}, mean score ${(sumMax / done).toFixed(3)}`);
       },
     });
+    await bag?.close();
+    if (bag) report.files.record = recordPath;
     // every report records its settings; a shard also carries them in `shard`, so `scd eval merge` can refuse a mismatched set
     const settings = Object.fromEntries(["obs-mode", "dataset", ...Object.keys(LOOP_FLAGS)].map((k) => [k, flags[k] ?? null]));
     const shardInfo = shard ? { shard: { index: shard.index, count: shard.count, episodes: n, settings } } : {};

@@ -14,6 +14,7 @@ import { bridgeCommand } from "./bridge.ts";
 import { exportCommand } from "./export.ts";
 import { webCommand } from "./web.ts";
 import { salvageCommand } from "./salvage.ts";
+import { recordCommand } from "./record.ts";
 import { envList, envReset, envRender, envRollout, envReplay, collect } from "./env.ts";
 
-export const COMMANDS: Command[] = [start, info, datasetInspect, datasetImport, datasetExport, envList, envReset, envRender, envRollout, envReplay, collect, trainCommand, evalCommand, evalMergeCommand, sweepCommand, sweepRunCommand, sweepReportCommand, runCommand, salvageCommand, exportCommand, bridgeCommand, webCommand];
+export const COMMANDS: Command[] = [start, info, datasetInspect, datasetImport, datasetExport, envList, envReset, envRender, envRollout, envReplay, collect, trainCommand, evalCommand, evalMergeCommand, sweepCommand, sweepRunCommand, sweepReportCommand, runCommand, recordCommand, salvageCommand, exportCommand, bridgeCommand, webCommand];

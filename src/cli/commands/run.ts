@@ -6,9 +6,9 @@ import { policyFactory, BUILTIN_POLICIES } from "../../checkpoints/resolve.ts";
 import { checkFeatures } from "../../policies/types.ts";
 import { summarizeLoop, formatSummary, allInferenceFailed } from "../../loop/metrics.ts";
 import { box, type Obs } from "../../envs/types.ts";
-import { recorderFor, datasetFormats, type LogRecorder } from "../../datasets/formats.ts";
+import { datasetFormats, type LogRecorder } from "../../datasets/formats.ts";
 import { type Command, BACKEND_FLAG, out } from "../command.ts";
-import { LOOP_FLAGS, strategyFromFlags } from "./eval.ts";
+import { LOOP_FLAGS, strategyFromFlags, recordFormat } from "./eval.ts";
 import "../../envs/index.ts";
 
 export const runCommand: Command = {
@@ -24,7 +24,8 @@ export const runCommand: Command = {
     duration: { type: "number", desc: "stop after this many seconds (default: until Ctrl-C)", min: 0.001 },
     "test-server": { type: "boolean", desc: "start an in-process rosbridge server with --env (default reach-obstacle-v1) as a simulated robot (demo)" },
     fallback: { type: "string", desc: "safe action: zero | hold", default: "zero" },
-    record: { type: "string", desc: "log every tick, chunk and loop event to a file (out.mcap: Foxglove)" },
+    record: { type: "string", desc: "log every tick, chunk and loop event to a file (out.mcap: Foxglove; with --profile ros2 a ROS 2 bag on the map's topics)" },
+    profile: { type: "string", desc: "--record's MCAP profile: json (Foxglove JSON log) | ros2 (a ROS 2 bag: CDR messages, ros2msg schemas)", default: "json" },
     ...LOOP_FLAGS,
     ...BACKEND_FLAG,
   },
@@ -34,11 +35,11 @@ export const runCommand: Command = {
     if (!flags.ros && !flags["test-server"]) throw new ScdError(`run needs --ros ws://host:port (or --test-server for the built-in simulated robot)`);
     const fb = flags.fallback as string;
     if (fb !== "zero" && fb !== "hold") throw new ScdError(`--fallback must be zero or hold, got "${fb}"`);
-    const recFmt = flags.record ? recorderFor(flags.record as string) : null;
+    const recFmt = flags.record ? recordFormat(flags.record as string, flags.profile as string) : null;
     if (flags.record && !recFmt) throw new ScdError(`--record ${flags.record}: scd run writes logs; name a file ending in ${datasetFormats().flatMap((f) => (f.recorder ? f.extensions ?? [] : [])).join(", ")}`);
     await initBackend((flags.backend as string) ?? process.env.SCD_BACKEND ?? null);
     // ROS is loaded only here: users who never touch ROS never load roslib
-    const { loadTopicMap, checkMapAgainstPolicy } = await import("../../ros/topic-map.ts");
+    const { loadTopicMap, checkMapAgainstPolicy, mapRosVersion } = await import("../../ros/topic-map.ts");
     const { RosConnector } = await import("../../ros/connector.ts");
     const { runOverRos } = await import("../../ros/run.ts");
     const map = loadTopicMap(flags.map as string);
@@ -54,7 +55,7 @@ export const runCommand: Command = {
       // no time limit: the simulated robot runs until stopped, like a real one
       const simEnv = await makeEnv(simId, {}, { timeLimit: false });
       const bus = new TopicBus();
-      const server = new RosbridgeServer(bus);
+      const server = new RosbridgeServer(bus, { ros: mapRosVersion(map) });
       await server.start();
       const robot = startSimRobot(bus, simEnv, map, { periodMs: 50 });
       sim = robot;
@@ -74,11 +75,11 @@ export const runCommand: Command = {
     const periodMs = (flags["period-ms"] as number | undefined) ?? (env ? 1000 / env.metadata.controlHz : 100);
     let log: LogRecorder | null = null;
     if (recFmt) {
-      log = await recFmt.recorder!(flags.record as string, { env: envId, periodMs: (flags["period-ms"] as number | undefined) ?? (env ? 1000 / env.metadata.controlHz : 100), actionDim: actionSpace.low.length, meta: { policy: spec, ros: url } });
+      log = await recFmt.recorder!(flags.record as string, { env: envId, periodMs: (flags["period-ms"] as number | undefined) ?? (env ? 1000 / env.metadata.controlHz : 100), actionDim: actionSpace.low.length, meta: { policy: spec, ros: url, ...(flags.profile === "ros2" ? { topicMap: map } : {}) } });
     }
     let lastObs: Obs = {};
     const obsSub = log ? conn.obs$.subscribe((o) => (lastObs = o.obs)) : null;
-    const run = runOverRos(policy, conn, { periodMs, strategy: strategyFromFlags(flags, policy.horizon), fallback: fb, ...(flags.steps ? { steps: flags.steps as number } : {}) }, { keepEvents: 20_000 });
+    const run = runOverRos(policy, conn, { periodMs, strategy: strategyFromFlags(flags, policy.horizon, periodMs), fallback: fb, ...(flags.steps ? { steps: flags.steps as number } : {}) }, { keepEvents: 20_000 });
     // wall-clock loop times (performance.now) onto the Unix epoch
     if (log) run.onEvent((e) => (e.type === "action" ? log!.tick(performance.timeOrigin + e.t, 0, e.tick, lastObs, e.action, e.source !== "policy") : log!.event(performance.timeOrigin + e.t, 0, e)));
     const t0 = performance.now();
