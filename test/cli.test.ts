@@ -82,48 +82,7 @@ test("info names the backend, and --backend cpu is honoured", () => {
   assert.is(c.backend, "cpu");
 });
 
-test("npm start's main job: the shipped checkpoint and one trained now, side by side in one self-contained report", () => {
-  const out = path.join(dir, "start");
-  const r = scd(["start", "--steps", "2", "--episodes", "2", "--gifs", "1", "--out", out]);
-  assert.is(r.code, 0, r.stderr);
-  // the terminal says plainly which is which, with the numbers and the files
-  assert.match(r.stdout, /A\. SHIPPED: Shipped checkpoint \(trained for (an unknown time|[\d.]+ min).*, step \d+\)$/m);
-  assert.match(r.stdout, /B\. TRAINED JUST NOW: Trained just now for [\d.]+ min with the best recipe/);
-  assert.match(r.stdout, /mean score \(avg_max_reward\) \d\.\d{3}, success/);
-  assert.match(r.stderr, /\[1\/3\] A\. shipped checkpoint[\s\S]*\[2\/3\] B\. training[\s\S]*\[3\/3\] B\. evaluating/);
-  const rep = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8"));
-  assert.is(rep.fresh.step, 2);
-  for (const part of [rep.shipped, rep.fresh]) {
-    assert.equal(part.eval.per_episode.map((e: { seed: number }) => e.seed), [100000, 100001]);
-    // the GIF shows the best-scoring episode, re-run by its seed with the same result
-    const best = Math.max(...part.eval.per_episode.map((e: { max_reward: number }) => e.max_reward));
-    assert.is(part.best.length, 1);
-    assert.is(part.best[0].max_reward, best);
-    assert.ok(part.best[0].reproduced);
-    assert.ok(fs.statSync(part.best[0].gif).size > 1000);
-    assert.ok(fs.statSync(part.plot).size > 1000);
-  }
-  assert.match(rep.shipped.checkpoint, /assets\/checkpoints\/scd-pusht$/);
-  assert.ok(fs.existsSync(path.join(rep.fresh.checkpoint, "weights.msgpack")));
-  assert.ok(fs.statSync(rep.fresh.lossCurve).size > 1000);
-  // one self-contained page: both parts named, every GIF and plot inlined, nothing linked
-  const html = fs.readFileSync(path.join(out, "report.html"), "utf8");
-  assert.match(html, /Shipped checkpoint \(trained for/);
-  assert.match(html, /Trained just now for [\d.]+ min with the best recipe/);
-  assert.is(html.match(/<img src="data:image\/gif;base64,[A-Za-z0-9+/=]{100,}"/g)?.length, 2);
-  assert.ok((html.match(/src="data:image\/png;base64,/g)?.length ?? 0) >= 3); // two score plots, the fresh loss curve
-  assert.not.match(html, /src="(?!data:)/);
-});
-
-test("npm start --skip-train shows only the shipped checkpoint; bad flags are one clear error", () => {
-  const out = path.join(dir, "start-a");
-  const r = scd(["start", "--skip-train", "--episodes", "1", "--gifs", "1", "--out", out]);
-  assert.is(r.code, 0, r.stderr);
-  assert.match(r.stdout, /B\. TRAINED JUST NOW: skipped \(--skip-train\)/);
-  const rep = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8"));
-  assert.is(rep.fresh, null);
-  assert.not.ok(fs.existsSync(path.join(out, "fresh")));
-  assert.match(fs.readFileSync(path.join(out, "report.html"), "utf8"), /skipped \(--skip-train\)/);
+test("scd start: bad flags are one clear error (the report itself: test/start-report.test.ts, test/web-report.test.ts)", () => {
   userError(["start", "--minutes", "0"], /flag --minutes of "scd start" must be ≥ 0\.1, got 0/);
   userError(["start", "--checkpoint", path.join(dir, "none")], /none: not a checkpoint \(no checkpoint\.json\)/);
 });

@@ -28,6 +28,7 @@ import { LiveRun } from "../src/web/live-loop.ts";
 import { PointerPolicy } from "../src/web/pointer-policy.ts";
 import { Recorder } from "../src/web/recorder.ts";
 import { bundlePage, ROOT } from "../apps/web/build.ts";
+import { INITIAL, next, view, type ControlEvent, type ControlState } from "../apps/web/control.ts";
 import { serveWeb } from "../apps/web/serve.ts";
 import { loadWebCheckpoint } from "../src/checkpoints/fetch-checkpoint.ts";
 import { loadPolicy } from "../src/checkpoints/load-checkpoint.ts";
@@ -200,6 +201,54 @@ test("a pointer drives Push-T through LiveRun (the control loop); the recording 
   assert.ok(Math.abs(ts[24] - 2.4) < 0.02, `timestamps at 10 Hz, sent when the pointer policy answered (last ${ts[24]})`);
   const ag = env.current!["observation.agent_pos"];
   assert.ok(Math.hypot(ag[0] - 290, ag[1] - 400) < 60, `the agent followed the pointer to (${ag[0]}, ${ag[1]})`);
+});
+
+test("the page's control state machine: an ended episode starts afresh, take-over always moves, the buttons follow the state", () => {
+  const run = (evs: ControlEvent[]) => evs.reduce<{ state: ControlState; fresh: boolean }>((a, e) => next(a.state, e), { state: INITIAL, fresh: false });
+  // the person's episode ended (step limit): no stale "Hand back", and taking over starts a fresh episode
+  const ended = run([{ type: "takeOver", record: true }, { type: "end" }]).state;
+  assert.equal(ended, { mode: "human", phase: "ended", recording: false });
+  assert.is(view(ended, "SCD").takeoverLabel, "Take over");
+  assert.ok(view(ended, "SCD").pauseDisabled);
+  assert.equal(next(ended, { type: "takeOver", record: true }), { state: { mode: "human", phase: "running", recording: true }, fresh: true });
+  assert.equal(next(ended, { type: "handBack" }).fresh, true);
+  // taking over while paused resumes
+  assert.equal(run([{ type: "pause" }, { type: "takeOver", record: false }]), { state: { mode: "human", phase: "running", recording: false }, fresh: false });
+  // hand back: the policy drives, nothing recorded, and the controls say so
+  const back = run([{ type: "takeOver", record: true }, { type: "handBack" }]).state;
+  assert.equal([back, view(back, "SCD").who, view(back, "SCD").recordingButtons], [{ mode: "policy", phase: "running", recording: false }, "SCD", false]);
+  // pause and resume do nothing to an ended episode; End & keep and Discard end it
+  assert.equal(next(ended, { type: "pause" }).state, ended);
+  for (const type of ["keep", "discard"] as const) assert.equal(run([{ type: "takeOver", record: true }, { type }]).state, { mode: "human", phase: "ended", recording: false });
+  assert.equal(view(run([{ type: "replay" }]).state, "SCD").policyReadouts, false);
+});
+
+test("the recorder keeps an episode less its idle tail, discards the open one or the last kept one", async () => {
+  const env = new LiveEnv(await makeEnv("pusht-v1", {}, { timeLimit: false }));
+  const rec = new Recorder(env.observationSpace, env.actionSpace, env.id, env.metadata.controlHz);
+  let { obs } = env.reset({ seed: 1 });
+  const steps = (n: number) => {
+    for (let i = 0; i < n; i++) {
+      const a = [200 + i, 300];
+      rec.add(obs, a, i / 10);
+      obs = env.step(a).obs;
+    }
+  };
+  rec.begin();
+  steps(12);
+  assert.is(rec.openSteps, 12);
+  assert.is(rec.end(4), 8);
+  assert.equal(Array.from(rec.episodes[0].action.slice(-2)), [207, 300]);
+  assert.is(rec.episodes[0]["observation.state"].length, 8 * 5);
+  rec.begin();
+  steps(5);
+  assert.is(rec.discard(), 5);
+  assert.is(rec.episodes.length, 1);
+  rec.begin();
+  steps(3);
+  assert.is(rec.end(2), 0, "under 2 steps: dropped");
+  assert.is(rec.discardLast(), 8);
+  assert.is(rec.episodes.length, 0);
 });
 
 test.run();

@@ -12,6 +12,8 @@ import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { serveWeb, type WebServer } from "../apps/web/serve.ts";
+import { precompress } from "../apps/web/compress.ts";
+import * as zlib from "node:zlib";
 import { ROOT } from "./helpers.ts";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "scd-serve-"));
@@ -24,6 +26,11 @@ fs.writeFileSync(path.join(site, "ort/x.wasm"), Buffer.from([0, 97, 115, 109]));
 fs.writeFileSync(path.join(site, ".secret"), "dotfile");
 fs.symlinkSync("loop", path.join(site, "loop")); // stat fails with ELOOP: an error inside the handler
 fs.writeFileSync(path.join(tmp, "outside.txt"), "outside the site");
+// a built site's precompressed variants (apps/web/compress.ts): the real precompression of a compressible file
+const BIG = Buffer.from("wasm ".repeat(4000));
+fs.writeFileSync(path.join(site, "ort/big.wasm"), BIG);
+fs.writeFileSync(path.join(tmp, "outside.txt.br"), "x");
+precompress(site);
 
 interface Reply { status: number; headers: http.IncomingHttpHeaders; body: Buffer }
 
@@ -82,6 +89,24 @@ test("an error inside the handler is a 500, and the next request is served", asy
   const r = await get(server.url, "/loop");
   assert.is(r.status, 500);
   assert.is((await get(server.url, "/data.bin")).status, 200);
+});
+
+test("precompressed variants go to clients that accept them, with the file's own type; others and errors get plain bytes", async () => {
+  assert.ok(fs.existsSync(path.join(site, "ort/big.wasm.br")) && fs.existsSync(path.join(site, "ort/big.wasm.gz")));
+  assert.not.ok(fs.existsSync(path.join(site, "ort/x.wasm.br")), "no variant for a file under 1 KB");
+  const br = await get(server.url, "/ort/big.wasm", { "Accept-Encoding": "gzip, deflate, br" });
+  assert.equal([br.status, br.headers["content-encoding"], br.headers["content-type"], br.headers.vary], [200, "br", "application/wasm", "Accept-Encoding"]);
+  assert.ok(zlib.brotliDecompressSync(br.body).equals(BIG));
+  assert.ok(br.body.length < BIG.length / 10);
+  const gz = await get(server.url, "/ort/big.wasm", { "Accept-Encoding": "gzip" });
+  assert.equal([gz.headers["content-encoding"], zlib.gunzipSync(gz.body).equals(BIG)], ["gzip", true]);
+  for (const enc of ["identity", "br;q=0", ""]) {
+    const plain = await get(server.url, "/ort/big.wasm", { "Accept-Encoding": enc });
+    assert.equal([plain.headers["content-encoding"], plain.body.equals(BIG)], [undefined, true], enc);
+  }
+  const bad = await get(server.url, "/ort/big.wasm", { "Accept-Encoding": "br", Range: "bytes=999999-" });
+  assert.equal([bad.status, bad.headers["content-encoding"]], [416, undefined]);
+  assert.is((await get(server.url, "/%2e%2e/outside.txt", { "Accept-Encoding": "br" })).status, 404);
 });
 
 test("scd web survives Range: bytes=100-50 and an end above 2^53, and answers the next request", async () => {

@@ -18,7 +18,7 @@ const CHROMIUM = process.env.SCD_CHROMIUM ?? "/usr/bin/chromium";
 const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 export interface Readouts {
-  env: string; controller: string; step: number; coverage: number | null; reward: number; maxReward: number;
+  env: string; controller: string; phase: "running" | "paused" | "ended"; recording: boolean; step: number; coverage: number | null; reward: number; maxReward: number;
   inferMs: number[]; chunks: number; misses: number; errors: number; recorded: number[]; running: boolean; crossOriginIsolated: boolean;
   runtime: string; runtimeLabel: string; tensors: number | null;
   training: { running: boolean; step: number; steps: number; losses: number[]; stepsPerSec: number; seconds: number | null; backend: string; error: string | null };

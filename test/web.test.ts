@@ -162,12 +162,12 @@ test("a pointer drag takes over, records an episode; the download reads back in 
     await page.mouse.move(...at(150 + 7 * i, 150 + 5 * i));
     await page.waitForTimeout(100);
   }
-  await page.mouse.up();
   const during = await readouts();
   assert.is(during.controller, "human");
   assert.is(await text("who"), "you (pointer)");
   await page.screenshot({ path: path.join(site.artifacts, "pusht-takeover.png") });
-  await page.click("#takeover"); // hand back
+  await page.mouse.up(); // and hand back at once: letting go for 3 s would end the episode by itself
+  await page.click("#takeover");
   const r = await until("the recording", readouts, (x) => x.recorded.length === 1 && x.controller === "policy", 10_000);
   const steps = r.recorded[0];
   assert.ok(steps >= 20, `recorded ${steps} steps over a 3 s drag at 10 Hz`);

@@ -9,4 +9,4 @@ const arg = (name: string) => {
 };
 const t0 = performance.now();
 const r = await buildWeb({ out: arg("--out"), reachCheckpoint: arg("--reach-checkpoint") });
-console.log(`built ${r.out}: page ${(r.bundleBytes / 1e6).toFixed(2)} MB of JavaScript at load + ${(r.lazyBytes / 1e6).toFixed(2)} MB on demand (TensorFlow.js, the training worker), from ${r.inputs.length} modules, no Node built-ins or native addons; ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+console.log(`built ${r.out}: first load ${(r.firstLoadBytes / 1e6).toFixed(1)} MB (${(r.firstLoadSentBytes / 1e6).toFixed(1)} MB sent with Brotli: ${(r.bundleBytes / 1e6).toFixed(2)} MB of JavaScript, ONNX Runtime's wasm, the ONNX export) + ${(r.lazyBytes / 1e6).toFixed(2)} MB of JavaScript on demand (TensorFlow.js, the training worker), from ${r.inputs.length} modules, no Node built-ins or native addons; ${((performance.now() - t0) / 1000).toFixed(1)} s`);

@@ -14,6 +14,7 @@ import * as esbuild from "esbuild";
 import { ScdError } from "../../src/errors.ts";
 import { exportCheckpoint, readManifest, type Manifest } from "../../src/checkpoints/export-dir.ts";
 import { readCheckpointMeta } from "../../src/checkpoints/checkpoint.ts";
+import { precompress } from "./compress.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const require = createRequire(import.meta.url);
@@ -38,6 +39,10 @@ export interface BuildResult {
   lazyBytes: number;
   /** Every file esbuild read into the bundle (paths relative to the project). */
   inputs: string[];
+  /** Everything the page fetches before it runs (JavaScript at load, the ORT wasm, the ONNX export), as files */
+  firstLoadBytes: number;
+  /** the same as sent to a browser that accepts Brotli (the precompressed variants) */
+  firstLoadSentBytes: number;
 }
 
 /** Names a Node built-in or native addon among a bundle's inputs (or imports); null when there is none. */
@@ -85,8 +90,10 @@ export async function bundlePage(outdir: string, minify = true, entries: Record<
   return r.metafile;
 }
 
+/** Copy unless `dst` holds the same bytes already (its age then keeps its compressed variants valid). */
 function copy(src: string, dst: string): void {
   fs.mkdirSync(path.dirname(dst), { recursive: true });
+  if (fs.existsSync(dst) && fs.statSync(dst).size === fs.statSync(src).size && fs.readFileSync(dst).equals(fs.readFileSync(src))) return;
   fs.copyFileSync(src, dst);
 }
 
@@ -95,7 +102,7 @@ export async function buildWeb(opts: BuildOptions = {}): Promise<BuildResult> {
   const ckpt = path.resolve(opts.checkpoint ?? path.join(ROOT, "assets/checkpoints/scd-pusht"));
   fs.mkdirSync(out, { recursive: true });
   const meta = await bundlePage(out, opts.minify ?? true);
-  for (const f of ["index.html", "style.css"]) copy(path.join(ROOT, "web", f), path.join(out, f));
+  for (const f of ["index.html", "style.css"]) copy(path.join(ROOT, "apps/web", f), path.join(out, f));
   copy(path.join(ROOT, "examples/web/minimal.html"), path.join(out, "minimal.html"));
   const ortDir = path.dirname(require.resolve("onnxruntime-web/ort-wasm-simd-threaded.wasm"));
   for (const f of ["ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"]) copy(path.join(ortDir, f), path.join(out, "ort", f));
@@ -121,8 +128,14 @@ export async function buildWeb(opts: BuildOptions = {}): Promise<BuildResult> {
       if (d !== "index.json" && !Object.values(models).includes(d)) fs.rmSync(path.join(out, top, d), { recursive: true, force: true });
   fs.writeFileSync(path.join(out, "models/index.json"), JSON.stringify(models, null, 2) + "\n");
   copy(path.join(ROOT, "assets/datasets/pusht/pusht_human.scdd"), path.join(out, "data/pusht_human.scdd"));
+  // what the page fetches before it can run, with sizes, for its loading bar (apps/web/loading.ts)
+  const atStart = ["ort/ort-wasm-simd-threaded.wasm", "models/index.json", ...Object.values(models).flatMap((d) => fs.readdirSync(path.join(out, "models", d)).filter((f) => !/\.(br|gz)$/.test(f)).map((f) => `models/${d}/${f}`))];
+  fs.writeFileSync(path.join(out, "load.json"), JSON.stringify({ files: Object.fromEntries(atStart.map((f) => [f, fs.statSync(path.join(out, f)).size])) }, null, 1) + "\n");
+  const firstLoad = atStart.reduce((n, f) => n + fs.statSync(path.join(out, f)).size, 0);
+  precompress(out);
+  const sentAtStart = atStart.reduce((n, f) => n + Math.min(...[f, f + ".br", f + ".gz"].filter((v) => fs.existsSync(path.join(out, v))).map((v) => fs.statSync(path.join(out, v)).size)), 0);
   const { initial, lazy } = loadSizes(meta);
-  return { out, bundleBytes: initial, lazyBytes: lazy, inputs: Object.keys(meta.inputs) };
+  return { out, bundleBytes: initial, lazyBytes: lazy, inputs: Object.keys(meta.inputs), firstLoadBytes: firstLoad + initial, firstLoadSentBytes: sentAtStart + compressedJs(out, meta) };
 }
 
 /**
@@ -147,4 +160,20 @@ function loadSizes(meta: esbuild.Metafile): { initial: number; lazy: number } {
   const all = closure([entry("app.js"), entry("train-worker.js")], ["import-statement", "dynamic-import"]);
   const bytes = (fs: Iterable<string>) => [...fs].reduce((a, f) => a + meta.outputs[f].bytes, 0);
   return { initial: bytes(initial), lazy: bytes([...all].filter((f) => !initial.has(f))) };
+}
+
+/** Bytes of the JavaScript loaded at start as sent Brotli-compressed (app.js and its static chunks). */
+function compressedJs(out: string, meta: esbuild.Metafile): number {
+  const entry = Object.keys(meta.outputs).find((f) => path.basename(f) === "app.js")!;
+  const seen = new Set<string>();
+  const visit = (f: string) => {
+    if (seen.has(f)) return;
+    seen.add(f);
+    for (const i of meta.outputs[f]?.imports ?? []) if (i.kind === "import-statement") visit(i.path);
+  };
+  visit(entry);
+  return [...seen].reduce((n, f) => {
+    const abs = path.resolve(f);
+    return n + (fs.existsSync(abs + ".br") ? fs.statSync(abs + ".br").size : fs.statSync(abs).size);
+  }, 0);
 }

@@ -1,212 +1,126 @@
 /**
  * The page: Push-T (or reach-obstacle) driven by the SCD policy — in ONNX Runtime Web or TensorFlow.js (runtimes.ts)
- * — through the package's control loop (src/web/live-loop.ts), take over with the pointer, record, download, replay.
- * `window.scd` exposes the readouts, a runtime parity check and a simulator benchmark for the browser test
- * (test/web.test.ts).
+ * — through the package's control loop (src/web/live-loop.ts); take over with the pointer, record, keep or discard,
+ * download, replay. Who drives lives in control.ts's state machine, the runs in drive.ts, the shared state in
+ * state.ts; this file loads, switches runtimes and envs, draws frames and wires the controls. `window.scd` exposes
+ * the readouts, a runtime parity check and a simulator benchmark for the browser tests (test/web*.test.ts).
  */
 import "../../src/envs/index.ts";
 import "../../src/policies/scd/onnx.ts";
-import { makeEnv, envSpec } from "../../src/envs/registry.ts";
-import type { ChunkPolicy } from "../../src/policies/types.ts";
+import { makeEnv } from "../../src/envs/registry.ts";
 import { expertFor } from "../../src/policies/builtin.ts";
-import { initOrtWasm, ORT_WEB_VERSION, type OrtWasm, type OrtWasmFactory } from "../../src/web/ort-wasm.ts";
+import { initOrtWasm, ORT_WEB_VERSION, type OrtWasmFactory } from "../../src/web/ort-wasm.ts";
 import { loadWebExport, type WebExport } from "../../src/checkpoints/fetch-export.ts";
 import { LiveEnv } from "../../src/web/live-env.ts";
-import { LiveRun } from "../../src/web/live-loop.ts";
-import { LoopStats } from "../../src/web/stats.ts";
 import { PointerPolicy } from "../../src/web/pointer-policy.ts";
 import { Recorder } from "../../src/web/recorder.ts";
-import { TASKS, type Task } from "./tasks.ts";
+import { TASKS } from "./tasks.ts";
 import { Runtimes, RUNTIMES, type Runtime } from "./runtimes.ts";
-import { seedValue, denoisingSteps, strategy, InputError } from "./inputs.ts";
+import { seedValue, denoisingSteps } from "./inputs.ts";
 import { wireTraining } from "./train-ui.ts";
 import { wireReplay } from "./replay-ui.ts";
-import type { PageTraining } from "./training.ts";
 import { drawFrame, drawPaths, showReadouts } from "./view.ts";
 import { runtimeParity, simBench } from "./checks.ts";
+import { trackLoading, type LoadList } from "./loading.ts";
+import { S, $, go, status, fail, guard, policyName } from "./state.ts";
+import { IDLE_END_MS, startRun, policyRun, finishRecording, showRecordings, takeOver, endEpisode, reset } from "./drive.ts";
 
-type Kind = "policy" | "human" | "replay";
-const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const canvas = $<HTMLCanvasElement>("view"), ctx = canvas.getContext("2d")!;
-let ort: OrtWasm;
 const exports: Record<string, WebExport> = {}; // env id → its SCD export (models/index.json)
-let env!: LiveEnv, task!: Task, recorder!: Recorder, pointer!: PointerPolicy;
 const recorders: Record<string, Recorder> = {}; // per env: switching env keeps each env's recordings
-let auto: Record<string, () => ChunkPolicy> = {};
-let runtimes!: Runtimes, training!: PageTraining, active: ChunkPolicy | null = null; // the policy of the current run (disposed when replaced)
-let run: LiveRun | null = null, kind: Kind = "policy", paused = false;
-let stats = new LoopStats();
-let paths: [number, number][][] = [];
-let wallStart = 0, ticksAtStart = 0, drawnStep = -1;
-const rate: number[] = []; // wall times of executed steps (last second)
-const status = (s: string) => ($("status").textContent = s);
 
-/** `steps`: denoising steps K for a policy (read before it was made: a refused box value stops nothing). */
-function startRun(policy: ChunkPolicy, k: Kind, seed: number, steps?: number): void {
-  run?.stop();
-  if (active !== policy) active?.dispose?.(); // a tfjs policy's tensors; a no-op for the others
-  active = policy;
-  kind = k;
-  stats = new LoopStats();
-  paths = [];
-  const spec = envSpec(env.id);
-  run = new LiveRun(env, policy, { strategy: strategy(policy.horizon), steps, seed, maxSteps: spec.maxEpisodeSteps ?? 1000 }, {
-    onEvent: (e) => {
-      stats.add(e);
-      if (e.type === "inference" && e.chunk && k === "policy") paths = [...paths.slice(-3), task.path(env.current, e.chunk, policy.actionDim)];
-    },
-    onStep: (obs, a, _src, t) => {
-      if (k === "human") recorder.add(obs, a, t);
-      rate.push(performance.now());
-    },
-    onError: fail,
-    onEnd: (why) => {
-      if (k === "human") endRecording();
-      if (why !== "stopped") status(`episode ended: ${why === "terminated" ? "success" : "step limit"} at step ${env.stats.step} (max reward ${env.stats.maxReward.toFixed(3)}); Reset for another`);
-    },
-  });
-  run.start();
-  wallStart = performance.now();
-  ticksAtStart = run.ticks;
-  $("who").textContent = k === "policy" ? $<HTMLSelectElement>("controller").selectedOptions[0]?.text ?? "policy" : k === "human" ? "you (pointer)" : `replay of episode ${seed}`;
-  $("takeover").textContent = k === "human" ? "Hand back" : "Take over";
-  $("takeover").classList.toggle("active", k === "human");
-}
-
-function policyRun(): void {
-  const seed = seedValue(), steps = denoisingSteps(); // both checked before anything stops or a policy is made
-  startRun(auto[$<HTMLSelectElement>("controller").value](), "policy", seed, steps);
-}
-
-function endRecording(): void {
-  const n = recorder.end();
-  if (n) status(`recorded an episode of ${n} steps`);
-  $("rec-info").textContent = recorder.episodes.length ? `${recorder.episodes.length} episode(s), ${recorder.steps} steps recorded` : "no recording yet";
-  $<HTMLButtonElement>("download").disabled = recorder.episodes.length === 0;
-  $<HTMLButtonElement>("train").disabled = recorder.episodes.length === 0 && !training.running; // it is also the Stop button
-}
-
-function takeOver(): void {
-  if (kind === "human") {
-    endRecording();
-    policyRun();
-    return;
-  }
-  const seed = seedValue();
-  if (!run?.running) env.restart(seed); // an ended episode: start a fresh one for the person
-  if ($<HTMLInputElement>("record").checked) recorder.begin();
-  pointer.setPointer(null);
-  startRun(pointer, "human", seed);
-  status("you have control: the target follows the pointer");
-}
-
-function reset(): void {
-  const seed = seedValue(), k = denoisingSteps(); // checked before anything stops
-  run?.stop();
-  if (kind === "human") endRecording();
-  env.restart(seed);
-  policyRun();
-  drawnStep = -1;
-  status(`seed ${seed}: ${$("who").textContent} driving${kind === "policy" && auto.scd ? ` (K = ${k})` : ""}`);
-}
-
-/**
- * Switch the SCD policy's runtime. While a policy drives, the shipped SCD policy restarts on the new runtime from the
- * current state (an ended episode restarts); a person's or a replay's run goes on untouched.
- */
+/** Switch the SCD policy's runtime; while a policy drives, it restarts on the new runtime (a person's or a replay's run goes on). */
 async function switchRuntime(rt: Runtime): Promise<void> {
-  const sel = $<HTMLSelectElement>("runtime"), restart = kind === "policy", ended = !run?.running;
-  let seed: number;
+  const sel = $<HTMLSelectElement>("runtime"), restart = S.ctl.mode === "policy";
   try {
-    seed = seedValue(); // boxes checked before anything stops
+    seedValue(); // boxes checked before anything stops
     if (restart) denoisingSteps();
   } catch (e) {
-    sel.value = runtimes.runtime;
+    sel.value = S.runtimes.runtime;
     throw e;
   }
   sel.disabled = true;
   if (restart) {
-    run?.stop();
-    active?.dispose?.(); // before a tfjs backend switch: its tensors live on the old backend
-    active = null;
+    S.run?.stop();
+    S.active?.dispose?.(); // before a tfjs backend switch: its tensors live on the old backend
+    S.active = null;
   }
   try {
     status(rt === "onnx" ? "switching to ONNX Runtime Web…" : `loading TensorFlow.js (${rt.slice(5)}) and the SCD checkpoint…`);
-    await runtimes.use(rt, env.id);
+    await S.runtimes.use(rt, S.env.id);
   } finally {
     sel.disabled = false;
-    sel.value = runtimes.runtime;
+    sel.value = S.runtimes.runtime;
     offerControllers();
   }
-  if (!restart) {
-    status(`SCD policy runtime: ${runtimes.label()} (when a policy drives again)`);
-    return;
-  }
-  if (auto.scd) $<HTMLSelectElement>("controller").value = "scd";
-  if (ended) env.restart(seed);
-  policyRun();
-  status(`${$("who").textContent} driving seed ${seed}`);
+  if (!restart) return status(`SCD policy runtime: ${S.runtimes.label()} (when a policy drives again)`);
+  if (S.auto.scd) $<HTMLSelectElement>("controller").value = "scd";
+  policyRun(S.ctl.phase === "ended");
+  status(`${policyName()} driving seed ${seedValue()}`);
 }
 
 /** Controller, K or strategy changed: the policy restarts from the current state (boxes checked first). */
 function restartPolicy(): void {
-  if (kind !== "policy") return;
-  policyRun();
-  status(`${$("who").textContent} driving (K = ${denoisingSteps()}, ${$<HTMLSelectElement>("strategy").selectedOptions[0].text})`);
+  if (S.ctl.mode !== "policy") return;
+  policyRun(S.ctl.phase === "ended");
+  status(`${policyName()} driving (K = ${denoisingSteps()}, ${$<HTMLSelectElement>("strategy").selectedOptions[0].text})`);
 }
 
 function offerControllers(): void {
   const sel = $<HTMLSelectElement>("controller"), keep = sel.value;
-  sel.innerHTML = Object.keys(auto).map((k) => `<option value="${k}">${k === "scd" ? `SCD policy (${runtimes.label()})` : k === "trained" ? `SCD trained in this page (${runtimes.trainedLabel()})` : "scripted expert"}</option>`).join("");
-  if (keep in auto) sel.value = keep;
+  sel.innerHTML = Object.keys(S.auto).map((k) => `<option value="${k}">${k === "scd" ? `SCD policy (${S.runtimes.label()})` : k === "trained" ? `SCD trained in this page (${S.runtimes.trainedLabel()})` : "scripted expert"}</option>`).join("");
+  if (keep in S.auto) sel.value = keep;
 }
 
 async function switchEnv(id: string): Promise<void> {
   seedValue(); // boxes checked before anything stops
   denoisingSteps();
-  run?.stop();
-  if (recorder?.recording) endRecording();
-  task = TASKS[id];
-  env = new LiveEnv(await makeEnv(id, {}, { timeLimit: false }));
-  recorder = recorders[id] ??= new Recorder(env.observationSpace, env.actionSpace, id, env.metadata.controlHz);
-  pointer = new PointerPolicy(env.actionSpace.shape[0], task.pointerAction);
-  auto = {};
-  if (runtimes.has(id)) {
-    await runtimes.use(runtimes.runtime, id); // the tfjs checkpoint of this env, on first use
-    auto.scd = () => runtimes.policy(id);
+  S.run?.stop();
+  if (S.recorder?.recording) finishRecording(0);
+  S.task = TASKS[id];
+  S.env = new LiveEnv(await makeEnv(id, {}, { timeLimit: false }));
+  S.recorder = recorders[id] ??= new Recorder(S.env.observationSpace, S.env.actionSpace, id, S.env.metadata.controlHz);
+  S.pointer = new PointerPolicy(S.env.actionSpace.shape[0], S.task.pointerAction);
+  S.auto = {};
+  if (S.runtimes.has(id)) {
+    await S.runtimes.use(S.runtimes.runtime, id); // the tfjs checkpoint of this env, on first use
+    S.auto.scd = () => S.runtimes.policy(id);
   }
-  if (runtimes.hasTrained(id)) auto.trained = () => runtimes.trainedPolicy(id);
+  if (S.runtimes.hasTrained(id)) S.auto.trained = () => S.runtimes.trainedPolicy(id);
   const expert = await expertFor(id);
-  if (expert) auto.expert = expert;
+  if (expert) S.auto.expert = expert;
   $("controller").innerHTML = "";
   offerControllers();
   $("coverage").parentElement!.hidden = id !== "pusht-v1";
-  endRecording();
+  showRecordings();
   reset();
 }
 
 function frame(): void {
-  if (run?.running && !paused) {
-    if ($<HTMLSelectElement>("speed").value === "fast" && kind !== "human") run.pump(Infinity, 30);
+  if (S.run?.running && S.ctl.phase === "running") {
+    if ($<HTMLSelectElement>("speed").value === "fast" && S.ctl.mode !== "human") S.run.pump(Infinity, 30);
     else {
-      const due = Math.floor((performance.now() - wallStart) / run.periodMs) + 1 - (run.ticks - ticksAtStart);
-      if (due > 3) wallStart += (due - 3) * run.periodMs; // fell behind (a slow frame): never burst
-      if (due > 0) run.pump(Math.min(due, 3));
+      const due = Math.floor((performance.now() - S.wallStart) / S.run.periodMs) + 1 - (S.run.ticks - S.ticksAtStart);
+      if (due > 3) S.wallStart += (due - 3) * S.run.periodMs; // fell behind (a slow frame): never burst
+      if (due > 0) S.run.pump(Math.min(due, 3));
     }
   }
   const now = performance.now();
-  while (rate.length && rate[0] < now - 1000) rate.shift();
-  if (env && env.stats.step !== drawnStep) {
-    drawnStep = env.stats.step;
-    drawFrame(ctx, env.render());
-    drawPaths(ctx, task, paths);
+  while (S.rate.length && S.rate[0] < now - 1000) S.rate.shift();
+  if (S.env && S.env.stats.step !== S.drawnStep) {
+    S.drawnStep = S.env.stats.step;
+    drawFrame(ctx, S.env.render());
+    drawPaths(ctx, S.task, S.paths);
   }
-  if (env) showReadouts(env.stats, stats, rate.length);
+  if (!S.env) return;
+  showReadouts(S.env.stats, S.stats, S.ctl.phase === "running" ? S.rate.length : 0, S.ctl.mode === "policy", S.maxSteps);
+  S.replayUi.show(S.ctl.mode === "replay" ? S.env.stats.step : null);
+  if (S.ctl.recording) $("rec-steps").textContent = String(S.recorder.openSteps);
 }
 
 function pointerAt(e: PointerEvent): [number, number] {
   const r = canvas.getBoundingClientRect();
-  return task.fromPx(((e.clientX - r.left) / r.width) * canvas.width, ((e.clientY - r.top) / r.height) * canvas.height, canvas.width);
+  return S.task.fromPx(((e.clientX - r.left) / r.width) * canvas.width, ((e.clientY - r.top) / r.height) * canvas.height, canvas.width);
 }
 
 function wire(): void {
@@ -214,80 +128,85 @@ function wire(): void {
   $("runtime").onchange = () => void switchRuntime($<HTMLSelectElement>("runtime").value as Runtime).catch(fail);
   $("env").onchange = () =>
     void switchEnv($<HTMLSelectElement>("env").value).catch((e) => {
-      $<HTMLSelectElement>("env").value = env.id;
+      $<HTMLSelectElement>("env").value = S.env.id;
       fail(e);
     });
   for (const id of ["controller", "k", "strategy"]) $(id).onchange = guard(restartPolicy);
-  $("pause").onclick = () => {
-    paused = !paused;
-    $("pause").textContent = paused ? "Resume" : "Pause";
-    $<HTMLButtonElement>("step").disabled = !paused;
-    wallStart = performance.now();
-    ticksAtStart = run?.ticks ?? 0;
-  };
-  $("step").onclick = () => run?.pump(1);
+  $("pause").onclick = () => void go({ type: S.ctl.phase === "paused" ? "resume" : "pause" });
+  $("step").onclick = () => S.run?.pump(1);
   $("takeover").onclick = guard(takeOver);
+  $("keep").onclick = guard(() => endEpisode("keep"));
+  $("discard").onclick = guard(() => endEpisode("discard"));
   canvas.addEventListener("pointerdown", (e) => {
     canvas.setPointerCapture(e.pointerId);
-    if (kind !== "human") guard(takeOver)();
-    if (kind === "human") pointer.setPointer(pointerAt(e));
+    window.clearTimeout(S.idleTimer);
+    if (S.ctl.mode !== "human" || S.ctl.phase === "ended") guard(takeOver)();
+    else if (S.ctl.phase === "paused") go({ type: "resume" }); // pressing the arena always moves things
+    if (S.ctl.mode === "human") S.pointer.setPointer(pointerAt(e));
   });
-  canvas.addEventListener("pointermove", (e) => kind === "human" && pointer.setPointer(pointerAt(e)));
+  canvas.addEventListener("pointermove", (e) => S.ctl.mode === "human" && S.ctl.phase === "running" && e.buttons && S.pointer.setPointer(pointerAt(e)));
+  const release = () => {
+    if (S.ctl.mode !== "human" || S.ctl.phase === "ended") return;
+    S.releasedAt = S.recorder.openSteps;
+    window.clearTimeout(S.idleTimer);
+    if (S.ctl.recording) S.idleTimer = window.setTimeout(guard(() => S.ctl.mode === "human" && S.ctl.recording && endEpisode("idle")), IDLE_END_MS);
+  };
+  canvas.addEventListener("pointerup", release);
+  canvas.addEventListener("pointercancel", release);
   $("download").onclick = () => {
-    const url = URL.createObjectURL(new Blob([recorder.bytes() as BlobPart], { type: "application/octet-stream" }));
-    const a = Object.assign(document.createElement("a"), { href: url, download: `${env.id}-recording.scdd` });
+    const url = URL.createObjectURL(new Blob([S.recorder.bytes() as BlobPart], { type: "application/octet-stream" }));
+    const a = Object.assign(document.createElement("a"), { href: url, download: `${S.env.id}-recording.scdd` });
     a.click();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   };
-  wireReplay({ env: () => env, status, fail, replay: (policy, k) => startRun(policy, "replay", k) });
-}
-
-/** `fn` as an event handler: an error (a bad box value, say) goes to the status line instead of escaping. */
-const guard = (fn: () => unknown) => () => {
-  try {
-    fn();
-  } catch (e) {
-    fail(e);
-  }
-};
-
-function fail(e: unknown): void {
-  status(`error: ${(e as Error)?.message ?? e}`);
-  if (!(e instanceof InputError)) console.error(e); // a bad value typed into a box is the user's to fix, not a page error
+  S.replayUi = wireReplay({ env: () => S.env, status, fail, replay: (policy, k, from, steps) => {
+    if (S.ctl.recording) finishRecording(0);
+    startRun(policy, "replay", k, undefined, steps);
+    go({ type: "replay" });
+    $("who").textContent = `replay of episode ${k}${from ? ` from step ${from}` : ""}`;
+  } });
 }
 
 async function init(): Promise<void> {
+  const list = (await (await fetch("load.json")).json()) as LoadList;
+  const loading = trackLoading(list, (mb) => `loading ONNX Runtime Web and the SCD policy: ${mb}`);
   status("loading ONNX Runtime Web (wasm) and the SCD policy…");
   const wasm = await (await fetch("ort/ort-wasm-simd-threaded.wasm")).arrayBuffer();
   const { default: factory } = (await import(new URL("ort/ort-wasm-simd-threaded.mjs", location.href).href)) as { default: OrtWasmFactory };
-  ort = await initOrtWasm(factory, wasm);
+  const ort = await initOrtWasm(factory, wasm);
   const index = (await (await fetch("models/index.json")).json()) as Record<string, string>;
   for (const [envId, dir] of Object.entries(index)) exports[envId] = await loadWebExport(new URL(`models/${dir}/`, location.href).href, ort);
-  runtimes = new Runtimes(exports, index);
+  loading.done();
+  S.runtimes = new Runtimes(exports, index);
   $("runtime").innerHTML = Object.entries(RUNTIMES).map(([k, v]) => `<option value="${k}">${v}</option>`).join("");
   wire();
-  training = wireTraining({
-    recorder: () => recorder, envId: () => env.id, status, fail,
+  S.training = wireTraining({
+    recorder: () => S.recorder, envId: () => S.env.id, status, fail,
     onTrained: async (id, meta, weights) => {
-      await runtimes.addTrained(id, meta, weights);
-      if (env.id !== id) return `choose ${id} to run it`; // offered when its env is chosen again
-      auto.trained = () => runtimes.trainedPolicy(id);
+      await S.runtimes.addTrained(id, meta, weights);
+      if (S.env.id !== id) return `choose ${id} to run it`; // offered when its env is chosen again
+      S.auto.trained = () => S.runtimes.trainedPolicy(id);
       offerControllers();
-      if (kind === "human" && run?.running) return `offered as Controller "SCD trained in this page" (you still have control)`;
+      if (S.ctl.mode === "human" && S.ctl.phase !== "ended") return `offered as Controller "SCD trained in this page" (you still have control)`;
       $<HTMLSelectElement>("controller").value = "trained";
       reset();
       return "your policy is driving";
     },
   });
   await switchEnv("pusht-v1");
+  $("hint").hidden = !!localStorage.getItem("scd-hint-seen");
   setInterval(frame, 16);
   (window as unknown as { scd: unknown }).scd = {
     ready: true,
-    readouts: () => ({ env: env.id, controller: kind, step: env.stats.step, coverage: env.stats.coverage, reward: env.stats.reward, maxReward: env.stats.maxReward, inferMs: [...stats.inferMs], chunks: stats.chunks, misses: stats.misses, errors: stats.errors, recorded: recorder.episodes.map((e) => e.timestamp.length), running: !!run?.running, crossOriginIsolated, runtime: runtimes.runtime, runtimeLabel: runtimes.label(), tensors: runtimes.tensors(), training: { ...training.state, losses: [...training.state.losses] } }),
-    parity: (frames: number, steps: number, seed: number) => runtimeParity(runtimes, frames, steps, seed),
-    bench: (n: number) => simBench(env.id, n),
+    readouts: () => ({ env: S.env.id, controller: S.ctl.mode, phase: S.ctl.phase, recording: S.ctl.recording, step: S.env.stats.step, coverage: S.env.stats.coverage, reward: S.env.stats.reward, maxReward: S.env.stats.maxReward, inferMs: [...S.stats.inferMs], chunks: S.stats.chunks, misses: S.stats.misses, errors: S.stats.errors, recorded: S.recorder.episodes.map((e) => e.timestamp.length), running: !!S.run?.running, crossOriginIsolated, runtime: S.runtimes.runtime, runtimeLabel: S.runtimes.label(), tensors: S.runtimes.tensors(), training: { ...S.training.state, losses: [...S.training.state.losses] } }),
+    parity: (frames: number, steps: number, seed: number) => runtimeParity(S.runtimes, frames, steps, seed),
+    bench: (n: number) => simBench(S.env.id, n),
+    /** `n` presses of Step (the tests' way to reach a step limit without waiting 30 s); only while paused, as the button */
+    step: (n: number) => {
+      for (let i = 0; i < n && S.ctl.phase === "paused"; i++) S.run?.pump(1);
+    },
   };
-  status(`ready: SCD policy (${exports["pusht-v1"].manifest.source.numParams.toLocaleString("en")} parameters, ONNX Runtime Web ${ORT_WEB_VERSION} wasm) driving seed ${seedValue()}`);
+  status(`ready: the SCD policy (${exports["pusht-v1"].manifest.source.numParams.toLocaleString("en")} parameters, ONNX Runtime Web ${ORT_WEB_VERSION}) drives seed ${seedValue()}. Press on the arena to take over`);
 }
 
 init().catch(fail);

@@ -3,8 +3,9 @@
  * ONNX Runtime Web's shared wasm memory) and no caching of a dev build. Files go out through `send` (Express's
  * static-file sender): ranges by RFC 9110 (range-parser: an unsatisfiable or inverted range is 416 with a
  * Content-Range that gives the size, an invalid syntax or several ranges get the whole file), conditional GETs, and
- * no path outside the folder (`..`, also percent-encoded, and dotfiles are 404). A request that fails inside the
- * handler is a 500 (or a dropped connection once headers are out); the server goes on serving.
+ * no path outside the folder (`..`, also percent-encoded, and dotfiles are 404). A file the build precompressed goes
+ * out as its Brotli or gzip variant when the client accepts it. A request that fails inside the handler is a 500
+ * (or a dropped connection once headers are out); the server goes on serving.
  */
 import * as fs from "node:fs";
 import * as http from "node:http";
@@ -25,18 +26,52 @@ const ISOLATION: Record<string, string> = {
   "Cache-Control": "no-cache",
 };
 
+/** The types of the files a built site holds, for their compressed variants (send would name the .br or .gz). */
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
+  ".json": "application/json; charset=utf-8", ".map": "application/json; charset=utf-8", ".wasm": "application/wasm",
+};
+
 /** A plain-text error answer, or, when the response has begun, a dropped connection (the client sees it cut). */
 function fail(res: http.ServerResponse, status: number, headers: Record<string, string> = {}): void {
   if (res.headersSent) return void res.destroy();
   res.statusCode = status;
+  res.removeHeader("Content-Encoding"); // the error text is not the compressed variant
   for (const [k, v] of Object.entries({ ...ISOLATION, ...headers })) res.setHeader(k, v);
   res.setHeader("Content-Type", "text/plain; charset=utf-8");
   res.end(`${http.STATUS_CODES[status] ?? status}\n`);
 }
 
+/**
+ * The precompressed variant of `pathname` the client accepts (the build writes `.br` and `.gz` beside the files that
+ * shrink), as [encoded pathname, encoding], or null: serve the file itself.
+ */
+function encodedVariant(root: string, pathname: string, accept: string): [string, string] | null {
+  let rel: string;
+  try {
+    rel = decodeURIComponent(pathname.endsWith("/") ? pathname + "index.html" : pathname);
+  } catch {
+    return null; // a malformed escape: send answers it
+  }
+  const file = path.join(root, rel);
+  if (!file.startsWith(root + path.sep) || rel.includes("\0")) return null;
+  for (const [ext, enc] of [[".br", "br"], [".gz", "gzip"]] as const)
+    if (new RegExp(`(^|[\\s,])${enc}(?![\\w-])(?!;q=0(\\.0*)?(\\s|,|$))`).test(accept) && fs.existsSync(file + ext))
+      return [(pathname.endsWith("/") ? pathname + "index.html" : pathname) + ext, enc];
+  return null;
+}
+
 function serveFile(root: string, req: http.IncomingMessage, res: http.ServerResponse): void {
   for (const [k, v] of Object.entries(ISOLATION)) res.setHeader(k, v);
-  const pathname = (req.url ?? "/").split("?")[0]; // still percent-encoded: send decodes it once, then checks for ".."
+  let pathname = (req.url ?? "/").split("?")[0]; // still percent-encoded: send decodes it once, then checks for ".."
+  res.setHeader("Vary", "Accept-Encoding");
+  const variant = encodedVariant(root, pathname, String(req.headers["accept-encoding"] ?? ""));
+  if (variant) {
+    // the original's type (send keeps a Content-Type already set), the variant's bytes
+    res.setHeader("Content-Type", TYPES[path.extname(variant[0].slice(0, -3))] ?? "application/octet-stream");
+    res.setHeader("Content-Encoding", variant[1]);
+    pathname = variant[0];
+  }
   send(req, pathname, { root, index: ["index.html"], dotfiles: "ignore", cacheControl: false })
     .on("file", (_file: string, stat: fs.Stats) => {
       // RFC 9110 §14.1.1: a suffix range longer than the file selects the whole file (range-parser says 416)

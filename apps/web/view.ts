@@ -45,16 +45,24 @@ export function drawPaths(ctx: CanvasRenderingContext2D, task: Task, paths: [num
   });
 }
 
-/** The readouts table: the episode's step, coverage, reward; the loop's inference p50/p99, chunks, misses; steps in the last second. */
-export function showReadouts(s: LiveEnv["stats"], loop: LoopStats, stepsLastSecond: number): void {
-  const set = (id: string, v: string) => (document.getElementById(id)!.textContent = v);
+/**
+ * The readouts: the episode's step, coverage, reward; while a policy drives, the loop's inference p50/p99, chunks and
+ * misses (during a take-over or a replay they would describe no policy: shown as "–"); steps in the last second.
+ */
+export function showReadouts(s: LiveEnv["stats"], loop: LoopStats, stepsLastSecond: number, policy: boolean, maxSteps: number): void {
+  const set = (id: string, v: string) => {
+    const el = document.getElementById(id)!;
+    if (el.textContent !== v) el.textContent = v;
+  };
   const q = loop.inference;
   set("stepno", String(s.step));
-  set("coverage", s.coverage === null ? "–" : s.coverage.toFixed(3));
+  set("max-steps", String(maxSteps));
+  set("coverage", s.coverage === null ? "–" : `${(s.coverage * 100).toFixed(1)} %`);
   set("reward", s.reward.toFixed(3));
   set("max-reward", s.maxReward.toFixed(3));
-  set("infer", loop.inferMs.length ? `${q.p50.toFixed(1)} / ${q.p99.toFixed(1)} ms` : "–");
-  set("chunks", String(loop.chunks));
-  set("misses", String(loop.misses));
+  set("infer", policy && loop.inferMs.length ? `${q.p50.toFixed(1)} / ${q.p99.toFixed(1)} ms` : "–");
+  set("chunks", policy ? String(loop.chunks) : "–");
+  set("misses", policy ? String(loop.misses) : "–");
   set("rate", String(stepsLastSecond));
+  for (const tr of Array.from(document.querySelectorAll(".readouts tr.pol"))) tr.classList.toggle("off", !policy);
 }

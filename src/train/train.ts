@@ -140,7 +140,9 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
     outOfTime = cfg.maxSeconds !== undefined && (performance.now() - t0) / 1000 > cfg.maxSeconds;
     if ((cfg.ckptEvery && step % cfg.ckptEvery === 0) || step === cfg.steps || outOfTime) save();
     const sps = stepsDone / ((performance.now() - tLoop) / 1000);
-    bar.update(step, `loss ${loss.toFixed(4)}${lastVal !== null ? ` val ${lastVal.toFixed(4)}` : ""} ${sps.toFixed(2)} steps/s`, (cfg.steps - step) / sps);
+    // a time budget ends the run first when the steps left would outlast it
+    const eta = Math.min((cfg.steps - step) / sps, cfg.maxSeconds !== undefined ? Math.max(0, cfg.maxSeconds - (performance.now() - t0) / 1000) : Infinity);
+    bar.update(step, `loss ${loss.toFixed(4)}${lastVal !== null ? ` val ${lastVal.toFixed(4)}` : ""} ${sps.toFixed(2)} steps/s`, eta);
   }
   if (stepAt0 === cfg.steps) {
     // resumed at its final step, nothing trained: report the losses its metrics recorded last

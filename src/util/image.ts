@@ -28,13 +28,19 @@ export function writePng(path: string, f: RgbFrame): void {
   writeFileAtomic(path, encodePng(f));
 }
 
-/** Animated GIF of frames at `fps`. One palette from the first frame keeps it small (scenes have few colours). */
+/**
+ * Animated GIF of frames at `fps`. One palette keeps it small (scenes have few colours); it is taken from the first,
+ * middle and last frames, since colours can appear after the first (Push-T's red target cross comes with the first action).
+ */
 export function writeGif(path: string, frames: RgbFrame[], fps = 10): void {
   if (!frames.length) throw new Error(`writeGif(${path}): no frames`);
   // gifenc is CommonJS with a default-less ESM shape that differs between loaders: require it
   const { GIFEncoder, quantize, applyPalette } = createRequire(import.meta.url)("gifenc") as typeof import("gifenc");
   const gif = GIFEncoder();
-  const palette = quantize(toRgba(frames[0]), 64);
+  const sample = [...new Set([0, frames.length >> 1, frames.length - 1])].map((i) => toRgba(frames[i]));
+  const all = new Uint8Array(sample.reduce((n, a) => n + a.length, 0));
+  sample.reduce((o, a) => (all.set(a, o), o + a.length), 0);
+  const palette = quantize(all, 64);
   for (const f of frames) gif.writeFrame(applyPalette(toRgba(f), palette), f.width, f.height, { palette, delay: Math.round(1000 / fps) });
   gif.finish();
   writeFileAtomic(path, gif.bytes());

@@ -1,7 +1,7 @@
 /** A progress bar on stderr: redrawn in place on a TTY, a line every few seconds otherwise (CI logs). */
 export class Progress {
   private readonly t0 = performance.now();
-  private lastDraw = 0;
+  private lastDraw = -Infinity; // the first update always draws, however soon after the process started
   private readonly tty = !!process.stderr.isTTY;
   constructor(readonly label: string, readonly total: number, readonly enabled = process.env.SCD_QUIET !== "1") {}
 
@@ -15,9 +15,11 @@ export class Progress {
     const frac = this.total > 0 ? Math.min(1, done / this.total) : 1;
     const el = (now - this.t0) / 1000;
     const rate = done / Math.max(el, 1e-9);
+    // the mean rate of the first few items says little (a lockstep batch ends all at once): no guess before a fifth is done or a minute has passed
+    const early = etaSeconds === undefined && !final && done < this.total / 5 && el < 60;
     const eta = etaSeconds ?? (rate > 0 ? (this.total - done) / rate : 0);
     const w = 24, fill = Math.round(frac * w);
-    const line = `${this.label} [${"#".repeat(fill)}${".".repeat(w - fill)}] ${done}/${this.total} ${fmtTime(el)} elapsed, ETA ${fmtTime(eta)}${extra ? "  " + extra : ""}`;
+    const line = `${this.label} [${"#".repeat(fill)}${".".repeat(w - fill)}] ${done}/${this.total} ${fmtTime(el)} elapsed, ETA ${early ? "…" : fmtTime(eta)}${extra ? "  " + extra : ""}`;
     if (this.tty) process.stderr.write(`\r\x1b[2K${line}${final ? "\n" : ""}`);
     else process.stderr.write(line + "\n");
   }
@@ -26,6 +28,6 @@ export class Progress {
 export function fmtTime(s: number): string {
   if (!Number.isFinite(s)) return "?";
   if (s < 60) return `${s.toFixed(1)}s`;
-  const m = Math.floor(s / 60);
-  return m < 60 ? `${m}m${String(Math.round(s % 60)).padStart(2, "0")}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
+  const t = Math.round(s), m = Math.floor(t / 60); // rounded first: 359.6 s is 6m00s, never 5m60s
+  return m < 60 ? `${m}m${String(t % 60).padStart(2, "0")}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
 }

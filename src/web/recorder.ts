@@ -38,15 +38,38 @@ export class Recorder {
     }
   }
 
-  /** Close the current episode; returns its steps (0 if dropped or none was open). */
-  end(): number {
+  /** Steps in the open episode (0 when none is open). */
+  get openSteps(): number {
+    return this.cur?.timestamp.length ?? 0;
+  }
+
+  /**
+   * Close the current episode, keeping all but its last `dropLast` steps (the idle time after a person let go);
+   * returns the steps kept (0 if dropped as too short, or none was open).
+   */
+  end(dropLast = 0): number {
     const c = this.cur;
     this.cur = null;
-    if (!c || c.action.length / (this.schema.action.shape[0] ?? 1) < 2) return 0;
+    if (!c) return 0;
+    const n = c.timestamp.length, keep = Math.max(0, n - Math.max(0, Math.floor(dropLast)));
+    if (keep < n) for (const k of Object.keys(c)) c[k].length = (c[k].length / n) * keep;
+    if (keep < 2) return 0;
     const t0 = c.timestamp[0];
     c.timestamp = c.timestamp.map((t) => t - t0);
     this.episodes.push(Object.fromEntries(Object.entries(c).map(([k, v]) => [k, Float32Array.from(v)])));
     return c.timestamp.length;
+  }
+
+  /** Drop the open episode (Discard while recording); returns the steps dropped. */
+  discard(): number {
+    const n = this.openSteps;
+    this.cur = null;
+    return n;
+  }
+
+  /** Drop the last kept episode; returns its steps (0 when none is kept). */
+  discardLast(): number {
+    return this.episodes.pop()?.timestamp.length ?? 0;
   }
 
   /** Steps in the kept episodes. */

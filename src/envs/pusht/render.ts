@@ -1,7 +1,12 @@
-/** Push-T frames like the original: white floor, light-green goal T, slate-grey block, royal-blue agent, red target cross. */
+/**
+ * Push-T frames like the original: white floor, light-grey walls, light-green goal T, slate-grey block, royal-blue
+ * agent, red target cross (the original's cv2 marker: 8/96 of the frame wide, 1/96 thick). GIFs and the web page
+ * draw through this one function.
+ */
 import { createCanvas } from "@napi-rs/canvas";
 import type { RgbFrame } from "../types.ts";
 import type { Poly } from "./geometry.ts";
+import { WALLS, WALL_RADIUS } from "./physics.ts";
 
 export interface PushTScene {
   goal: Poly[];
@@ -26,6 +31,15 @@ export function renderPushT(scene: PushTScene, size = 512): RgbFrame {
       ctx.fill();
     }
   };
+  ctx.strokeStyle = "rgb(211,211,211)"; // LightGray, as the original's wall segments
+  ctx.lineWidth = Math.max(1, 2 * WALL_RADIUS * k);
+  ctx.lineCap = "round";
+  ctx.beginPath();
+  for (const [[ax, ay], [bx, by]] of WALLS) {
+    ctx.moveTo(ax * k, ay * k);
+    ctx.lineTo(bx * k, by * k);
+  }
+  ctx.stroke();
   fillPolys(scene.goal, "rgb(144,238,144)"); // LightGreen
   fillPolys(scene.block, "rgb(119,136,153)"); // LightSlateGray
   ctx.fillStyle = "rgb(65,105,225)"; // RoyalBlue
@@ -34,9 +48,10 @@ export function renderPushT(scene: PushTScene, size = 512): RgbFrame {
   ctx.fill();
   if (scene.target) {
     const [x, y] = [scene.target[0] * k, scene.target[1] * k];
-    const m = Math.max(4, 8 * k);
+    const m = Math.max(4, (4 / 96) * size), w = Math.max(1.5, size / 96);
     ctx.strokeStyle = "rgb(255,0,0)";
-    ctx.lineWidth = Math.max(1, k);
+    ctx.lineWidth = w;
+    ctx.lineCap = "butt";
     ctx.beginPath();
     ctx.moveTo(x - m, y);
     ctx.lineTo(x + m, y);
