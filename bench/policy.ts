@@ -67,18 +67,18 @@ function trainStep(model: PolicyModel, iters: number): number {
 
 export async function benchPolicy(): Promise<BenchResult> {
   await initBackend();
-  const names = (process.env.BENCH_POLICIES ?? "scd,causal-diffusion,mlp-bc").split(",");
+  const names = (process.env.BENCH_POLICIES ?? "scd,entangled-diffusion,mlp-bc").split(",");
   const json: Record<string, unknown> = {};
   const rows: string[][] = [];
   for (const name of names) {
     const def = policyDef(name);
     // the training configuration of the README runs (2 positions × 2 noise draws per window)
-    const over = name === "scd" ? { positionsPerWindow: 2, decoderDraws: 2 } : name === "causal-diffusion" ? { positionsPerWindow: 2, draws: 2 } : {};
+    const over = name === "scd" ? { positionsPerWindow: 2, decoderDraws: 2 } : name === "entangled-diffusion" ? { positionsPerWindow: 2, draws: 2 } : {};
     const model = def.create(def.configSchema.parse(over), layout, 0);
     const lat = latency(model, 110);
     const fps = throughput(model, 64, 5);
     const step = process.env.BENCH_SKIP_TRAIN ? NaN : trainStep(model, 3);
-    const key = name === "causal-diffusion" ? "entangled" : name === "mlp-bc" ? "mlpBc" : "scd";
+    const key = name === "entangled-diffusion" ? "entangled" : name === "mlp-bc" ? "mlpBc" : "scd";
     json[key] = { params: model.numParams(), latencyMs: { median: quantile(lat, 0.5), p99: quantile(lat, 0.99) }, throughputFps: fps, trainStepMs: step, steps: name === "mlp-bc" ? 1 : K };
     rows.push([name, `${model.numParams().toLocaleString("en")} params`, `latency p50 ${quantile(lat, 0.5).toFixed(2)} ms, p99 ${quantile(lat, 0.99).toFixed(2)} ms`, `${fps.toFixed(0)} frames/s @ batch 64`, `train step ${step.toFixed(0)} ms`]);
     if (name !== "mlp-bc" && !process.env.BENCH_SKIP_ONNX) {

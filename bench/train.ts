@@ -70,8 +70,8 @@ export async function benchTrain(): Promise<BenchResult> {
       }
     }
     const [stock, fixed] = times.map((t) => quantile(t, 0.5));
-    // the same keys as the policy benchmark (causal-diffusion is "entangled" there)
-    const key = name === "causal-diffusion" ? "entangled" : name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+    // the same keys as the policy benchmark (entangled-diffusion is "entangled" there)
+    const key = name === "entangled-diffusion" ? "entangled" : name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
     const heap = wasmHeapBytes();
     json[key] = { msPerStep: fixed, msPerStepStock: stock, speedup: stock / fixed, chunkTargetsPerSec: (B * P * 1000) / fixed, batch: B, positionsPerWindow: P, params, heapMB: heap === null ? null : Math.round(heap / 2 ** 20) };
     rows.push([name, `${params.toLocaleString("en")} params`, `batch ${B} × ${P} positions`, `stock ${stock.toFixed(0)} ms`, `fixed ${fixed.toFixed(0)} ms`, `${(stock / fixed).toFixed(2)}x`, `${((B * P * 1000) / fixed).toFixed(0)} chunk targets/s`]);

@@ -30,7 +30,7 @@ test("README and guides: every fenced block says what it is (ts, sh or text)", (
   assert.ok(blocks.length > 10, `${blocks.length} blocks found`);
   const bad = blocks.filter((b) => !["ts", "sh", "text"].includes(b.lang)).map((b) => `${where(b)}: \`\`\`${b.lang}`);
   assert.equal(bad, [], "a block without a language (or another one): mark output and diagrams ```text");
-  for (const f of ["training", "evaluation", "deployment", "real-time", "ros", "browser", "datasets", "architecture", "benchmarks", "robustness"])
+  for (const f of ["training", "evaluation", "deployment", "real-time", "ros", "browser", "datasets", "architecture", "benchmarks", "robustness", "envs"])
     assert.ok(fs.existsSync(path.join(ROOT, `docs/${f}.md`)), `docs/${f}.md`);
 });
 

@@ -75,7 +75,7 @@ test("setup: wasm backend", async () => {
   assert.ok(wasmHeapBytes()! > 0);
 });
 
-test("lean backprop: every policy's gradients equal tfjs's own; a causal-diffusion step peaks at about half", () => {
+test("lean backprop: every policy's gradients equal tfjs's own; a entangled-diffusion step peaks at about half", () => {
   for (const name of policyNames()) {
     const { model, layout } = build(name, 1);
     const params = model.parameters(), names = [...params.keys()];
@@ -96,7 +96,7 @@ test("lean backprop: every policy's gradients equal tfjs's own; a causal-diffusi
   // default config, batch 8, both benchmark paths: the stock one (fixes off) copies every saved tensor
   for (const fast of [true, false]) {
     setFastPaths(fast);
-    const { model, layout } = build("causal-diffusion");
+    const { model, layout } = build("entangled-diffusion");
     const params = [...model.parameters().values()];
     const step = (lean: boolean) => {
       setLeanBackprop(lean);
@@ -161,7 +161,7 @@ test("every registered policy, built, trained, sampled and disposed in turn, twi
 
 test("a step that runs the wasm heap out: a catchable error, no tensor left, the next model trains", () => {
   const base = tf.memory().numTensors, heap = wasmHeapBytes()!;
-  const { model, layout } = build("causal-diffusion");
+  const { model, layout } = build("entangled-diffusion");
   const opt = newAdamW(model);
   const withModel = tf.memory().numTensors;
   const b = batchOf(model, layout, 8, new Rng(4));

@@ -20,7 +20,7 @@ export interface Arm {
   id: string;
   /** What it tests, in words (the table's first column). */
   what: string;
-  policy: "scd" | "causal-diffusion";
+  policy: "scd" | "entangled-diffusion";
   policyConfig: Record<string, unknown>;
   /** Trained for the wall-clock time of this arm (its steps are sized to that time), else for `steps`. */
   equalTimeTo?: string;
@@ -28,8 +28,8 @@ export interface Arm {
 
 export const ARMS: Arm[] = [
   { id: "scd-t", what: "SCD, token-concatenated transformer decoder (8 encoder + 4 decoder layers)", policy: "scd", policyConfig: { ...SHARED, encLayers: 8, decoder: "transformer", decLayers: 4, decDModel: 128, decHeads: 4, decoderDraws: 1 } },
-  { id: "entangled", what: "entangled causal diffusion, 12 layers (equal steps)", policy: "causal-diffusion", policyConfig: { ...SHARED, layers: 12, draws: 1 } },
-  { id: "entangled-time", what: "entangled causal diffusion, 12 layers (equal wall-clock to scd-t)", policy: "causal-diffusion", policyConfig: { ...SHARED, layers: 12, draws: 1 }, equalTimeTo: "scd-t" },
+  { id: "entangled", what: "entangled causal diffusion, 12 layers (equal steps)", policy: "entangled-diffusion", policyConfig: { ...SHARED, layers: 12, draws: 1 } },
+  { id: "entangled-time", what: "entangled causal diffusion, 12 layers (equal wall-clock to scd-t)", policy: "entangled-diffusion", policyConfig: { ...SHARED, layers: 12, draws: 1 }, equalTimeTo: "scd-t" },
   { id: "scd-t-deepdec", what: "ablation: deeper decoder (4 encoder + 8 decoder layers)", policy: "scd", policyConfig: { ...SHARED, encLayers: 4, decoder: "transformer", decLayers: 8, decDModel: 128, decHeads: 4, decoderDraws: 1 } },
   { id: "scd-t-noctx", what: "ablation: no context noise (η = 0)", policy: "scd", policyConfig: { ...SHARED, encLayers: 8, decoder: "transformer", decLayers: 4, decDModel: 128, decHeads: 4, decoderDraws: 1, contextNoise: 0 } },
   { id: "scd-mlp", what: "ablation: FiLM-MLP decoder (this package's default: 5 encoder layers, MLP 256 × 3)", policy: "scd", policyConfig: { ...SHARED, encLayers: 5, decoder: "mlp", decLayers: 3, decDModel: 256, decoderDraws: 1 } },

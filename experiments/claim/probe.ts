@@ -22,7 +22,8 @@ import { withFeatures } from "../../src/datasets/derive.ts";
 import { frameFromObs } from "../../src/policies/frames.ts";
 import { Rng } from "../../src/util/rng.ts";
 import { plotSeries } from "../../src/util/chart.ts";
-import type { CausalDiffusionModel, BlockHook } from "../../src/policies/causal-diffusion/model.ts";
+import type { EntangledDiffusionModel, BlockHook } from "../../src/policies/entangled-diffusion/model.ts";
+import { policyDef } from "../../src/policies/registry.ts";
 
 const args = process.argv.slice(2);
 const opt = (n: string, d: string) => (args.indexOf(`--${n}`) >= 0 ? args[args.indexOf(`--${n}`) + 1] : d);
@@ -32,8 +33,8 @@ const N = Number(opt("n", "64")), K = Number(opt("steps", "10")), out = opt("out
 
 await initBackend("wasm");
 const policy = loadPolicy(ckpt, N);
-if (policy.name !== "causal-diffusion") throw new Error(`${ckpt}: a causal-diffusion (entangled) checkpoint is needed, got ${policy.name}`);
-const model = policy.model as CausalDiffusionModel;
+if (policyDef(policy.name).name !== "entangled-diffusion") throw new Error(`${ckpt}: an entangled-diffusion checkpoint is needed, got ${policy.name}`);
+const model = policy.model as EntangledDiffusionModel;
 const { layout, norms } = policy;
 const history = model.cfg.history;
 

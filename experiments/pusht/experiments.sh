@@ -24,6 +24,6 @@ run reach-mlp reach-obstacle-v1 --policy mlp-bc --dataset runs/reach200.scdd
 # Push-T, same data / budget / steps for the three policies
 run pusht-scd-1k pusht-v1 --policy scd --policy-config '{"positionsPerWindow":2,"decoderDraws":2}'
 run pusht-mlp-1k pusht-v1 --policy mlp-bc
-run pusht-ent-1k pusht-v1 --policy causal-diffusion --policy-config '{"positionsPerWindow":2,"draws":2}'
+run pusht-ent-1k pusht-v1 --policy entangled-diffusion --policy-config '{"positionsPerWindow":2,"draws":2}'
 
 # ablations: experiments/pusht/ablations.sh; the resumed multimodal run: experiments/reach/reach-long.sh

@@ -19,8 +19,8 @@ run lr1e-3 "$base" --lr 1e-3
 run ema-fixed "$base" --ema-power 0 --ema-decay 0.999
 # the fair comparison (issue 9, item 5): every policy with the new recipe's frames and windows, the same budget
 obs='"history":2,"window":8,"positionsPerWindow":8,"prevAction":false'
-POLICY=causal-diffusion run cmp-entangled "$obs,\"draws\":1"
+POLICY=entangled-diffusion run cmp-entangled "$obs,\"draws\":1"
 POLICY=mlp-bc run cmp-mlp-bc "$obs"
 POLICY=dp-unet run cmp-dp-unet "\"horizon\":16"
 # batch 64 runs the wasm heap out of memory for the entangled baseline (every chunk token in every layer): batch 32
-POLICY=causal-diffusion run cmp-entangled-b32 "$obs,\"draws\":1" --batch 32
+POLICY=entangled-diffusion run cmp-entangled-b32 "$obs,\"draws\":1" --batch 32

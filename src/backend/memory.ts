@@ -2,7 +2,7 @@
  * Bounded memory for training in one process, on every backend (measured on wasm, whose heap grows to at most
  * 4 GB and never shrinks):
  * 1. tfjs-core's gradients() keeps every forward activation it saved for backprop and every intermediate gradient
- *    until the whole backward pass ends, so a step's peak is about twice its activations (causal-diffusion's
+ *    until the whole backward pass ends, so a step's peak is about twice its activations (entangled-diffusion's
  *    default train step at batch 64 needed > 4 GB on wasm and aborted). Here each tape node's saved tensors and
  *    output gradients are released as soon as backprop has moved past that node (the same values, computed the same
  *    way; only lifetimes change).

@@ -5,7 +5,7 @@
  * onnxruntime-node (ort-node.ts) or onnxruntime-web.
  */
 import { ScdError } from "../errors.ts";
-import { policyDef, policyNames } from "../policies/registry.ts";
+import { policyDef, policyNames, isPolicyName } from "../policies/registry.ts";
 import type { OnnxSpec } from "../policies/registry.ts";
 
 export type { Feed, IOMeta, GraphRunner, ArrayModel, ExportFacts, OnnxSpec, GraphDef, ValueSpec } from "../policies/registry.ts";
@@ -17,7 +17,7 @@ export function onnxExportNames(): string[] {
 
 /** `policy`'s ONNX export. @throws ScdError naming `where` when the policy is unknown or has no export. */
 export function onnxExportDef(policy: string, where: string): OnnxSpec & { policy: string } {
-  const d = policyNames().includes(policy) ? policyDef(policy) : null;
+  const d = isPolicyName(policy) ? policyDef(policy) : null;
   if (!d?.onnx) throw new ScdError(`${where}: policy "${policy}" has no ONNX export (exportable: ${onnxExportNames().join(", ")})`);
-  return { ...d.onnx, policy };
+  return { ...d.onnx, policy: d.name };
 }

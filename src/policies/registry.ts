@@ -56,6 +56,8 @@ export interface PolicyDef<C extends z.ZodTypeAny = z.ZodTypeAny> {
   /** Small configs that together reach every code path (decoder kinds, objectives, frame contents): the contract,
    * leak and export tests run the policy at each. Default: the schema's defaults. */
   smallConfigs?: Record<string, unknown>[];
+  /** Earlier names of this policy: checkpoints and exports saved under them still load. */
+  aliases?: string[];
   /** Values implied for config keys that did not exist when older checkpoints were written (keeps them loadable). */
   savedDefaults?: Record<string, unknown>;
   /** The policy's own training-recipe defaults (TrainConfig keys, e.g. `{ lr: 1e-3 }`), under whatever is given. */
@@ -85,15 +87,24 @@ export function registerPolicy<C extends z.ZodTypeAny>(def: PolicyDef<C> | Polic
     : d;
   if (specOnly) SPEC_ONLY.add(full);
   POLICIES.set(d.name, full);
+  for (const a of d.aliases ?? []) ALIASES.set(a, d.name);
 }
 
+/** Earlier policy names → current ones (PolicyDef.aliases). */
+const ALIASES = new Map<string, string>();
+
 /** The registered policy names, sorted. */
+/** Whether `name` is a registered policy or one of their earlier names. */
+export function isPolicyName(name: string): boolean {
+  return POLICIES.has(name) || ALIASES.has(name);
+}
+
 export function policyNames(): string[] {
   return [...POLICIES.keys()].sort();
 }
 
 export function policyDef(name: string): PolicyDef {
-  const d = POLICIES.get(name);
+  const d = POLICIES.get(name) ?? POLICIES.get(ALIASES.get(name) ?? "");
   if (!d) {
     const near = nearest(name, policyNames());
     throw new ScdError(`unknown policy "${name}"${near ? ` (did you mean "${near}"?)` : ""}; registered: ${policyNames().join(", ")}`);

@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { ScdError } from "../errors.ts";
 import { nearest } from "../util/nearest.ts";
-import { policyNames, policyDef, parsePolicyConfig } from "../policies/registry.ts";
+import { isPolicyName, policyDef, parsePolicyConfig } from "../policies/registry.ts";
 
 /** Training run configuration: CLI flags and --config files are parsed through this schema. */
 export const TrainConfig = z.object({
-  policy: z.string().default("scd").describe("policy name: scd | causal-diffusion | mlp-bc | dp-unet"),
+  policy: z.string().default("scd").describe("policy name: scd | entangled-diffusion | mlp-bc | dp-unet"),
   policyConfig: z.record(z.string(), z.unknown()).default({}).describe("policy config overrides (JSON object), e.g. '{\"history\":2}'"),
   dataset: z.string().describe("demonstrations (.scdd, Zarr or a LeRobot v3 directory); default: the shipped Push-T demonstrations"),
   obsFeatures: z.array(z.string()).min(1).optional().describe("observation features (comma-separated); default: keypoints + agent_pos if present, else state"),
@@ -41,7 +41,7 @@ export type TrainConfig = z.infer<typeof TrainConfig>;
  */
 export function withPolicyTrainDefaults(raw: Record<string, unknown>): Record<string, unknown> {
   const name = String(raw.policy ?? "scd");
-  const defaults = policyNames().includes(name) ? policyDef(name).trainDefaults : undefined;
+  const defaults = isPolicyName(name) ? policyDef(name).trainDefaults : undefined;
   return defaults ? { ...defaults, ...Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)) } : raw;
 }
 
@@ -63,7 +63,7 @@ export function parseTrainConfig(raw: Record<string, unknown>, where: string, ke
   };
   refuseUnknown(Object.keys(raw), Object.keys(TrainConfig.shape), keyPrefix);
   const name = String(raw.policy ?? "scd");
-  const registered = policyNames().includes(name);
+  const registered = isPolicyName(name);
   const schema = registered ? (policyDef(name).configSchema as { shape?: Record<string, unknown> }) : null;
   if (schema?.shape && raw.policyConfig && typeof raw.policyConfig === "object" && !Array.isArray(raw.policyConfig))
     refuseUnknown(Object.keys(raw.policyConfig), Object.keys(schema.shape), `${keyPrefix}policyConfig.`);

@@ -74,7 +74,7 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
   if (opts.resume) {
     const from = resumeFrom!; // the newest complete one: a crash may have cut the last save
     const meta = resumeMeta!;
-    if (meta.policy !== cfg.policy) throw new ScdError(`--resume: ${from} holds a "${meta.policy}" policy, not "${cfg.policy}"`);
+    if (policyDef(meta.policy).name !== policyDef(cfg.policy).name) throw new ScdError(`--resume: ${from} holds a "${meta.policy}" policy, not "${cfg.policy}"`);
     const st = readTrainState(from) as { params: Record<string, Float32Array>; opt: AdamWState; rng: Rng["state"]; step: number };
     if (cfg.steps < st.step) throw new ScdError(`--resume: steps ${cfg.steps} is below the step of ${from} (${st.step})`);
     loadWeightsInto(model, st.params, `${from}/train_state.msgpack`);

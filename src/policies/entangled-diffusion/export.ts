@@ -8,14 +8,14 @@ import type { ArrayModel, GraphRunner, ExportFacts, OnnxSpec } from "../registry
 import { emptyCache, kvSpecs, kvOf, kvNamed, type KVState } from "../../deploy/kv.ts";
 import { sampleChunksArray } from "../../diffusion/sampler.ts";
 import type { Rng } from "../../util/rng.ts";
-import { CausalDiffusionConfig } from "./config.ts";
-import type { CausalDiffusionModel } from "./model.ts";
+import { EntangledDiffusionConfig } from "./config.ts";
+import type { EntangledDiffusionModel } from "./model.ts";
 
 class EntangledOnnxModel implements ArrayModel {
   private kv!: KVState;
   private B = 1;
   private seen = false;
-  constructor(readonly cfg: CausalDiffusionConfig, readonly facts: ExportFacts, readonly F: number, readonly g: Record<string, GraphRunner>) {}
+  constructor(readonly cfg: EntangledDiffusionConfig, readonly facts: ExportFacts, readonly F: number, readonly g: Record<string, GraphRunner>) {}
 
   reset(batch: number): void {
     this.B = batch;
@@ -29,7 +29,7 @@ class EntangledOnnxModel implements ArrayModel {
   }
 
   sample(steps: number, rng: Rng): Float32Array {
-    if (!this.seen) throw new Error("causal-diffusion (ONNX): sample before observe()");
+    if (!this.seen) throw new Error("entangled-diffusion (ONNX): sample before observe()");
     const B = this.B, H = this.facts.horizon, A = this.facts.actionDim;
     const cache = this.kv.feeds("cache");
     const level = new Float64Array(B);
@@ -40,7 +40,7 @@ class EntangledOnnxModel implements ArrayModel {
   }
 }
 
-export const CAUSAL_DIFFUSION_ONNX: OnnxSpec<CausalDiffusionConfig, CausalDiffusionModel> = {
+export const ENTANGLED_DIFFUSION_ONNX: OnnxSpec<EntangledDiffusionConfig, EntangledDiffusionModel> = {
   graphs: (cfg, L) => {
     const dh = cfg.dModel / cfg.heads, H = cfg.horizon, A = L.actionDim;
     return {
@@ -75,5 +75,5 @@ export const CAUSAL_DIFFUSION_ONNX: OnnxSpec<CausalDiffusionConfig, CausalDiffus
       "per step i: pred = denoise(x, level_i, cache_* = the latest present_*); flow: σ_i = 1 − i/K, x += pred·(σ_{i+1} − σ_i); ddpm: DDIM over t_i = (K−1−i)·⌊100/K⌋, level t_i/100, " +
       "x0 clipped to [−1, 1]; finally clip x to [−1, 1] and unnormalize with normalizers.action.",
   }),
-  runtime: (config, facts, F, graphs) => new EntangledOnnxModel(CausalDiffusionConfig.parse(config), facts, F, graphs),
+  runtime: (config, facts, F, graphs) => new EntangledOnnxModel(EntangledDiffusionConfig.parse(config), facts, F, graphs),
 };

@@ -15,14 +15,14 @@ import { noisyTargets, sampleChunks } from "../../diffusion/objective.ts";
 import type { PolicyModel } from "../registry.ts";
 import type { FrameLayout, WindowTensors } from "../frames.ts";
 import { Rng } from "../../util/rng.ts";
-import type { CausalDiffusionConfig } from "./config.ts";
+import type { EntangledDiffusionConfig } from "./config.ts";
 
 const LEVEL_DIM = 64;
 
 /** Observer of one block at one denoising step: block index, its input [N, H, d], its additive mask [1, heads, 1, S + H], the block. */
 export type BlockHook<T = tf.Tensor> = (block: number, input: T, mask: T, blk: Block) => void;
 
-export class CausalDiffusionModel extends Module implements PolicyModel {
+export class EntangledDiffusionModel extends Module implements PolicyModel {
   readonly trunk: CausalEncoder; // frame in-projection + the shared blocks + final norm
   readonly actIn: Linear;
   readonly chunkPos: tf.Variable;
@@ -36,7 +36,7 @@ export class CausalDiffusionModel extends Module implements PolicyModel {
   readonly defaultSteps: number;
   private readonly slopes: number[];
 
-  constructor(readonly cfg: CausalDiffusionConfig, layout: FrameLayout, seed: number) {
+  constructor(readonly cfg: EntangledDiffusionConfig, layout: FrameLayout, seed: number) {
     super();
     const rng = new Rng(seed), d = cfg.dModel;
     this.horizon = cfg.horizon;
@@ -141,7 +141,7 @@ export class CausalDiffusionModel extends Module implements PolicyModel {
 
   /** K denoising steps from pure noise; `onBlock` (optional) observes every block at every step. */
   sample(steps: number, rng: Rng, onBlock?: BlockHook): tf.Tensor {
-    if (!this.trunk.cached(0)) throw new Error("CausalDiffusionModel.sample before observe()");
+    if (!this.trunk.cached(0)) throw new Error("EntangledDiffusionModel.sample before observe()");
     const cache = this.trunk.blocks.map((_, i) => this.trunk.cached(i)!);
     const N = cache[0].k.shape[0]!, H = this.horizon, A = this.actionDim;
     return tf.tidy(() => sampleChunks(this.cfg.objective, steps, [N, H, A], rng, (x, levels) => this.denoise(tfOps, x, levels, cache, onBlock)));

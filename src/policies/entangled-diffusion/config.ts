@@ -5,7 +5,7 @@ import { z } from "zod";
  * the noisy chunk tokens attend to the frame history in every layer at every denoising step. Defaults give about
  * the SCD default's parameter count (~1.05 M).
  */
-export const CausalDiffusionConfig = z
+export const EntangledDiffusionConfig = z
   .object({
     horizon: z.number().int().min(1).max(64).default(16),
     history: z.number().int().min(1).max(128).default(16),
@@ -23,4 +23,4 @@ export const CausalDiffusionConfig = z
   .superRefine((c, ctx) => {
     if (c.dModel % c.heads) ctx.addIssue({ code: "custom", path: ["dModel"], message: `dModel ${c.dModel} must be divisible by heads ${c.heads}` });
   });
-export type CausalDiffusionConfig = z.infer<typeof CausalDiffusionConfig>;
+export type EntangledDiffusionConfig = z.infer<typeof EntangledDiffusionConfig>;
