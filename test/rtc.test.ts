@@ -11,6 +11,14 @@ import { controlLoop, type LoopConfig, type LoopEvent } from "../src/loop/loop.t
 import { ticks } from "../src/loop/ticks.ts";
 import { ActionQueue, rtcGuide } from "../src/loop/queue.ts";
 import { chunkJerk, jerkRatio } from "../src/loop/metrics.ts";
+import { sampleChunksArray } from "../src/diffusion/sampler.ts";
+import { Rng } from "../src/util/rng.ts";
+import { initBackend } from "../src/backend/index.ts";
+import { policyDef } from "../src/policies/registry.ts";
+import { frameLayout } from "../src/policies/frames.ts";
+import { LearnedPolicy } from "../src/policies/learned.ts";
+import { fitNormalizer } from "../src/datasets/normalizer.ts";
+import "../src/policies/index.ts";
 import { box } from "../src/spaces.ts";
 import type { ChunkPolicy, ChunkGuide } from "../src/policies/types.ts";
 import type { TimedObs } from "../src/loop/safety.ts";
@@ -124,6 +132,35 @@ test("each policy action names its chunk; boundary jerk compares changes across 
   assert.equal(j, { boundary_sum: 56, boundary_n: 2, within_sum: 5, within_n: 5 });
   assert.is(jerkRatio([j]), 28);
   assert.is(jerkRatio([{ boundary_sum: 0, boundary_n: 0, within_sum: 5, within_n: 5 }]), null);
+});
+
+test("guided sampling (flow and DDIM) ends on the target where the weight is 1, leans toward it in between, and weight 0 changes nothing", () => {
+  const target = Float32Array.of(0.5, -0.25, 0.75, 0.1);
+  const weights = Float32Array.of(1, 1, 0.5, 0);
+  const toward = (x: Float32Array) => x.map((v) => v - 0.9); // a model that wants every value at -0.9 (flow: v = x − x̂)
+  for (const objective of ["flow", "ddpm"] as const) {
+    const den = objective === "flow" ? toward : (x: Float32Array) => x.map(() => 0); // DDIM with ε = 0 keeps x̂₀ = x/√ᾱ
+    const free = sampleChunksArray(objective, 10, 4, new Rng(3), den);
+    const guided = sampleChunksArray(objective, 10, 4, new Rng(3), den, { target, weights });
+    for (const i of [0, 1]) assert.ok(Math.abs(guided[i] - target[i]) < 1e-6, `${objective}: index ${i} ends on the target (${guided[i]} vs ${target[i]})`);
+    assert.ok(Math.abs(guided[2] - target[2]) < Math.abs(free[2] - target[2]), `${objective}: weight 0.5 leans toward the target`);
+    assert.ok(Math.abs(guided[3] - free[3]) < 1e-6, `${objective}: weight 0 leaves the sample as it was`);
+  }
+});
+
+test("a learned policy's chunk continues the plan it is given: the frozen actions come back as given (env units)", async () => {
+  await initBackend("wasm");
+  const layout = frameLayout([{ name: "observation.state", dim: 2 }], 2);
+  const norms = { "observation.state": fitNormalizer(Float32Array.of(-1, -1, 1, 1), 2, "minmax"), action: fitNormalizer(Float32Array.of(0, 0, 512, 512), 2, "minmax") };
+  const def = policyDef("scd");
+  const p = new LearnedPolicy("scd", def.create(def.configSchema.parse({ dModel: 16, heads: 2, encLayers: 1, decDModel: 16, horizon: 4, history: 4 }), layout, 1), layout, norms);
+  p.reset(0);
+  p.observe({ obs: { "observation.state": Float32Array.of(0.1, 0.2) }, prevAction: null });
+  const prefix = Float32Array.of(100, 200, 110, 210, 120, 220, 0, 0);
+  const g = p.sampleChunk({ seed: 7, guide: { prefix, weights: Float32Array.of(1, 1, 0, 0) } });
+  for (let i = 0; i < 4; i++) assert.ok(Math.abs(g[i] - prefix[i]) < 1e-3, `frozen value ${i}: ${g[i]} vs ${prefix[i]}`);
+  assert.throws(() => p.sampleChunk({ guide: { prefix: Float32Array.of(1), weights: Float32Array.of(1) } }), /guide needs 8 plan values and 4 weights, got 1 and 1/);
+  p.dispose();
 });
 
 test.run();

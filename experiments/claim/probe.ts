@@ -83,7 +83,7 @@ const hook: BlockHook = (i, input, mask, blk) => {
     }
   });
 };
-tf.tidy(() => void model.sample(K, new Rng(1), hook).dataSync());
+tf.tidy(() => void model.sample(K, new Rng(1), undefined, hook).dataSync());
 
 const cos = (a: Float32Array, b: Float32Array, d: number) => {
   let s = 0;

@@ -3,6 +3,7 @@
  * NormalizedChunkPolicy (the tfjs policy's own code), the per-frame work from the policy's ONNX runtime.
  * Browser-safe (the web page builds it from fetched graphs; onnx-policy.ts from an export directory).
  */
+import type { SampleGuide } from "../diffusion/sampler.ts";
 import { NormalizedChunkPolicy } from "../policies/normalized.ts";
 import type { Rng } from "../util/rng.ts";
 import type { Manifest } from "../checkpoints/manifest.ts";
@@ -19,8 +20,8 @@ export class OnnxPolicy extends NormalizedChunkPolicy {
   protected observeFrame(frame: Float32Array): void {
     this.model.observe(frame);
   }
-  sampleNormalized(steps: number, rng: Rng): Float32Array {
-    return this.model.sample(steps, rng);
+  sampleNormalized(steps: number, rng: Rng, guide?: SampleGuide): Float32Array {
+    return this.model.sample(steps, rng, guide);
   }
   /** The graphs belong to the LoadedExport (shared by its policies). */
   dispose(): void {}

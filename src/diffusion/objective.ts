@@ -5,10 +5,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../util/rng.ts";
 import { type Objective, logitNormal, alphasCumprod, noiseLevelDdpm, DDPM_TRAIN_STEPS } from "./schedules.ts";
-import { sampleLoop, type ChunkOps } from "./sampler.ts";
+import { sampleLoop, tileGuide, type ChunkOps, type SampleGuide } from "./sampler.ts";
 import { tfOps } from "../nn/tf-ops.ts";
 
-export { sampleLoop, sampleChunksArray, samplerLevels, ARRAY_OPS, type ChunkOps } from "./sampler.ts";
+export { sampleLoop, sampleChunksArray, samplerLevels, ARRAY_OPS, type ChunkOps, type SampleGuide } from "./sampler.ts";
 
 const ABAR = alphasCumprod();
 
@@ -35,11 +35,12 @@ export function clipFinite(a: tf.Tensor): tf.Tensor {
   return tfOps.clip(a, -1, 1);
 }
 
-const TF_OPS: ChunkOps<tf.Tensor> = { add: (a, b) => a.add(b), sub: (a, b) => a.sub(b), mul: (a, k) => a.mul(k), div: (a, k) => a.div(k), clip: clipFinite };
+const TF_OPS: ChunkOps<tf.Tensor> = { add: (a, b) => a.add(b), sub: (a, b) => a.sub(b), mul: (a, k) => a.mul(k), div: (a, k) => a.div(k), clip: clipFinite, mulEl: (a, b) => a.mul(b) };
 
 /** From pure noise [N, H, A] to a chunk in `steps` calls of denoise(x, levels). */
-export function sampleChunks(objective: Objective, steps: number, shape: [number, number, number], rng: Rng, denoise: (x: tf.Tensor, levels: Float32Array, step: number) => tf.Tensor): tf.Tensor {
-  const N = shape[0];
-  const x = tf.tensor(rng.normals(shape[0] * shape[1] * shape[2]), shape);
-  return sampleLoop(objective, steps, x, TF_OPS, (xx, level, i) => denoise(xx, new Float32Array(N).fill(level), i));
+export function sampleChunks(objective: Objective, steps: number, shape: [number, number, number], rng: Rng, denoise: (x: tf.Tensor, levels: Float32Array, step: number) => tf.Tensor, guide?: SampleGuide): tf.Tensor {
+  const N = shape[0], size = shape[0] * shape[1] * shape[2];
+  const x = tf.tensor(rng.normals(size), shape);
+  const g = tileGuide(guide, size);
+  return sampleLoop(objective, steps, x, TF_OPS, (xx, level, i) => denoise(xx, new Float32Array(N).fill(level), i), g && { target: tf.tensor(g.target, shape), weights: tf.tensor(g.weights, shape) });
 }

@@ -15,14 +15,36 @@ export interface ChunkOps<T> {
   div(a: T, k: number): T;
   /** Clip to the normalized action range [−1, 1]; a non-finite value becomes NaN (never a valid-looking ±1). */
   clip(a: T): T;
+  /** Element-wise product. */
+  mulEl(a: T, b: T): T;
+}
+
+/**
+ * A chunk to continue (real-time chunking), in normalized units: `target` [H·A] and `weights` [H·A] in [0, 1]
+ * (repeated over the batch). Gradient-free inpainting: after every denoising step the sample is pulled toward the
+ * target noised to the step's level along the sampler's own path from the initial noise (x_σ = σ·ε + (1 − σ)·y for
+ * flow, √ᾱ·y + √(1 − ᾱ)·ε for DDIM) by `weights`, so indices of weight 1 end exactly on the target and those
+ * between 0 and 1 lean toward it (the replacement method of RePaint, Lugmayr et al. 2022, with the soft mask of
+ * Black et al. 2025 in place of their guidance gradient, which runtimes without autodiff cannot compute).
+ */
+export interface SampleGuide {
+  target: Float32Array;
+  weights: Float32Array;
 }
 
 /** The sampling loop: from noise x to a chunk in `steps` calls of denoise(x, level, step) (v for flow, ε for DDPM). */
-export function sampleLoop<T>(objective: Objective, steps: number, x0: T, ops: ChunkOps<T>, denoise: (x: T, level: number, step: number) => T): T {
-  let x = x0;
+export function sampleLoop<T>(objective: Objective, steps: number, noise: T, ops: ChunkOps<T>, denoise: (x: T, level: number, step: number) => T, guide?: { target: T; weights: T }): T {
+  let x = noise;
+  // pull x toward the target noised to the level just reached: a (signal) · target + b (noise) · the initial noise
+  const pull = (a: number, b: number) => {
+    if (guide) x = ops.add(x, ops.mulEl(ops.sub(ops.add(ops.mul(guide.target, a), ops.mul(noise, b)), x), guide.weights));
+  };
   if (objective === "flow") {
     const s = flowSigmas(steps);
-    for (let i = 0; i < steps; i++) x = ops.add(x, ops.mul(denoise(x, s[i], i), s[i + 1] - s[i])); // dx/dσ = v
+    for (let i = 0; i < steps; i++) {
+      x = ops.add(x, ops.mul(denoise(x, s[i], i), s[i + 1] - s[i])); // dx/dσ = v
+      pull(1 - s[i + 1], s[i + 1]);
+    }
   } else {
     const ts = ddimTimesteps(steps);
     for (let i = 0; i < ts.length; i++) {
@@ -30,6 +52,7 @@ export function sampleLoop<T>(objective: Objective, steps: number, x0: T, ops: C
       const eps = denoise(x, noiseLevelDdpm(ts[i]), i);
       const x0 = ops.clip(ops.div(ops.sub(x, ops.mul(eps, Math.sqrt(1 - ab))), Math.sqrt(ab)));
       x = ops.add(ops.mul(x0, Math.sqrt(abNext)), ops.mul(eps, Math.sqrt(1 - abNext)));
+      pull(Math.sqrt(abNext), Math.sqrt(1 - abNext));
     }
   }
   return ops.clip(x);
@@ -42,11 +65,20 @@ export const ARRAY_OPS: ChunkOps<Float32Array> = {
   mul: (a, k) => a.map((v) => v * k),
   div: (a, k) => a.map((v) => v / k),
   clip: (a) => a.map((v) => (Number.isFinite(v) ? Math.min(1, Math.max(-1, v)) : NaN)), // as clipFinite
+  mulEl: (a, b) => a.map((v, i) => v * b[i]),
 };
 
+/** A guide's target and weights repeated to `size` values (the batch), or undefined. */
+export function tileGuide(g: SampleGuide | undefined, size: number): { target: Float32Array; weights: Float32Array } | undefined {
+  if (!g) return undefined;
+  if (size % g.target.length || g.target.length !== g.weights.length) throw new Error(`guide of ${g.target.length} values does not tile a sample of ${size}`);
+  const tile = (a: Float32Array) => Float32Array.from({ length: size }, (_, i) => a[i % a.length]);
+  return { target: tile(g.target), weights: tile(g.weights) };
+}
+
 /** The same loop on plain arrays: the noise is drawn from rng exactly as sampleChunks draws it. */
-export function sampleChunksArray(objective: Objective, steps: number, size: number, rng: Rng, denoise: (x: Float32Array, level: number, step: number) => Float32Array): Float32Array {
-  return sampleLoop(objective, steps, Float32Array.from(rng.normals(size)), ARRAY_OPS, denoise);
+export function sampleChunksArray(objective: Objective, steps: number, size: number, rng: Rng, denoise: (x: Float32Array, level: number, step: number) => Float32Array, guide?: SampleGuide): Float32Array {
+  return sampleLoop(objective, steps, Float32Array.from(rng.normals(size)), ARRAY_OPS, denoise, tileGuide(guide, size));
 }
 
 /** The noise levels the sampler will visit, in order (models precompute their conditioning from them). */

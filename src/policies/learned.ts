@@ -3,6 +3,7 @@
  * NormalizedChunkPolicy (shared with the ONNX runtime); observe() runs the model's once-per-frame step. Also weights
  * in and out. Browser-safe: checkpoint files are read by checkpoint-loader.ts (Node) or src/web/checkpoint-web.ts.
  */
+import type { SampleGuide } from "../diffusion/sampler.ts";
 import * as tf from "@tensorflow/tfjs";
 import { ScdError } from "../errors.ts";
 import type { PolicyModel } from "./registry.ts";
@@ -33,8 +34,8 @@ export class LearnedPolicy extends NormalizedChunkPolicy {
     }
   }
 
-  sampleNormalized(steps: number, rng: Rng): Float32Array {
-    const t = this.model.sample(steps, rng);
+  sampleNormalized(steps: number, rng: Rng, guide?: SampleGuide): Float32Array {
+    const t = this.model.sample(steps, rng, guide);
     const y = t.dataSync() as Float32Array;
     t.dispose();
     return y;

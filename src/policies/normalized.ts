@@ -3,9 +3,10 @@
  * src/deploy/onnx-policy.ts): observations → normalized frame vectors (frames.ts), seeded sampling, and
  * unnormalized chunks. Subclasses provide the once-per-frame step and the normalized chunk [B·H·A].
  */
-import type { ChunkPolicy, Frame } from "./types.ts";
+import type { ChunkPolicy, ChunkGuide, Frame } from "./types.ts";
+import type { SampleGuide } from "../diffusion/sampler.ts";
 import { frameFromObs, type FrameLayout } from "./frames.ts";
-import { unnormalize, type NormSet } from "../datasets/normalizer.ts";
+import { normalize, unnormalize, type NormSet } from "../datasets/normalizer.ts";
 import { Rng } from "../util/rng.ts";
 import { ScdError } from "../errors.ts";
 
@@ -26,8 +27,8 @@ export abstract class NormalizedChunkPolicy implements ChunkPolicy {
   protected abstract resetState(batch: number): void;
   /** One normalized frame vector [B·frameDim]: the once-per-frame step. */
   protected abstract observeFrame(frame: Float32Array): void;
-  /** A chunk [B·H·A] in normalized units. */
-  abstract sampleNormalized(steps: number, rng: Rng): Float32Array;
+  /** A chunk [B·H·A] in normalized units; `guide` (normalized) asks it to continue a plan. */
+  abstract sampleNormalized(steps: number, rng: Rng, guide?: SampleGuide): Float32Array;
   /** Release what the runtime holds. */
   abstract dispose(): void;
 
@@ -48,14 +49,21 @@ export abstract class NormalizedChunkPolicy implements ChunkPolicy {
    * @throws ScdError naming the option when `steps` is not an integer in 1..10000 or `seed` not an integer.
    * @throws Error when the model's chunk is not finite (the loop turns it into an error event and a fallback).
    */
-  sampleChunk(opts: { steps?: number; seed?: number } = {}): Float32Array {
+  sampleChunk(opts: { steps?: number; seed?: number; guide?: ChunkGuide } = {}): Float32Array {
     if (opts.steps !== undefined && !(Number.isInteger(opts.steps) && opts.steps >= 1 && opts.steps <= 10000))
       throw new ScdError(`${this.name}.sampleChunk: steps (denoising steps) must be an integer from 1 to 10000, got ${opts.steps}`);
     if (opts.seed !== undefined && !Number.isInteger(opts.seed)) throw new ScdError(`${this.name}.sampleChunk: seed must be an integer, got ${opts.seed}`);
     const rng = new Rng(opts.seed ?? this.rngSeed);
-    const a = unnormalize(this.norms.action, this.sampleNormalized(opts.steps ?? this.defaultSteps, rng));
+    const a = unnormalize(this.norms.action, this.sampleNormalized(opts.steps ?? this.defaultSteps, rng, opts.guide && this.normalizedGuide(opts.guide)));
     for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw new Error(`${this.name} sampled a chunk that is not finite (value ${i} is ${a[i]})`);
     return a;
+  }
+
+  /** A guide in the model's units: the plan normalized like actions, each index's weight repeated over its values. */
+  private normalizedGuide(g: ChunkGuide): SampleGuide {
+    const H = this.horizon, A = this.actionDim;
+    if (g.prefix.length !== H * A || g.weights.length !== H) throw new ScdError(`${this.name}.sampleChunk: guide needs ${H * A} plan values and ${H} weights, got ${g.prefix.length} and ${g.weights.length}`);
+    return { target: normalize(this.norms.action, g.prefix), weights: Float32Array.from({ length: H * A }, (_, i) => g.weights[Math.floor(i / A)]) };
   }
 }
 

@@ -6,6 +6,7 @@
  * graphs per frame on plain arrays (on onnxruntime-node or -web; browser-safe). Models work in normalized units;
  * LearnedPolicy (learned.ts) adds normalizers, frames and checkpoints.
  */
+import type { SampleGuide } from "../diffusion/sampler.ts";
 import type * as tf from "@tensorflow/tfjs";
 import type { z } from "zod";
 import type { WindowTensors, FrameLayout } from "./frames.ts";
@@ -32,8 +33,8 @@ export interface PolicyModel {
   reset(batch: number): void;
   /** One control frame [B, frameDim]: the once-per-frame part (an encoder step). */
   observe(frame: tf.Tensor): void;
-  /** A chunk [B, H, A] in normalized units, from `steps` denoising steps (ignored by deterministic models). */
-  sample(steps: number, rng: Rng): tf.Tensor;
+  /** A chunk [B, H, A] in normalized units, from `steps` denoising steps (ignored by deterministic models); `guide`: a plan to continue (real-time chunking). */
+  sample(steps: number, rng: Rng, guide?: SampleGuide): tf.Tensor;
   /** The trainable variables by name (the names of checkpoint weights). */
   parameters(): Map<string, tf.Variable>;
   /** Number of trainable values. */
@@ -166,8 +167,8 @@ export interface ArrayModel {
   reset(batch: number): void;
   /** One control frame [B·frameDim]. */
   observe(frame: Float32Array): void;
-  /** A chunk [B·H·A] from `steps` denoising steps (ignored by deterministic policies). */
-  sample(steps: number, rng: Rng): Float32Array;
+  /** A chunk [B·H·A] from `steps` denoising steps (ignored by deterministic policies); `guide` as for PolicyModel. */
+  sample(steps: number, rng: Rng, guide?: SampleGuide): Float32Array;
 }
 
 /** The runtime facts of an export, recorded in its manifest. */

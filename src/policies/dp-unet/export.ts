@@ -7,7 +7,7 @@
  * Per chunk: one condition call over all K levels (R = K·B) and K denoise calls inside the shared DDIM loop.
  */
 import type { ArrayModel, ExportFacts, GraphRunner, OnnxSpec } from "../registry.ts";
-import { sampleChunksArray, samplerLevels } from "../../diffusion/sampler.ts";
+import { sampleChunksArray, samplerLevels, type SampleGuide } from "../../diffusion/sampler.ts";
 import type { Rng } from "../../util/rng.ts";
 import { DpUnetConfig } from "./config.ts";
 import type { DpUnetModel } from "./model.ts";
@@ -36,7 +36,7 @@ class DpUnetOnnxModel implements ArrayModel {
     }
   }
 
-  sample(steps: number, rng: Rng): Float32Array {
+  sample(steps: number, rng: Rng, guide?: SampleGuide): Float32Array {
     if (!this.recent.length) throw new Error("dp-unet (ONNX): sample before observe()");
     const { B, F } = this, K = this.cfg.nObsSteps, H = this.facts.horizon, A = this.facts.actionDim;
     const lv = samplerLevels("ddpm", steps), S = lv.length, row = K * F;
@@ -49,7 +49,7 @@ class DpUnetOnnxModel implements ArrayModel {
     const films = this.g.condition.run({ obs: { data: obs, dims: [S * B, row] }, level: { data: level, dims: [S * B] } }).films.data as Float32Array;
     const wid = films.length / (S * B);
     return sampleChunksArray("ddpm", steps, B * H * A, rng, (x, _l, i) =>
-      this.g.denoise.run({ x: { data: x, dims: [B, H, A] }, films: { data: films.subarray(i * B * wid, (i + 1) * B * wid), dims: [B, wid] } }).eps.data as Float32Array);
+      this.g.denoise.run({ x: { data: x, dims: [B, H, A] }, films: { data: films.subarray(i * B * wid, (i + 1) * B * wid), dims: [B, wid] } }).eps.data as Float32Array, guide);
   }
 }
 

@@ -10,6 +10,7 @@
  * backend differentiates), ONNX's Conv and ConvTranspose in the traced export (export.ts).
  * The frames carry observations only (frameOptions prevAction: false): past actions are not visible.
  */
+import type { SampleGuide } from "../../diffusion/sampler.ts";
 import * as tf from "@tensorflow/tfjs";
 import { Module, mish } from "../../nn/module.ts";
 import type { Ops, Levels } from "../../nn/ops.ts";
@@ -270,14 +271,14 @@ export class DpUnetModel extends Module implements PolicyModel {
   }
 
   /** DDIM from pure noise in `steps` U-Net evaluations → chunk [B, H, A] in normalized units. */
-  sample(steps: number, rng: Rng): tf.Tensor {
+  sample(steps: number, rng: Rng, guide?: SampleGuide): tf.Tensor {
     if (!this.recent.length) throw new Error("DpUnetModel.sample before observe()");
     const B = this.recent[0].shape[0]!, H = this.horizon, A = this.actionDim;
     return tf.tidy(() => {
       const lv = samplerLevels("ddpm", steps);
       const obs = tf.concat(this.recent, 1); // [B, nObs·F]
       const films = tf.split(this.condition(tfOps, tf.tile(obs, [lv.length, 1]), lv.flatMap((l) => new Array(B).fill(l))), lv.length, 0); // per step
-      return sampleChunks("ddpm", steps, [B, H, A], rng, (x, _l, i) => this.denoise(tfOps, films[i], x));
+      return sampleChunks("ddpm", steps, [B, H, A], rng, (x, _l, i) => this.denoise(tfOps, films[i], x), guide);
     });
   }
 

@@ -6,7 +6,7 @@
  */
 import type { ArrayModel, GraphRunner, ExportFacts, OnnxSpec } from "../registry.ts";
 import { emptyCache, kvSpecs, kvOf, kvNamed, type KVState } from "../../deploy/kv.ts";
-import { sampleChunksArray } from "../../diffusion/sampler.ts";
+import { sampleChunksArray, type SampleGuide } from "../../diffusion/sampler.ts";
 import type { Rng } from "../../util/rng.ts";
 import { EntangledDiffusionConfig } from "./config.ts";
 import type { EntangledDiffusionModel } from "./model.ts";
@@ -28,7 +28,7 @@ class EntangledOnnxModel implements ArrayModel {
     this.seen = true;
   }
 
-  sample(steps: number, rng: Rng): Float32Array {
+  sample(steps: number, rng: Rng, guide?: SampleGuide): Float32Array {
     if (!this.seen) throw new Error("entangled-diffusion (ONNX): sample before observe()");
     const B = this.B, H = this.facts.horizon, A = this.facts.actionDim;
     const cache = this.kv.feeds("cache");
@@ -36,7 +36,7 @@ class EntangledOnnxModel implements ArrayModel {
     return sampleChunksArray(this.facts.objective ?? "flow", steps, B * H * A, rng, (x, l) => {
       level.fill(l);
       return this.g.denoise.run({ x: { data: x, dims: [B, H, A] }, level: { data: level, dims: [B] }, ...cache }).prediction.data as Float32Array;
-    });
+    }, guide);
   }
 }
 

@@ -5,6 +5,7 @@
  * values are cached, but every denoising step still runs all layers on the H chunk tokens. The inference pieces (the
  * trunk's `step`, `denoise`) run on any Ops: tfjs here, traced to ONNX by export.ts.
  */
+import type { SampleGuide } from "../../diffusion/sampler.ts";
 import * as tf from "@tensorflow/tfjs";
 import { Module, Linear } from "../../nn/module.ts";
 import { alibiSlopes, levelEmbedding, type Block, type KV } from "../../nn/transformer.ts";
@@ -140,11 +141,11 @@ export class EntangledDiffusionModel extends Module implements PolicyModel {
   }
 
   /** K denoising steps from pure noise; `onBlock` (optional) observes every block at every step. */
-  sample(steps: number, rng: Rng, onBlock?: BlockHook): tf.Tensor {
+  sample(steps: number, rng: Rng, guide?: SampleGuide, onBlock?: BlockHook): tf.Tensor {
     if (!this.trunk.cached(0)) throw new Error("EntangledDiffusionModel.sample before observe()");
     const cache = this.trunk.blocks.map((_, i) => this.trunk.cached(i)!);
     const N = cache[0].k.shape[0]!, H = this.horizon, A = this.actionDim;
-    return tf.tidy(() => sampleChunks(this.cfg.objective, steps, [N, H, A], rng, (x, levels) => this.denoise(tfOps, x, levels, cache, onBlock)));
+    return tf.tidy(() => sampleChunks(this.cfg.objective, steps, [N, H, A], rng, (x, levels) => this.denoise(tfOps, x, levels, cache, onBlock), guide));
   }
 
   dispose(): void {

@@ -11,7 +11,7 @@
  */
 import type { ArrayModel, Feed, GraphRunner, ExportFacts, OnnxSpec, ValueSpec } from "../registry.ts";
 import { emptyCache, kvSpecs, kvOf, kvNamed, type KVState } from "../../deploy/kv.ts";
-import { sampleChunksArray, samplerLevels } from "../../diffusion/sampler.ts";
+import { sampleChunksArray, samplerLevels, type SampleGuide } from "../../diffusion/sampler.ts";
 import type { Rng } from "../../util/rng.ts";
 import { ScdConfig } from "./config.ts";
 import type { ScdModel } from "./model.ts";
@@ -41,7 +41,7 @@ class ScdOnnxModel implements ArrayModel {
     this.ctx = r.context.data as Float32Array;
   }
 
-  sample(steps: number, rng: Rng): Float32Array {
+  sample(steps: number, rng: Rng, guide?: SampleGuide): Float32Array {
     if (!this.ctx) throw new Error("scd (ONNX): sample before observe()");
     const { B } = this, H = this.facts.horizon, A = this.facts.actionDim, d = this.cfg.dModel;
     const objective = this.facts.objective ?? "flow";
@@ -56,7 +56,7 @@ class ScdOnnxModel implements ArrayModel {
       return [k, { data: f.data.subarray(i * B * row, (i + 1) * B * row), dims: [B, ...f.dims.slice(1)] }];
     }));
     const conds = Array.from({ length: lv.length }, (_, i) => perStep(i));
-    return sampleChunksArray(objective, steps, B * H * A, rng, (x, _l, i) => this.g.decoder_denoise.run({ x: { data: x, dims: [B, H, A] }, ...conds[i] }).prediction.data as Float32Array);
+    return sampleChunksArray(objective, steps, B * H * A, rng, (x, _l, i) => this.g.decoder_denoise.run({ x: { data: x, dims: [B, H, A] }, ...conds[i] }).prediction.data as Float32Array, guide);
   }
 }
 

@@ -9,6 +9,7 @@
  * trained at several positions and several noise draws per encoder pass. The inference pieces (the encoder's
  * `step`, the decoder's `condition` and `denoise`) run on any Ops: tfjs here, traced to ONNX by export.ts.
  */
+import type { SampleGuide } from "../../diffusion/sampler.ts";
 import * as tf from "@tensorflow/tfjs";
 import { Module, Linear, LayerNorm } from "../../nn/module.ts";
 import { Block, levelEmbedding } from "../../nn/transformer.ts";
@@ -136,7 +137,7 @@ export class ScdModel extends Module implements PolicyModel {
   }
 
   /** Euler (flow) or DDIM (ddpm) from pure noise; the encoder is not run here. */
-  sample(steps: number, rng: Rng): tf.Tensor {
+  sample(steps: number, rng: Rng, guide?: SampleGuide): tf.Tensor {
     if (!this.ctx) throw new Error("ScdModel.sample before observe()");
     const ctx = this.ctx;
     const N = ctx.shape[0]!, H = this.horizon, A = this.actionDim;
@@ -144,7 +145,7 @@ export class ScdModel extends Module implements PolicyModel {
       // conditioning for all K steps in one batched pass, then one decoder evaluation per step
       const lv = samplerLevels(this.cfg.objective, steps);
       const conds = splitSteps(this.decoder.condition(tfOps, tf.tile(ctx, [lv.length, 1]), lv.flatMap((l) => new Array(N).fill(l))), lv.length);
-      return sampleChunks(this.cfg.objective, steps, [N, H, A], rng, (x, _l, i) => this.decoder.denoise(tfOps, conds[i], x));
+      return sampleChunks(this.cfg.objective, steps, [N, H, A], rng, (x, _l, i) => this.decoder.denoise(tfOps, conds[i], x), guide);
     });
   }
 
