@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const SHARED = path.resolve(ROOT, "../shared");
 export const PUSHT_NATIVE = path.join(ROOT, "assets/datasets/pusht/pusht_human.scdd");
-export const PUSHT_ZARR = path.join(SHARED, "src/datasets/pusht_cchi_v7_replay.zarr");
+export const PUSHT_ZARR = path.join(SHARED, "datasets/pusht_cchi_v7_replay.zarr");
 
 export function scd(args: string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [path.join(ROOT, "bin/scd.js"), ...args], { encoding: "utf8", env: { ...process.env, SCD_QUIET: "1", ...env }, cwd: ROOT, timeout: 300_000 });
