@@ -5,6 +5,7 @@
  * episode with the same overlay.
  *
  *   npx tsx experiments/claim/strips.ts --policies <dir>[=label],<dir>[=label] --seeds 100026,100027 \
+ *   (each <dir> a checkpoint or an ONNX export; exports run on ONNX Runtime, much faster)
  *     [--every 30] [--out experiments/claim/results/strips]
  *
  * Episodes run as `scd eval --latency 0` runs them (receding horizon, 8 actions per chunk, the policy's default K),
@@ -15,7 +16,7 @@ import * as path from "node:path";
 import { createCanvas, type Canvas, type SKRSContext2D } from "@napi-rs/canvas";
 import { initBackend } from "../../src/backend/index.ts";
 import { makeEnv, envSpec } from "../../src/envs/registry.ts";
-import { loadPolicy } from "../../src/checkpoints/load-checkpoint.ts";
+import { policyFactory } from "../../src/checkpoints/resolve.ts";
 import { runEpisodeVirtual, type EpisodeResult } from "../../src/loop/runner.ts";
 import { writeGif } from "../../src/util/image.ts";
 import type { RgbFrame } from "../../src/spaces.ts";
@@ -87,9 +88,9 @@ for (const seed of seeds) {
   const rows: { label: string; r: EpisodeResult }[] = [];
   for (const p of policies) {
     const env = await makeEnv(ENV);
-    const policy = loadPolicy(p.dir);
+    const policy = await (await policyFactory(p.dir, ENV, env.actionSpace))();
     const r = await runEpisodeVirtual(env, policy, seed, { periodMs: 1000 / env.metadata.controlHz, strategy: { kind: "receding", execute: Math.min(8, policy.horizon) }, fallback: env.metadata.fallback ?? "hold", latencyMs: 0 }, { render: true });
-    policy.dispose();
+    policy.dispose?.();
     env.close();
     rows.push({ label: p.label, r });
     const gif = path.join(out, `${seed}-${p.label.replace(/[^\w.-]+/g, "_")}.gif`);
