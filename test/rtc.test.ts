@@ -132,6 +132,9 @@ test("each policy action names its chunk; boundary jerk compares changes across 
   assert.equal(j, { boundary_sum: 56, boundary_n: 2, within_sum: 5, within_n: 5 });
   assert.is(jerkRatio([j]), 28);
   assert.is(jerkRatio([{ boundary_sum: 0, boundary_n: 0, within_sum: 5, within_n: 5 }]), null);
+  // a late chunk: policy 2 → fallback (holds 2) → policy 30 counts both steps as boundary steps; fallback pairs are left out
+  const act = (tick: number, v: number, source: "policy" | "fallback", chunk?: number): LoopEvent => ({ type: "action", tick, t: 0, scheduledT: 0, tickT: 0, action: Float32Array.of(v), source, queueDepth: 0, ...(chunk === undefined ? {} : { chunk }) });
+  assert.equal(chunkJerk([act(0, 1, "policy", 0), act(1, 2, "policy", 0), act(2, 2, "fallback"), act(3, 2, "fallback"), act(4, 30, "policy", 3)]), { boundary_sum: 28, boundary_n: 2, within_sum: 1, within_n: 1 });
 });
 
 test("guided sampling (flow and DDIM) ends on the target where the weight is 1, leans toward it in between, and weight 0 changes nothing", () => {

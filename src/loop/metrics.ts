@@ -91,9 +91,10 @@ export function formatSummary(s: LoopSummary): string {
 
 /**
  * Chunk-boundary jerk: the size of the action change |a_t − a_{t−1}| (Euclidean, env units) between consecutive
- * ticks that both executed a policy action, summed separately where the two actions came from different chunks (a
- * boundary) and from the same chunk (within). boundary mean / within mean is the jump a chunk switch adds (1: none).
- * Sums and counts, so episodes and shards add up.
+ * ticks, summed separately within a chunk (both ticks policy actions from the same chunk) and across a boundary
+ * (the chunk changed, or one of the two is a fallback — what the actuator saw when a chunk came late). Pairs of
+ * fallbacks are left out. boundary mean / within mean is the jump a chunk switch adds (1: none). Sums and counts,
+ * so episodes and shards add up.
  */
 export interface ChunkJerk {
   boundary_sum: number;
@@ -107,10 +108,10 @@ export function chunkJerk(events: readonly LoopEvent[]): ChunkJerk {
   let prev: Extract<LoopEvent, { type: "action" }> | null = null;
   for (const e of events) {
     if (e.type !== "action" || e.source === "final") continue;
-    if (prev && prev.source === "policy" && e.source === "policy" && e.tick === prev.tick + 1 && prev.chunk !== undefined && e.chunk !== undefined) {
+    if (prev && e.tick === prev.tick + 1 && (prev.source === "policy" || e.source === "policy")) {
       let d = 0;
       for (let i = 0; i < e.action.length; i++) d += (e.action[i] - prev.action[i]) ** 2;
-      if (e.chunk === prev.chunk) (j.within_sum += Math.sqrt(d)), j.within_n++;
+      if (prev.source === "policy" && e.source === "policy" && e.chunk === prev.chunk) (j.within_sum += Math.sqrt(d)), j.within_n++;
       else (j.boundary_sum += Math.sqrt(d)), j.boundary_n++;
     }
     prev = e;
