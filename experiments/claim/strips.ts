@@ -1,12 +1,12 @@
 /**
  * Push-T rollouts side by side, with each policy's predicted chunks drawn: for the seeds a policy fails, where does
  * its plan go wrong? For every seed, one PNG strip (a row per policy, a column every `--every` steps; the chunk
- * predicted last is drawn over the frame: executed part solid, the rest dashed) and, per policy, a GIF of the whole
- * episode with the same overlay.
+ * predicted last is drawn over the frame: executed part solid, the rest dashed) and, with --gif, per policy a GIF of
+ * the whole episode with the same overlay.
  *
  *   npx tsx experiments/claim/strips.ts --policies <dir>[=label],<dir>[=label] --seeds 100026,100027 \
  *   (each <dir> a checkpoint or an ONNX export; exports run on ONNX Runtime, much faster)
- *     [--every 30] [--out experiments/claim/results/strips]
+ *     [--every 30] [--gif] [--out experiments/claim/results/strips]
  *
  * Episodes run as `scd eval --latency 0` runs them (receding horizon, 8 actions per chunk, the policy's default K),
  * and each strip's row title gives the episode's max reward, which matches the evaluation's per-episode figure.
@@ -93,9 +93,9 @@ for (const seed of seeds) {
     policy.dispose?.();
     env.close();
     rows.push({ label: p.label, r });
-    const gif = path.join(out, `${seed}-${p.label.replace(/[^\w.-]+/g, "_")}.gif`);
-    writeGif(gif, r.frames.map((f, i) => rgbOf(overlay(f, r, i, 256))), 10);
-    process.stderr.write(`${p.label} seed ${seed}: max reward ${r.maxReward.toFixed(3)} in ${r.steps} steps → ${gif}\n`);
+    const gif = args.includes("--gif") ? path.join(out, `${seed}-${p.label.replace(/[^\w.-]+/g, "_")}.gif`) : null;
+    if (gif) writeGif(gif, r.frames.map((f, i) => rgbOf(overlay(f, r, i, 256))), 10);
+    process.stderr.write(`${p.label} seed ${seed}: max reward ${r.maxReward.toFixed(3)} in ${r.steps} steps${gif ? ` → ${gif}` : ""}\n`);
   }
   const cols = Math.ceil((spec.maxEpisodeSteps ?? 300) / every) + 1;
   const W = 150 + cols * THUMB, H = 24 + rows.length * (THUMB + 6);
