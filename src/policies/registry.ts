@@ -94,12 +94,12 @@ export function registerPolicy<C extends z.ZodTypeAny>(def: PolicyDef<C> | Polic
 /** Earlier policy names → current ones (PolicyDef.aliases). */
 const ALIASES = new Map<string, string>();
 
-/** The registered policy names, sorted. */
 /** Whether `name` is a registered policy or one of their earlier names. */
 export function isPolicyName(name: string): boolean {
   return POLICIES.has(name) || ALIASES.has(name);
 }
 
+/** The registered policy names, sorted (without earlier names). */
 export function policyNames(): string[] {
   return [...POLICIES.keys()].sort();
 }
