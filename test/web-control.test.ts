@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { Page } from "playwright-core";
-import { openSite, until, type Site } from "./web-site.ts";
+import { openSiteAround, until, type Site } from "./web-site.ts";
 
 let site: Site, page: Page;
 const readouts = () => site.readouts(), text = (id: string) => site.text(id);
@@ -35,16 +35,7 @@ async function resetTo(seed: number): Promise<void> {
   await until("the policy driving", readouts, (r) => r.controller === "policy" && r.phase === "running", 5_000);
 }
 
-test.before(async () => {
-  try {
-    site = await openSite();
-    page = site.page;
-  } catch (e) {
-    console.error(`web test setup failed: ${(e as Error).stack ?? e}`);
-    throw e;
-  }
-});
-test.after(() => site?.close());
+openSiteAround(test, (s) => ((site = s), (page = s.page)));
 
 test("first load: the loading bar reached the whole load.json, the hint says what to do, the default seed is a clean success", async () => {
   assert.ok(await page.locator("#loading").isHidden());

@@ -89,3 +89,21 @@ export async function writeFigures(site: Site, file: string): Promise<void> {
   const userAgent = await site.page.evaluate(() => navigator.userAgent);
   fs.writeFileSync(path.join(site.artifacts, file), JSON.stringify({ ...site.figures, userAgent, measuredAt: new Date().toISOString() }, null, 2) + "\n");
 }
+
+/**
+ * Open the built site before a suite's tests and close it after; `onOpen` gets the site. uvu reports a failing
+ * before hook only as "0 passed", so its error is printed first.
+ */
+export function openSiteAround(suite: { before: (fn: () => Promise<void>) => void; after: (fn: () => Promise<void>) => void }, onOpen: (s: Site) => void): void {
+  let site: Site | undefined;
+  suite.before(async () => {
+    try {
+      site = await openSite();
+      onOpen(site);
+    } catch (e) {
+      console.error(`web test setup failed: ${(e as Error).stack ?? e}`);
+      throw e;
+    }
+  });
+  suite.after(async () => void (await site?.close()));
+}

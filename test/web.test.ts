@@ -12,7 +12,7 @@ import * as assert from "uvu/assert";
 import type { Page } from "playwright-core";
 import { DatasetReader } from "../src/datasets/native.ts";
 import { nodeFigures } from "./web-node-figures.ts";
-import { openSite, until, writeFigures, type Site } from "./web-site.ts";
+import { openSiteAround, until, writeFigures, type Site } from "./web-site.ts";
 import { quantiles } from "../src/loop/metrics.ts";
 
 let site: Site, page: Page;
@@ -29,17 +29,7 @@ function get(rawPath: string): Promise<{ status: number; headers: http.IncomingH
   });
 }
 
-// uvu reports a failing before hook only as "0 passed": print its error
-test.before(async () => {
-  try {
-    site = await openSite();
-    page = site.page;
-  } catch (e) {
-    console.error(`web test setup failed: ${(e as Error).stack ?? e}`);
-    throw e;
-  }
-});
-test.after(() => site?.close());
+openSiteAround(test, (s) => ((site = s), (page = s.page)));
 
 test("the server serves only the site folder, with cross-origin isolation headers", async () => {
   const ok = await get("/");
