@@ -5,6 +5,7 @@
  *      then evaluated the same way;
  * and one self-contained report.html with both side by side (plus report.json).
  */
+import { readMetricLines } from "../../checkpoints/run-dir.ts";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { initBackend } from "../../backend/index.ts";
@@ -30,23 +31,13 @@ const PARALLEL = 10;
 const GIF_SIZE = 256; // px: a 300-step GIF at 512 px is ~0.9 MB, and the report inlines every GIF
 const say = (line: string) => process.stderr.write(line + "\n");
 
-/** The records of a metrics.jsonl; a torn last line (a live run's) is skipped. */
-function metricLines(file: string): Record<string, unknown>[] {
-  return fs.readFileSync(file, "utf8").split("\n").filter(Boolean).flatMap((l) => {
-    try {
-      return [JSON.parse(l) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
-}
 
 /** Seconds of training steps behind a checkpoint: info.trainSeconds, else the last trainSeconds of a metrics.jsonl beside it. */
 export function recordedTraining(dir: string, info: Record<string, unknown>): { seconds: number | null; source: string; metrics: string | null } {
   const metrics = [path.join(dir, "metrics.jsonl"), path.join(path.dirname(dir), "metrics.jsonl")].find((f) => fs.existsSync(f)) ?? null;
   if (typeof info.trainSeconds === "number") return { seconds: info.trainSeconds, source: "checkpoint.json info.trainSeconds", metrics };
   if (metrics) {
-    const lines = metricLines(metrics);
+    const lines = readMetricLines(metrics);
     for (let i = lines.length - 1; i >= 0; i--) {
       const t = lines[i].trainSeconds;
       if (typeof t === "number") return { seconds: t, source: `trainSeconds in ${portablePath(metrics)}`, metrics };
@@ -58,7 +49,7 @@ export function recordedTraining(dir: string, info: Record<string, unknown>): { 
 /** A run's curves from its metrics.jsonl: loss and validation loss per step, the periodic evaluations' score against minutes of training. */
 export function curvesFromMetrics(metrics: string | null, evalSeeds: string | null): Curves {
   const c: Curves = { loss: [], valLoss: [], score: [], scoreSeeds: evalSeeds };
-  for (const m of metrics ? metricLines(metrics) : []) {
+  for (const m of metrics ? readMetricLines(metrics) : []) {
     const step = m.step as number;
     if (typeof m.loss === "number") c.loss.push([step, m.loss]);
     if (typeof m.valLoss === "number") c.valLoss.push([step, m.valLoss]);
