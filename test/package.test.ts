@@ -47,11 +47,11 @@ test("npm pack builds dist/ and ships the build, the shipped checkpoint and demo
   packed = JSON.parse(r.stdout.slice(r.stdout.search(/^\[/m)))[0];
   assert.ok(fs.existsSync(TARBALL), TARBALL);
   const files = packed.files.map((f) => f.path);
-  for (const f of ["bin/scd.js", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/index.js.map", "dist/src/cli/main.js", "dist/envs/index.js", "dist/src/web/index.d.ts", "dist/src/ros/index.js", "dist/policies/onnx.js", "assets/checkpoints/scd-pusht/weights.msgpack", "assets/checkpoints/scd-pusht/checkpoint.json", "assets/datasets/pusht/pusht_human.scdd", "assets/datasets/pusht/README.md", "CHANGELOG.md", "README.md", "package.json", "docs/training.md", "docs/robustness.md"]) assert.ok(files.includes(f), `${f} is in the tarball`);
-  const stray = files.filter((f) => (/\.ts$/.test(f) && !f.endsWith(".d.ts")) || /^(src|scripts|test|bench|examples|web|results|runs|dist\/web)\//.test(f));
+  for (const f of ["bin/scd.js", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/index.js.map", "dist/src/cli/main.js", "dist/src/envs/index.js", "dist/src/web/index.d.ts", "dist/src/ros/index.js", "dist/src/policies/onnx.js", "dist/apps/web/serve.js", "assets/checkpoints/scd-pusht/weights.msgpack", "assets/checkpoints/scd-pusht/checkpoint.json", "assets/datasets/pusht/pusht_human.scdd", "assets/datasets/pusht/README.md", "CHANGELOG.md", "README.md", "package.json", "docs/training.md", "docs/robustness.md"]) assert.ok(files.includes(f), `${f} is in the tarball`);
+  const stray = files.filter((f) => (/\.ts$/.test(f) && !f.endsWith(".d.ts")) || /^(src|scripts|test|bench|examples|web|apps|experiments|results|runs|dist\/web)\//.test(f));
   assert.equal(stray, [], "no TypeScript sources, experiment scripts, tests, results or the demo site");
   const bySize = (re: RegExp) => packed.files.filter((f) => re.test(f.path)).reduce((s, f) => s + f.size, 0);
-  const assets = bySize(/^(policies|datasets)\//), code = bySize(/^(dist|bin)\//);
+  const assets = bySize(/^assets\//), code = bySize(/^(dist|bin)\//);
   // the tarball is the checkpoint's float32 weights (10.8 MB, barely compressible) + the demonstrations + the build
   assert.ok(packed.size < 13e6, `tarball ${packed.size} bytes`);
   assert.ok(code < 3e6, `code, types and maps ${code} bytes`);
@@ -230,7 +230,7 @@ new LiveRun(env, ckpt.policy(), { strategy: { kind: "receding", execute: 8 }, se
   assert.ok(inputs.includes("node_modules/scd-policy/dist/src/web/index.js"));
   assert.ok(inputs.includes("node_modules/scd-policy/dist/src/web/canvas.js"), "the canvas shim replaces the native addon");
   assert.equal(inputs.filter((f) => /@napi-rs|onnxruntime-node|tfjs-node|^node:|\.node$/.test(f)), [], "no Node-only module in the bundle");
-  assert.ok(inputs.some((f) => f.startsWith("node_modules/scd-policy/dist/envs/pusht/")), "the lazily loaded Push-T env is bundled (as a chunk)");
+  assert.ok(inputs.some((f) => f.startsWith("node_modules/scd-policy/dist/src/envs/pusht/")), "the lazily loaded Push-T env is bundled (as a chunk)");
   assert.ok(fs.statSync(path.join(APP, "out/page.js")).size > 100_000);
 });
 
