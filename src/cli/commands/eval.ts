@@ -33,11 +33,13 @@ export const LOOP_FLAGS = {
 /** The chunk execution strategy the flags ask for; `periodMs` (the control period) turns --latency <ms> into rtc's delay in ticks. */
 export function strategyFromFlags(flags: Flags, horizon: number, periodMs?: number): Strategy {
   const s = flags.strategy as string;
-  if (s === "receding") {
+  // receding and rtc: actions executed per chunk
+  const execute = (): number => {
     const n = (flags.execute as number | undefined) ?? Math.min(8, horizon);
     if (!(n >= 1 && n <= horizon)) throw new ScdError(`--execute ${n} must be in 1..${horizon} (the policy's chunk length)`);
-    return { kind: "receding", execute: n };
-  }
+    return n;
+  };
+  if (s === "receding") return { kind: "receding", execute: execute() };
   if (s === "ensemble") return { kind: "ensemble", m: flags["ensemble-m"] as number };
   if (s === "async") {
     const t = (flags["async-threshold"] as number | undefined) ?? Math.floor(horizon / 2);
@@ -47,8 +49,7 @@ export function strategyFromFlags(flags: Flags, horizon: number, periodMs?: numb
     return { kind: "async", threshold: t, merge };
   }
   if (s === "rtc") {
-    const n = (flags.execute as number | undefined) ?? Math.min(8, horizon);
-    if (!(n >= 1 && n <= horizon)) throw new ScdError(`--execute ${n} must be in 1..${horizon} (the policy's chunk length)`);
+    const n = execute();
     const latency = Number(flags.latency), period = periodMs ?? NaN;
     const raw = (flags["rtc-delay"] as string | undefined) ?? (Number.isFinite(latency) && Number.isFinite(period) ? String(Math.ceil(latency / period)) : "auto");
     const delay = raw === "auto" ? "auto" : Number(raw);
