@@ -19,6 +19,7 @@ import { frameLayout } from "../src/policies/frames.ts";
 import { LearnedPolicy } from "../src/policies/learned.ts";
 import { fitNormalizer } from "../src/datasets/normalizer.ts";
 import "../src/policies/index.ts";
+import { strategyFromFlags } from "../src/cli/commands/eval.ts";
 import { box } from "../src/spaces.ts";
 import type { ChunkPolicy, ChunkGuide } from "../src/policies/types.ts";
 import type { TimedObs } from "../src/loop/safety.ts";
@@ -164,6 +165,13 @@ test("a learned policy's chunk continues the plan it is given: the frozen action
   for (let i = 0; i < 4; i++) assert.ok(Math.abs(g[i] - prefix[i]) < 1e-3, `frozen value ${i}: ${g[i]} vs ${prefix[i]}`);
   assert.throws(() => p.sampleChunk({ guide: { prefix: Float32Array.of(1), weights: Float32Array.of(1) } }), /guide needs 8 plan values and 4 weights, got 1 and 1/);
   p.dispose();
+});
+
+test("--strategy rtc: the delay defaults to --latency in ticks, capped at --execute; an explicit delay beyond it is refused", () => {
+  assert.equal(strategyFromFlags({ strategy: "rtc", latency: "200" }, 16, 100), { kind: "rtc", execute: 8, delay: 2 });
+  assert.equal(strategyFromFlags({ strategy: "rtc", latency: "1000" }, 16, 100), { kind: "rtc", execute: 8, delay: 8 });
+  assert.equal(strategyFromFlags({ strategy: "rtc", latency: "measured" }, 16, 100), { kind: "rtc", execute: 8, delay: "auto" });
+  assert.throws(() => strategyFromFlags({ strategy: "rtc", latency: "0", "rtc-delay": "10" }, 16, 100), /--rtc-delay must be auto or an integer in 0\.\.8 \(--execute\), got "10"/);
 });
 
 test.run();

@@ -51,7 +51,8 @@ export function strategyFromFlags(flags: Flags, horizon: number, periodMs?: numb
   if (s === "rtc") {
     const n = execute();
     const latency = Number(flags.latency), period = periodMs ?? NaN;
-    const raw = (flags["rtc-delay"] as string | undefined) ?? (Number.isFinite(latency) && Number.isFinite(period) ? String(Math.ceil(latency / period)) : "auto");
+    // the default from --latency <ms>: a delay longer than --execute runs the whole frozen part, so it is capped there
+    const raw = (flags["rtc-delay"] as string | undefined) ?? (Number.isFinite(latency) && Number.isFinite(period) ? String(Math.min(n, Math.ceil(latency / period))) : "auto");
     const delay = raw === "auto" ? "auto" : Number(raw);
     if (delay !== "auto" && !(Number.isInteger(delay) && delay >= 0 && delay <= n)) throw new ScdError(`--rtc-delay must be auto or an integer in 0..${n} (--execute), got "${raw}"`, "bad-value");
     return { kind: "rtc", execute: n, delay, ...(flags["rtc-soft-mask"] !== undefined ? { softMask: flags["rtc-soft-mask"] as number } : {}) };
