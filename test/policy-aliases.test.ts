@@ -41,6 +41,8 @@ test("a checkpoint saved as causal-diffusion loads and exports to ONNX (real CLI
   p.dispose();
   const r = scd(["export", ck, "--format", "onnx", "--out", path.join(dir, "onnx")]);
   assert.is(r.code, 0, r.stderr);
+  // the manifest names its checkpoint relative to the export, not by an absolute path of the machine
+  assert.is(JSON.parse(fs.readFileSync(path.join(dir, "onnx", "manifest.json"), "utf8")).source.checkpoint, "../old");
   const e = scd(["eval", "--policy", path.join(dir, "onnx"), "--env", "reach-obstacle-v1", "--episodes", "1", "--latency", "0"]);
   assert.is(e.code, 0, e.stderr);
 });

@@ -73,7 +73,8 @@ export function buildExport(meta: CheckpointMeta, weights: Record<string, Float3
 /** `scd export`: checkpoint directory → export directory (atomic; an existing `out` needs `force`). */
 export function exportCheckpoint(ckpt: string, out: string, opts: { force?: boolean } = {}): Manifest {
   const meta = readCheckpointMeta(ckpt);
-  const { manifest, files } = buildExport(meta, readWeights(ckpt), ckpt, path.resolve(ckpt));
+  // the source checkpoint as a path from the export directory: no absolute path of this machine in the manifest
+  const { manifest, files } = buildExport(meta, readWeights(ckpt), ckpt, path.relative(path.resolve(out), path.resolve(ckpt)));
   // --force replaces an earlier export (a broken one too) or an empty directory, never anything else
   checkOutput(out, { flag: "out", kind: "dir", force: !!opts.force, what: "an ONNX export", isOwn: (d) => {
     try {
