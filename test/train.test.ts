@@ -8,6 +8,7 @@ import "../src/policies/index.ts";
 import { initBackend } from "../src/backend/index.ts";
 import { train } from "../src/train/train.ts";
 import { TrainConfig } from "../src/train/config.ts";
+import { lrMultiplier } from "../src/train/session.ts";
 import { readWeights, readTrainState, readCheckpointMeta } from "../src/checkpoints/checkpoint.ts";
 import { scd } from "./helpers.ts";
 import { trainConfigFromFlags } from "../src/cli/commands/train.ts";
@@ -99,6 +100,31 @@ test("scd train (real CLI): progress, checkpoint, bad flags and configs are clea
   const e5 = scd(["eval", "--policy", path.join(dir, "broken"), "--env", "reach-obstacle-v1"]);
   assert.is(e5.code, 2);
   assert.match(e5.stderr, /checkpoint.json: corrupt JSON/);
+});
+
+test("--schedule time: the cosine follows the wall clock to --max-seconds, so the run ends on time with the rate decayed; --steps is a cap", async () => {
+  assert.throws(() => TrainConfig.parse({ dataset: data, out: dir, schedule: "time" }), /--schedule time decays the learning rate over --max-seconds/);
+  // the multiplier: warm-up caps it, then the time share drives the cosine (not the step count)
+  const c = { warmup: 4, steps: 10, minLrFrac: 0.1 };
+  assert.is(lrMultiplier(0, c, 0), 0.25);
+  assert.is(lrMultiplier(8, c, 0.5), 0.55);
+  assert.is(lrMultiplier(2, c, 1), 0.1);
+  const out = path.join(dir, "timed");
+  const budget = 6;
+  const t0 = performance.now();
+  const r = await train({ ...cfg(out, 100000), schedule: "time", maxSeconds: budget, ckptEvery: 0, valEvery: 0 }, { quiet: true });
+  const took = (performance.now() - t0) / 1000;
+  assert.ok(r.step > 2 && r.step < 100000, `stopped by time at step ${r.step}`);
+  assert.ok(took >= budget && took < budget + 3, `ended after ${took.toFixed(1)} s of a ${budget} s budget`);
+  const lines = fs.readFileSync(path.join(out, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  const last = lines.at(-1);
+  // the rate at the last step is within a step's share of the budget of the floor (0.1 × lr)
+  const share = 1 / r.step + 0.05;
+  assert.ok(last.lr <= 1e-3 * lrMultiplier(100, c, 1 - share) + 1e-12, `last lr ${last.lr}`);
+  assert.ok(last.wallSeconds >= budget - 0.5 && last.wallSeconds <= budget + 2, `wallSeconds ${last.wallSeconds}`);
+  // monotone after warm-up
+  const lrs = lines.slice(2).map((m) => m.lr as number);
+  assert.ok(lrs.every((v, i) => i === 0 || v <= lrs[i - 1] + 1e-15), "non-increasing after warm-up");
 });
 
 test.run();

@@ -1,7 +1,7 @@
 /**
  * Command-line flags derived from a zod object schema, so a config has one list of knobs: every key becomes a
  * --kebab-case flag whose type, bounds and help text (`.describe()`) are read from the schema, and flags map back
- * to config keys. Strings, numbers and booleans are flags as such; string arrays are comma-separated; records are
+ * to config keys. Strings, enums, numbers and booleans are flags as such; string arrays are comma-separated; records are
  * JSON objects. A new config field is a new flag with no second table to keep.
  */
 import type { z } from "zod";
@@ -37,6 +37,8 @@ function flagSpec(key: string, field: unknown): { spec: FlagSpec; kind: "plain" 
   const described = (field as { description?: string }).description ?? (inner as { description?: string }).description ?? key;
   const desc = dflt !== undefined && !/default/.test(described) && !(typeof dflt === "object") ? `${described} (default ${dflt})` : described;
   if (d.type === "string") return { spec: { type: "string", desc }, kind: "plain" };
+  // an enum is a string flag; the schema refuses other values with the choices
+  if (d.type === "enum") return { spec: { type: "string", desc: `${desc}: ${Object.keys((d as { entries?: Record<string, unknown> }).entries ?? {}).join(" | ")}` }, kind: "plain" };
   if (d.type === "boolean") return { spec: { type: "boolean", desc }, kind: "plain" };
   if (d.type === "array") return { spec: { type: "string", desc }, kind: "list" };
   if (d.type === "record" || d.type === "object") return { spec: { type: "string", desc }, kind: "json" };

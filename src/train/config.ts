@@ -32,7 +32,8 @@ export const TrainConfig = z.object({
   evalSeedStart: z.number().int().min(0).default(100000).describe("first reset seed of periodic evaluations"),
   out: z.string().describe("run directory (checkpoint/, metrics.jsonl, loss.png)"),
   maxSeconds: z.number().positive().optional().describe("wall-clock budget (s): stop and checkpoint when it runs out"),
-});
+  schedule: z.enum(["steps", "time"]).default("steps").describe("what the cosine decay runs over: steps (to --steps) or time (to --max-seconds, summed over resumes; --steps is then a cap)"),
+}).refine((c) => c.schedule !== "time" || c.maxSeconds !== undefined, { message: "--schedule time decays the learning rate over --max-seconds: give --max-seconds", path: ["maxSeconds"] });
 export type TrainConfig = z.infer<typeof TrainConfig>;
 
 /**
@@ -70,7 +71,7 @@ export function parseTrainConfig(raw: Record<string, unknown>, where: string, ke
   const r = TrainConfig.safeParse(withPolicyTrainDefaults(raw));
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new ScdError(`${where}: ${keyPrefix}${i.path.join(".") || "(root)"}: ${i.message}${i.path.length ? ` (got ${JSON.stringify(pick(raw, i.path))})` : ""}`);
+    throw new ScdError(`${where}: ${keyPrefix}${i.path.join(".") || "(root)"}: ${i.message}${i.path.length && pick(raw, i.path) !== undefined ? ` (got ${JSON.stringify(pick(raw, i.path))})` : ""}`);
   }
   if (registered) parsePolicyConfig(policyDef(name), r.data.policyConfig, `${where}: ${keyPrefix}policyConfig`);
   return r.data;

@@ -80,12 +80,16 @@ export function prepareTrainData(buffer: EpisodeBuffer, cfg: Pick<TrainConfig, "
 /**
  * The learning-rate multiplier at step `s` (0-based) of a `steps`-step run: linear warm-up over `warmup` steps, then
  * cosine decay to `minLrFrac` at `steps` (SGDR's cosine without restarts, Loshchilov & Hutter 2017, as Diffusion
- * Policy's diffusers `get_scheduler("cosine")`, with a floor).
+ * Policy's diffusers `get_scheduler("cosine")`, with a floor). With `timeFraction` (a time schedule: the share of the
+ * wall-clock budget used, 0–1) the cosine follows that instead of the step count, under the same step warm-up, so a
+ * run stopped by its budget has decayed fully whatever speed the machine ran at.
  */
-export function lrMultiplier(s: number, c: Pick<TrainConfig, "warmup" | "steps" | "minLrFrac">): number {
+export function lrMultiplier(s: number, c: Pick<TrainConfig, "warmup" | "steps" | "minLrFrac">, timeFraction?: number): number {
+  const cosine = (p: number) => c.minLrFrac + (1 - c.minLrFrac) * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, Math.max(0, p))));
+  // a time schedule: the cosine runs over the budget's wall clock; the warm-up (in steps) caps it at the start
+  if (timeFraction !== undefined) return Math.min(s < c.warmup ? (s + 1) / c.warmup : 1, cosine(timeFraction));
   if (s < c.warmup) return (s + 1) / c.warmup;
-  const p = (s - c.warmup) / Math.max(1, c.steps - c.warmup);
-  return c.minLrFrac + (1 - c.minLrFrac) * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, p)));
+  return cosine((s - c.warmup) / Math.max(1, c.steps - c.warmup));
 }
 
 /** The model, its optimizer and the sampling RNG, stepped one batch at a time. dispose() frees every tensor. */
@@ -94,6 +98,8 @@ export class TrainSession {
   readonly opt: AdamW;
   readonly rng: Rng;
   step = 0;
+  /** With a time schedule: the share of the time budget used so far (0–1), set before each step; else undefined. */
+  timeFraction: number | undefined = undefined;
   private valBatches: ReturnType<typeof buildWindows>[] | null = null;
 
   /** A fresh model (weights from `cfg.seed`) for `data.layout`, AdamW with EMA on its parameters, and the batch RNG (seed `cfg.seed`). */
@@ -105,7 +111,7 @@ export class TrainSession {
 
   /** The learning-rate multiplier at step `s` (0-based) of this run: lrMultiplier of its config. */
   lrAt(s: number): number {
-    return lrMultiplier(s, this.cfg);
+    return lrMultiplier(s, this.cfg, this.timeFraction);
   }
 
   /**

@@ -111,9 +111,18 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
   let outOfTime = false;
   // training time without validation, evaluation and checkpoints, summed over resumed runs (score-vs-time curves)
   let trainSeconds = 0;
+  // wall-clock seconds of the run summed over resumes: a time schedule's clock (its budget spans every resume)
+  let wallBefore = 0;
   if (opts.resume && fs.existsSync(metricsPath))
-    for (const m of readMetricLines(metricsPath)) trainSeconds = (m.trainSeconds as number | undefined) ?? trainSeconds;
+    for (const m of readMetricLines(metricsPath)) {
+      trainSeconds = (m.trainSeconds as number | undefined) ?? trainSeconds;
+      wallBefore = (m.wallSeconds as number | undefined) ?? wallBefore;
+    }
+  const byTime = cfg.schedule === "time" && cfg.maxSeconds !== undefined;
+  const wall = () => wallBefore + (performance.now() - t0) / 1000;
+  const timeLeft = () => (cfg.maxSeconds === undefined ? Infinity : Math.max(0, cfg.maxSeconds - (byTime ? wall() : (performance.now() - t0) / 1000)));
   while (session.step < cfg.steps && !outOfTime) {
+    if (byTime) session.timeFraction = Math.min(1, wall() / cfg.maxSeconds!);
     const tStep = performance.now();
     const loss = session.trainStep();
     const step = session.step;
@@ -121,7 +130,7 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
     lastLoss = loss;
     curve.push([step, loss]);
     trainSeconds += (performance.now() - tStep) / 1000;
-    const rec: Record<string, unknown> = { step, loss, lr: cfg.lr * session.lrAt(step - 1), trainSeconds: Math.round(trainSeconds * 100) / 100 };
+    const rec: Record<string, unknown> = { step, loss, lr: cfg.lr * session.lrAt(step - 1), trainSeconds: Math.round(trainSeconds * 100) / 100, wallSeconds: Math.round(wall() * 100) / 100 };
     if (cfg.valEvery && (step % cfg.valEvery === 0 || step === cfg.steps)) {
       lastVal = session.valLoss();
       if (lastVal !== null) {
@@ -137,12 +146,14 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
       p.dispose();
     }
     log(rec);
-    outOfTime = cfg.maxSeconds !== undefined && (performance.now() - t0) / 1000 > cfg.maxSeconds;
+    outOfTime = timeLeft() <= 0;
     if ((cfg.ckptEvery && step % cfg.ckptEvery === 0) || step === cfg.steps || outOfTime) save();
     const sps = stepsDone / ((performance.now() - tLoop) / 1000);
-    // a time budget ends the run first when the steps left would outlast it
-    const eta = Math.min((cfg.steps - step) / sps, cfg.maxSeconds !== undefined ? Math.max(0, cfg.maxSeconds - (performance.now() - t0) / 1000) : Infinity);
-    bar.update(step, `loss ${loss.toFixed(4)}${lastVal !== null ? ` val ${lastVal.toFixed(4)}` : ""} ${sps.toFixed(2)} steps/s`, eta);
+    // a time budget ends the run first when the steps left would outlast it (with a time schedule, it always does
+    // unless the --steps cap comes first): that ETA is the clock's, not an extrapolated speed
+    const eta = Math.min((cfg.steps - step) / sps, timeLeft());
+    const timeShare = byTime ? (outOfTime ? 1 : Math.min(1, wall() / cfg.maxSeconds!)) : undefined;
+    bar.update(step, `loss ${loss.toFixed(4)}${lastVal !== null ? ` val ${lastVal.toFixed(4)}` : ""} ${sps.toFixed(2)} steps/s`, eta, timeShare);
   }
   if (stepAt0 === cfg.steps) {
     // resumed at its final step, nothing trained: report the losses its metrics recorded last

@@ -5,21 +5,24 @@ export class Progress {
   private readonly tty = !!process.stderr.isTTY;
   constructor(readonly label: string, readonly total: number, readonly enabled = process.env.SCD_QUIET !== "1") {}
 
-  /** `etaSeconds` overrides the estimate from the mean rate since start (e.g. a resumed run knows its own rate). */
-  update(done: number, extra = "", etaSeconds?: number): void {
+  /**
+   * `etaSeconds` overrides the estimate from the mean rate since start (e.g. a resumed run knows its own rate);
+   * `fraction` (0–1) overrides done / total for the bar (a run bounded by a clock rather than a count).
+   */
+  update(done: number, extra = "", etaSeconds?: number, fraction?: number): void {
     if (!this.enabled) return;
     const now = performance.now();
-    const final = done >= this.total;
+    const final = done >= this.total || fraction === 1;
     if (!final && now - this.lastDraw < (this.tty ? 100 : 5000)) return;
     this.lastDraw = now;
-    const frac = this.total > 0 ? Math.min(1, done / this.total) : 1;
+    const frac = fraction ?? (this.total > 0 ? Math.min(1, done / this.total) : 1);
     const el = (now - this.t0) / 1000;
     const rate = done / Math.max(el, 1e-9);
     // the mean rate of the first few items says little (a lockstep batch ends all at once): no guess before a fifth is done or a minute has passed
     const early = etaSeconds === undefined && !final && done < this.total / 5 && el < 60;
     const eta = etaSeconds ?? (rate > 0 ? (this.total - done) / rate : 0);
     const w = 24, fill = Math.round(frac * w);
-    const line = `${this.label} [${"#".repeat(fill)}${".".repeat(w - fill)}] ${done}/${this.total} ${fmtTime(el)} elapsed, ETA ${early ? "…" : fmtTime(eta)}${extra ? "  " + extra : ""}`;
+    const line = `${this.label} [${"#".repeat(fill)}${".".repeat(w - fill)}] ${done}/${this.total}${fraction !== undefined ? ` (${Math.round(fraction * 100)} % of the time)` : ""} ${fmtTime(el)} elapsed, ETA ${early ? "…" : fmtTime(eta)}${extra ? "  " + extra : ""}`;
     if (this.tty) process.stderr.write(`\r\x1b[2K${line}${final ? "\n" : ""}`);
     else process.stderr.write(line + "\n");
   }

@@ -1,7 +1,7 @@
 /**
  * `npm start`: within a wall-clock budget (default 10 min), show a Push-T policy doing the task and say which is which:
  *   A. the shipped checkpoint, evaluated on Diffusion Policy's test seeds, its best and worst episodes re-run as GIFs;
- *   B. a policy trained just now with `scd train`'s recipe, its schedule sized to the time the evaluations leave,
+ *   B. a policy trained just now with `scd train`'s recipe, its learning rate decaying over the time the evaluations leave,
  *      then evaluated the same way;
  * and one self-contained report.html with both side by side (plus report.json).
  */
@@ -169,12 +169,15 @@ export const start: Command = {
       const left = budget - since() - evalEstimate;
       const maxSeconds = Math.max(30, left);
       const setup = Math.max(1, probe.seconds - 10 / probe.stepsPerSec); // loading the data and building the model
-      const sched = sizedSchedule(recipe, maxSeconds - setup, probe.stepsPerSec, flags.steps as number | undefined);
-      const cfgB = TrainConfig.parse({ ...recipe, ...sched, maxSeconds });
+      // the learning rate decays over the time itself (a time schedule), so a machine that slows down or speeds up
+      // mid-run changes how many steps fit, never when training ends; the measured speed sizes the warm-up
+      const cap = flags.steps as number | undefined;
+      const sched = sizedSchedule(recipe, maxSeconds - setup, probe.stepsPerSec, cap);
+      const cfgB = TrainConfig.parse({ ...recipe, warmup: sched.warmup, steps: cap ?? Math.max(100, sched.steps * 4), maxSeconds, schedule: "time" });
       const note = left < 30 ? ` (the budget is used up; training 30 s anyway: raise --minutes)` : "";
       say(
-        `      ${probe.stepsPerSec.toFixed(2)} steps/s → a ${cfgB.steps}-step schedule (warm-up ${cfgB.warmup}, cosine decay to the end) in ${fmtTime(maxSeconds)}${note}, until about ${new Date(Date.now() + maxSeconds * 1000).toTimeString().slice(0, 8)} → ${dirB}\n` +
-          `      the same as: npx scd train --steps ${cfgB.steps} --warmup ${cfgB.warmup} --max-seconds ${Math.round(maxSeconds)} --out ${dirB}`,
+        `      ${probe.stepsPerSec.toFixed(2)} steps/s → about ${sched.steps} steps (warm-up ${cfgB.warmup}), the learning rate decaying over ${fmtTime(maxSeconds)}${note}, until about ${new Date(Date.now() + maxSeconds * 1000).toTimeString().slice(0, 8)} → ${dirB}\n` +
+          `      the same as: npx scd train --schedule time --max-seconds ${Math.round(maxSeconds)} --warmup ${cfgB.warmup}${cap ? ` --steps ${cap}` : ""} --out ${dirB}`,
       );
       const tr = await train(cfgB);
       phases.push({ name: "B: training", seconds: tr.seconds });
@@ -183,16 +186,16 @@ export const start: Command = {
       phases.push({ name: "B: evaluation", seconds: b.seconds[0] }, { name: "B: GIFs", seconds: b.seconds[1] });
       const metaB = readCheckpointMeta(tr.dir);
       const trainedB = recordedTraining(tr.dir, metaB.info as Record<string, unknown>);
-      const done = tr.step >= cfgB.steps ? "the whole schedule" : `stopped by the time budget at step ${tr.step} of ${cfgB.steps}`;
+      const done = tr.step >= cfgB.steps ? `the --steps cap ${cfgB.steps} reached before the time ran out` : "the whole time schedule";
       fresh = {
-        title: `Trained just now for ${minutes(tr.seconds)} with the best recipe (scd train's defaults, its schedule sized to the budget), step ${tr.step}: ${done}`,
+        title: `Trained just now for ${minutes(tr.seconds)} with the best recipe (scd train's defaults, its learning rate decaying over the time it had), step ${tr.step}: ${done}`,
         checkpoint: path.join(dirB, "checkpoint"),
         step: tr.step,
         trainSeconds: trainedB.seconds,
         trainSecondsSource: `training steps only; ${tr.seconds.toFixed(0)} s with data loading, validation and checkpoints`,
         machine: `${machineKind()}, ${rep.backend} backend`,
         details: [
-          `${cfgB.policy}, ${tr.numParams.toLocaleString("en")} parameters, a ${cfgB.steps}-step schedule sized to the budget (warm-up ${cfgB.warmup}, cosine to ${cfgB.minLrFrac} × lr), batch ${cfgB.batch}, lr ${cfgB.lr}`,
+          `${cfgB.policy}, ${tr.numParams.toLocaleString("en")} parameters, ${tr.step} steps of a time schedule (warm-up ${cfgB.warmup} steps, then cosine to ${cfgB.minLrFrac} × lr over ${fmtTime(cfgB.maxSeconds ?? 0)}), batch ${cfgB.batch}, lr ${cfgB.lr}`,
           `final loss ${tr.trainLoss.toFixed(4)}${tr.valLoss !== null ? `, validation ${tr.valLoss.toFixed(4)}` : ""}`,
           `evaluated through ${rtName}, receding horizon: ${b.execute} actions executed per chunk`,
         ],
