@@ -19,7 +19,7 @@ const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "
 
 export interface Readouts {
   env: string; controller: string; phase: "running" | "paused" | "ended"; recording: boolean; step: number; coverage: number | null; reward: number; maxReward: number;
-  inferMs: number[]; chunks: number; misses: number; errors: number; recorded: number[]; running: boolean; crossOriginIsolated: boolean;
+  inferMs: number[]; chunks: number; misses: number; errors: number; boundaryJerk: number | null; recorded: number[]; running: boolean; crossOriginIsolated: boolean;
   runtime: string; runtimeLabel: string; tensors: number | null;
   training: { running: boolean; step: number; steps: number; losses: number[]; stepsPerSec: number; seconds: number | null; backend: string; error: string | null };
 }

@@ -140,6 +140,30 @@ test("deadline misses are counted and shown (K = 1000 denoising steps exceed the
   await page.dispatchEvent("#k", "change");
 });
 
+test("real-time chunking in the page: with inference several ticks long, rtc's chunk switches are smoother than async's (same seed, same K)", async () => {
+  await page.selectOption("#speed", "fast");
+  await page.fill("#seed", "100001");
+  await page.fill("#k", "200"); // a chunk takes a few 100 ms control periods in virtual time: a delay to bridge
+  await page.dispatchEvent("#k", "change");
+  const jerk: Record<string, number> = {};
+  for (const s of ["async", "rtc"]) {
+    await page.selectOption("#strategy", s);
+    await page.click("#reset");
+    const r = await until(`${s}: 80 steps`, readouts, (x) => x.step >= 80 || !x.running, 120_000);
+    assert.is(r.errors, 0);
+    assert.ok(r.chunks >= 5, `${s}: ${r.chunks} chunks`);
+    assert.ok(r.boundaryJerk !== null && Number.isFinite(r.boundaryJerk), `${s}: jerk ${r.boundaryJerk}`);
+    jerk[s] = r.boundaryJerk!;
+    assert.match(await text("jerk"), /^\d+\.\d\d×$/);
+  }
+  assert.ok(jerk.rtc < jerk.async, `rtc ${jerk.rtc.toFixed(2)}× against async ${jerk.async.toFixed(2)}×`);
+  site.figures.pageJerkK200 = jerk;
+  await page.selectOption("#strategy", "receding");
+  await page.fill("#k", "10");
+  await page.dispatchEvent("#k", "change");
+  assert.equal(site.consoleErrors, []);
+});
+
 test("a pointer drag takes over, records an episode; the download reads back in Node", async () => {
   await page.selectOption("#speed", "realtime");
   await page.fill("#seed", "7");

@@ -31,5 +31,8 @@ export function strategy(h: number): Strategy {
   const s = (document.getElementById("strategy") as HTMLSelectElement).value;
   if (s === "ensemble") return { kind: "ensemble", m: 0.01 };
   if (s === "async") return { kind: "async", threshold: Math.floor(h / 2), merge: "latest" };
+  // real-time chunking: the actions that run while a chunk is computed stay as planned (delay = the last
+  // inference's, measured), the rest of the new chunk is guided to continue them
+  if (s === "rtc") return { kind: "rtc", execute: Math.min(8, h), delay: "auto" };
   return { kind: "receding", execute: Math.min(8, h) };
 }

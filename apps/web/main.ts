@@ -198,7 +198,7 @@ async function init(): Promise<void> {
   setInterval(frame, 16);
   (window as unknown as { scd: unknown }).scd = {
     ready: true,
-    readouts: () => ({ env: S.env.id, controller: S.ctl.mode, phase: S.ctl.phase, recording: S.ctl.recording, step: S.env.stats.step, coverage: S.env.stats.coverage, reward: S.env.stats.reward, maxReward: S.env.stats.maxReward, inferMs: [...S.stats.inferMs], chunks: S.stats.chunks, misses: S.stats.misses, errors: S.stats.errors, recorded: S.recorder.episodes.map((e) => e.timestamp.length), running: !!S.run?.running, crossOriginIsolated, runtime: S.runtimes.runtime, runtimeLabel: S.runtimes.label(), tensors: S.runtimes.tensors(), training: { ...S.training.state, losses: [...S.training.state.losses] } }),
+    readouts: () => ({ env: S.env.id, controller: S.ctl.mode, phase: S.ctl.phase, recording: S.ctl.recording, step: S.env.stats.step, coverage: S.env.stats.coverage, reward: S.env.stats.reward, maxReward: S.env.stats.maxReward, inferMs: [...S.stats.inferMs], chunks: S.stats.chunks, misses: S.stats.misses, errors: S.stats.errors, boundaryJerk: S.stats.jerk.ratio, recorded: S.recorder.episodes.map((e) => e.timestamp.length), running: !!S.run?.running, crossOriginIsolated, runtime: S.runtimes.runtime, runtimeLabel: S.runtimes.label(), tensors: S.runtimes.tensors(), training: { ...S.training.state, losses: [...S.training.state.losses] } }),
     parity: (frames: number, steps: number, seed: number) => runtimeParity(S.runtimes, frames, steps, seed),
     bench: (n: number) => simBench(S.env.id, n),
     /** `n` presses of Step (the tests' way to reach a step limit without waiting 30 s); only while paused, as the button */

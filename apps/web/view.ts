@@ -46,8 +46,8 @@ export function drawPaths(ctx: CanvasRenderingContext2D, task: Task, paths: [num
 }
 
 /**
- * The readouts: the episode's step, coverage, reward; while a policy drives, the loop's inference p50/p99, chunks and
- * misses (during a take-over or a replay they would describe no policy: shown as "–"); steps in the last second.
+ * The readouts: the episode's step, coverage, reward; while a policy drives, the loop's inference p50/p99, chunks,
+ * misses and chunk-switch jerk (during a take-over or a replay they would describe no policy: shown as "–"); steps in the last second.
  */
 export function showReadouts(s: LiveEnv["stats"], loop: LoopStats, stepsLastSecond: number, policy: boolean, maxSteps: number): void {
   const set = (id: string, v: string) => {
@@ -63,6 +63,8 @@ export function showReadouts(s: LiveEnv["stats"], loop: LoopStats, stepsLastSeco
   set("infer", policy && loop.inferMs.length ? `${q.p50.toFixed(1)} / ${q.p99.toFixed(1)} ms` : "–");
   set("chunks", policy ? String(loop.chunks) : "–");
   set("misses", policy ? String(loop.misses) : "–");
+  const jerk = loop.jerk.ratio;
+  set("jerk", policy && jerk !== null ? `${jerk.toFixed(2)}×` : "–");
   set("rate", String(stepsLastSecond));
   for (const tr of Array.from(document.querySelectorAll(".readouts tr.pol"))) tr.classList.toggle("off", !policy);
 }

@@ -104,19 +104,29 @@ export interface ChunkJerk {
 }
 
 export function chunkJerk(events: readonly LoopEvent[]): ChunkJerk {
-  const j: ChunkJerk = { boundary_sum: 0, boundary_n: 0, within_sum: 0, within_n: 0 };
-  let prev: Extract<LoopEvent, { type: "action" }> | null = null;
-  for (const e of events) {
-    if (e.type !== "action" || e.source === "final") continue;
+  const m = new JerkMeter();
+  for (const e of events) m.add(e);
+  return m.jerk;
+}
+
+/** {@link chunkJerk} one event at a time (the page's live readout); `ratio` is {@link jerkRatio} of what it saw. */
+export class JerkMeter {
+  readonly jerk: ChunkJerk = { boundary_sum: 0, boundary_n: 0, within_sum: 0, within_n: 0 };
+  private prev: Extract<LoopEvent, { type: "action" }> | null = null;
+  add(e: LoopEvent): void {
+    if (e.type !== "action" || e.source === "final") return;
+    const prev = this.prev, j = this.jerk;
     if (prev && e.tick === prev.tick + 1 && (prev.source === "policy" || e.source === "policy")) {
       let d = 0;
       for (let i = 0; i < e.action.length; i++) d += (e.action[i] - prev.action[i]) ** 2;
       if (prev.source === "policy" && e.source === "policy" && e.chunk === prev.chunk) (j.within_sum += Math.sqrt(d)), j.within_n++;
       else (j.boundary_sum += Math.sqrt(d)), j.boundary_n++;
     }
-    prev = e;
+    this.prev = e;
   }
-  return j;
+  get ratio(): number | null {
+    return jerkRatio([this.jerk]);
+  }
 }
 
 /** boundary mean / within mean over summed {@link ChunkJerk}s, or null when either has no pair. */

@@ -1,8 +1,8 @@
 /** Rolling readouts for the page (browser-safe): inference times per chunk and deadline misses. */
-import { quantiles } from "../loop/metrics.ts";
+import { quantiles, JerkMeter } from "../loop/metrics.ts";
 import type { LoopEvent } from "../loop/loop.ts";
 
-/** The page's rolling readouts from loop events: inference times per chunk, chunks, deadline misses, errors. */
+/** The page's rolling readouts from loop events: inference times per chunk, chunks, deadline misses, errors, chunk-switch jerk. */
 export class LoopStats {
   inferMs: number[] = [];
   misses = 0;
@@ -10,8 +10,11 @@ export class LoopStats {
   chunks = 0;
   lastChunk: Float32Array | null = null;
   lastReason = "";
+  /** Chunk-switch jerk: mean action change across chunk boundaries over the mean within chunks (1: seamless). */
+  readonly jerk = new JerkMeter();
   /** Count one loop event. */
   add(e: LoopEvent): void {
+    this.jerk.add(e);
     if (e.type === "inference") {
       this.inferMs.push(e.ms);
       this.chunks++;
