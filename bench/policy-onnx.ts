@@ -45,14 +45,16 @@ function frames(m: ArrayModel, F: number, K: number, n: number, cold: boolean): 
   return out.slice(10); // the first frames grow the cache
 }
 
-export function benchOnnx(name: string, model: PolicyModel, config: Record<string, unknown>, layout: FrameLayout, K: number): OnnxBench {
+/** `without`: graphs to leave out of the runtime (e.g. scd's fused decoder_sample, to time the K-call path). */
+export function benchOnnx(name: string, model: PolicyModel, config: Record<string, unknown>, layout: FrameLayout, K: number, without: string[] = []): OnnxBench {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scd-bench-onnx-"));
   try {
     const norms = Object.fromEntries([...layout.obsFeatures.map((f) => [f.name, f.dim] as const), ["action", layout.actionDim] as const].map(([k, d]) => [k, fitNormalizer(Float32Array.from({ length: 2 * d }, (_, i) => (i < d ? -1 : 1)), d, "minmax")]));
     writeCheckpoint(path.join(dir, "ck"), { format: "scd-checkpoint", version: 1, policy: name, config, layout, normalizers: norms, step: 0, numParams: model.numParams(), seed: 0, info: {} }, modelWeights(model));
     exportCheckpoint(path.join(dir, "ck"), path.join(dir, "onnx"));
     const ex = loadExport(path.join(dir, "onnx"), (b) => nodeRunner(b));
-    const m = policyDef(name).onnx!.runtime(ex.manifest.config, factsOf(ex.manifest), layout.frameDim, ex.graphs);
+    const graphs = Object.fromEntries(Object.entries(ex.graphs).filter(([k]) => !without.includes(k)));
+    const m = policyDef(name).onnx!.runtime(ex.manifest.config, factsOf(ex.manifest), layout.frameDim, graphs);
     const F = layout.frameDim;
     const c0 = process.cpuUsage();
     const warm = frames(m, F, K, 210, false);

@@ -86,6 +86,12 @@ export async function benchPolicy(): Promise<BenchResult> {
       const o = benchOnnx(name, model, def.configSchema.parse(over) as Record<string, unknown>, layout, K);
       json[`${key}Onnx`] = { params: model.numParams(), ...o, steps: K };
       rows.push([`${name} (onnx)`, `${model.numParams().toLocaleString("en")} params`, `latency p50 ${o.latencyMs.median.toFixed(2)} ms, p99 ${o.latencyMs.p99.toFixed(2)} ms, cold-cache p50 ${o.latencyMs.coldMedian.toFixed(2)} ms, CPU ${o.cpuMsPerFrame.toFixed(2)} ms/frame`, `${o.throughputFps.toFixed(0)} frames/s @ batch 64`, "(1 thread)"]);
+      if (name === "scd") {
+        // the same export driven call by call (decoder_condition + K × decoder_denoise): what the fused graph saves
+        const p = benchOnnx(name, model, def.configSchema.parse(over) as Record<string, unknown>, layout, K, ["decoder_sample"]);
+        json.scdOnnxPerStep = { params: model.numParams(), ...p, steps: K };
+        rows.push([`${name} (onnx, K + 1 calls per chunk)`, "", `latency p50 ${p.latencyMs.median.toFixed(2)} ms, p99 ${p.latencyMs.p99.toFixed(2)} ms, cold-cache p50 ${p.latencyMs.coldMedian.toFixed(2)} ms, CPU ${p.cpuMsPerFrame.toFixed(2)} ms/frame`, `${p.throughputFps.toFixed(0)} frames/s @ batch 64`, `fused/per-call ${(o.latencyMs.median / p.latencyMs.median).toFixed(2)}x`]);
+      }
     }
     model.dispose();
   }

@@ -108,6 +108,40 @@ test("the shipped Push-T SCD checkpoint: ONNX = tfjs within 1e-4 over 200 frames
   loaded.dispose();
 });
 
+test("scd's fused decoder_sample (one runtime call per chunk at the default K) = the K-step path, with and without a guide; an export made before it still loads", () => {
+  const ex = path.join(dir, "pusht-onnx"), old = path.join(dir, "pusht-onnx-old");
+  const manifest = JSON.parse(fs.readFileSync(path.join(ex, "manifest.json"), "utf8"));
+  assert.ok(manifest.graphs.decoder_sample, "the export has decoder_sample");
+  // an older export: the same directory without the fused graph
+  fs.cpSync(ex, old, { recursive: true });
+  delete manifest.graphs.decoder_sample;
+  fs.rmSync(path.join(old, "decoder_sample.onnx"));
+  fs.writeFileSync(path.join(old, "manifest.json"), JSON.stringify(manifest));
+  const [la, lb] = [loadExport(ex, (b) => nodeRunner(b)), loadExport(old, (b) => nodeRunner(b))];
+  type M = { reset(b: number): void; observe(f: Float32Array): void; sample(k: number, r: Rng, g?: { target: Float32Array; weights: Float32Array }): Float32Array; g: Record<string, unknown> };
+  const [ma, mb] = [la.policy(), lb.policy()].map((p) => (p as unknown as { model: M }).model);
+  assert.ok(ma.g.decoder_sample && !mb.g.decoder_sample);
+  ma.reset(1);
+  mb.reset(1);
+  const rng = new Rng(5), F = manifest.layout.frameDim, n = 16 * 2;
+  const guide = { target: Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 0.5), weights: Float32Array.from({ length: n }, (_, i) => (i < 8 ? 1 : i < 16 ? 0.5 : 0)) };
+  let worst = 0;
+  for (let t = 0; t < 20; t++) {
+    const f = Float32Array.from({ length: F }, () => rng.normal());
+    ma.observe(f);
+    mb.observe(f);
+    for (const g of [undefined, guide]) {
+      const a = ma.sample(10, new Rng(t), g), b = mb.sample(10, new Rng(t), g);
+      for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+      if (g) for (let i = 0; i < 8; i++) assert.ok(Math.abs(a[i] - g.target[i]) < 1e-5, "weight-1 values end on the target");
+    }
+  }
+  console.log(`  fused decoder_sample vs K-step path: max |Δ| ${worst.toExponential(2)} over 20 frames × 2`);
+  assert.ok(worst <= 1e-5, `max |Δ| ${worst}`);
+  la.dispose();
+  lb.dispose();
+});
+
 test("batch is dynamic: 3 streams at once equal 3 single streams (scd)", () => {
   const ex = path.join(dir, "scd-0-onnx");
   const loaded = loadExport(ex, (b) => nodeRunner(b));

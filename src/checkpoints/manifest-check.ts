@@ -12,7 +12,7 @@ import type { ValueSpec, ExportFacts } from "../policies/registry.ts";
 import { policyDef } from "../policies/registry.ts";
 import { onnxExportDef, onnxExportNames } from "../deploy/runtime.ts";
 
-type Built = { graphs: Record<string, { inputs: readonly ValueSpec[]; outputs: readonly ValueSpec[] }>; facts: ExportFacts };
+type Built = { graphs: Record<string, { inputs: readonly ValueSpec[]; outputs: readonly ValueSpec[]; optional?: boolean }>; facts: ExportFacts };
 
 const fmtSpec = (s: { dtype: string; shape: (number | string)[] }) => `${s.dtype} [${s.shape.join(", ")}]`;
 const names = (xs: readonly { name: string }[]) => xs.map((x) => x.name).join(", ");
@@ -25,7 +25,7 @@ function expected(policy: string, m: Manifest, where: string): Built | ScdError 
     const unknown = Object.keys(m.config).find((k) => !(k in config));
     if (unknown) return new ScdError(`${where}: config field "${unknown}" is not part of a ${policy} config`);
     const graphs = spec.graphs(config, m.layout);
-    return { graphs: Object.fromEntries(Object.entries(graphs).map(([k, g]) => [k, { inputs: g.inputs, outputs: g.outputs }])), facts: spec.facts(config, m.layout) };
+    return { graphs: Object.fromEntries(Object.entries(graphs).map(([k, g]) => [k, { inputs: g.inputs, outputs: g.outputs, optional: g.optional }])), facts: spec.facts(config, m.layout) };
   } catch (e) {
     if (e instanceof ScdError) return e;
     // a config the policy's schema rejects (zod) or a declaration that cannot apply it
@@ -36,8 +36,9 @@ function expected(policy: string, m: Manifest, where: string): Built | ScdError 
 
 /** The first difference between the manifest's graph entries and `b`'s, as a message, or null. */
 function graphDiff(m: Manifest, b: Built, where: string, policy: string): string | null {
-  const want = Object.keys(b.graphs).sort(), got = Object.keys(m.graphs).sort();
-  if (want.join() !== got.join()) return `${where}: graphs are (${got.join(", ")}), but a ${policy} export has (${want.join(", ")})`;
+  // an optional graph (added in a later version) may be absent: older exports still load
+  const got = Object.keys(m.graphs).sort(), want = Object.keys(b.graphs).filter((k) => !b.graphs[k].optional || got.includes(k)).sort();
+  if (want.join() !== got.join()) return `${where}: graphs are (${got.join(", ")}), but a ${policy} export has (${Object.keys(b.graphs).sort().join(", ")})`;
   const ctx = `${policy}'s export for this config and layout (frameDim ${m.layout.frameDim}, actionDim ${m.layout.actionDim})`;
   for (const name of want)
     for (const kind of ["inputs", "outputs"] as const) {

@@ -3,6 +3,7 @@
  * objective.ts runs it on tfjs tensors and the ONNX runtimes (Node and the browser) on plain arrays.
  */
 import type { Rng } from "../util/rng.ts";
+import type { Ops } from "../nn/ops.ts";
 import { type Objective, flowSigmas, alphasCumprod, ddimTimesteps, noiseLevelDdpm } from "./schedules.ts";
 
 const ABAR = alphasCumprod();
@@ -56,6 +57,11 @@ export function sampleLoop<T>(objective: Objective, steps: number, noise: T, ops
     }
   }
   return ops.clip(x);
+}
+
+/** The loop's arithmetic on a network's Ops: traced into ONNX, the whole K-step loop becomes one graph. */
+export function opsChunkOps<T>(o: Ops<T>): ChunkOps<T> {
+  return { add: (a, b) => o.add(a, b), sub: (a, b) => o.sub(a, b), mul: (a, k) => o.mul(a, k), div: (a, k) => o.mul(a, 1 / k), clip: (a) => o.clip(a, -1, 1), mulEl: (a, b) => o.mul(a, b) };
 }
 
 /** Float32 element-wise ops (results rounded to float32 like the tensors'). */

@@ -187,6 +187,8 @@ export interface GraphDef<M = PolicyModel> {
   doc: string;
   inputs: ValueSpec[];
   outputs: ValueSpec[];
+  /** A graph that exports made before it existed may lack (the runtime then does without it). */
+  optional?: boolean;
   /** The model's forward code for this graph, on any Ops: named inputs → named outputs (every declared output). */
   trace<T>(model: M, o: Ops<T>, inputs: Record<string, T>): Record<string, T>;
 }

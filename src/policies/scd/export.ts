@@ -6,12 +6,15 @@
  *   decoder_condition context [R, d] + noise level [R] (float64) → the decoder's conditioning: context token and
  *                     action bias for the transformer decoder, FiLM scale/shift per block for the MLP one (condition)
  *   decoder_denoise   noisy chunk x [B, H, A] + one step's conditioning → prediction [B, H, A], velocity or ε (denoise)
- * Per frame: one encoder_step; per chunk: one decoder_condition over all K levels (R = K·B) and K decoder_denoise
- * calls inside the shared sampling loop (src/diffusion/sampler.ts).
+ *   decoder_sample    context [B, d] + initial noise [B, H, A] (+ a guide to continue) → the finished chunk: the
+ *                     shared sampling loop (src/diffusion/sampler.ts) traced for the default K, so a chunk is one
+ *                     runtime call instead of K + 1 (optional: exports made before it lack it)
+ * Per frame: one encoder_step; per chunk at the default K: one decoder_sample; at any other K: one decoder_condition
+ * over all K levels (R = K·B) and K decoder_denoise calls inside the same sampling loop.
  */
 import type { ArrayModel, Feed, GraphRunner, ExportFacts, OnnxSpec, ValueSpec } from "../registry.ts";
 import { emptyCache, kvSpecs, kvOf, kvNamed, type KVState } from "../../deploy/kv.ts";
-import { sampleChunksArray, samplerLevels, type SampleGuide } from "../../diffusion/sampler.ts";
+import { sampleChunksArray, samplerLevels, sampleLoop, opsChunkOps, tileGuide, type SampleGuide } from "../../diffusion/sampler.ts";
 import type { Rng } from "../../util/rng.ts";
 import { ScdConfig } from "./config.ts";
 import type { ScdModel } from "./model.ts";
@@ -45,6 +48,15 @@ class ScdOnnxModel implements ArrayModel {
     if (!this.ctx) throw new Error("scd (ONNX): sample before observe()");
     const { B } = this, H = this.facts.horizon, A = this.facts.actionDim, d = this.cfg.dModel;
     const objective = this.facts.objective ?? "flow";
+    const fused = this.g.decoder_sample;
+    if (fused && steps === this.facts.defaultSteps) {
+      // the noise drawn exactly as sampleChunksArray draws it, so both paths give the same chunk
+      const size = B * H * A, dims = [B, H, A];
+      const noise = Float32Array.from(rng.normals(size));
+      const g = tileGuide(guide, size) ?? { target: new Float32Array(size), weights: new Float32Array(size) };
+      const r = fused.run({ context: { data: this.ctx, dims: [B, d] }, noise: { data: noise, dims }, guide_target: { data: g.target, dims }, guide_weights: { data: g.weights, dims } });
+      return r.chunk.data as Float32Array;
+    }
     const lv = samplerLevels(objective, steps), R = lv.length * B;
     // the conditioning of all K steps in one call (rows step-major, as model.ts tiles it)
     const ctx = new Float32Array(R * d), level = new Float64Array(R);
@@ -93,6 +105,22 @@ export const SCD_ONNX: OnnxSpec<ScdConfig, ScdModel> = {
         inputs: [{ name: "x", dtype: "float32", shape: ["batch", H, A], doc: "noisy chunk (normalized actions)" }, ...condSpecs(cfg, "batch", "decoder_condition output for this step")],
         outputs: [{ name: "prediction", dtype: "float32", shape: ["batch", H, A], doc: "velocity (flow) or ε (ddpm)" }],
         trace: (m, o, { x, ...cond }) => ({ prediction: m.decoder.denoise(o, cond, x) }),
+      },
+      decoder_sample: {
+        doc: `once per chunk at the default K = ${cfg.defaultSteps}: conditioning and all K denoising steps of the sampling loop in one graph`,
+        optional: true,
+        inputs: [
+          { name: "context", dtype: "float32", shape: ["batch", d], doc: "encoder output at this frame (encoder_step's context)" },
+          { name: "noise", dtype: "float32", shape: ["batch", H, A], doc: "the initial noise x ~ N(0, 1)" },
+          { name: "guide_target", dtype: "float32", shape: ["batch", H, A], doc: "a chunk to continue (real-time chunking), normalized; zeros for none" },
+          { name: "guide_weights", dtype: "float32", shape: ["batch", H, A], doc: "how hard each value is pulled to guide_target, in [0, 1]; zeros for none" },
+        ],
+        outputs: [{ name: "chunk", dtype: "float32", shape: ["batch", H, A], doc: "the sampled chunk, normalized actions clipped to [−1, 1]" }],
+        trace: (m, o, x) => {
+          const conds = samplerLevels(cfg.objective, cfg.defaultSteps).map((l) => m.decoder.condition(o, x.context, [l]));
+          const guide = { target: x.guide_target, weights: x.guide_weights };
+          return { chunk: sampleLoop(cfg.objective, cfg.defaultSteps, x.noise, opsChunkOps(o), (xi, _l, i) => m.decoder.denoise(o, conds[i], xi), guide) };
+        },
       },
     };
   },
