@@ -119,7 +119,7 @@ export async function buildWeb(opts: BuildOptions = {}): Promise<BuildResult> {
     try {
       existing = readManifest(modelDir);
     } catch {} // none yet, or unreadable: export afresh
-    if (!(opts.reuseModel && existing?.source.checkpoint === src && existing.source.step === step)) exportCheckpoint(src, modelDir, { force: true });
+    if (!(opts.reuseModel && existing?.source.checkpoint === src && existing.source.step === step)) exportCheckpoint(src, modelDir, { force: true, minimal: true }); // the page loads every byte: no fused graph (its K is the user's)
     // the checkpoint itself, for the page's TensorFlow.js runtime (weights.msgpack: the EMA weights)
     for (const f of ["checkpoint.json", "weights.msgpack"]) copy(path.join(src, f), path.join(out, "checkpoints", dir, f));
   }

@@ -26,7 +26,8 @@ export { factsOf } from "./graph-check.ts";
 export { EXPORT_FORMAT, EXPORT_VERSION, Manifest } from "./manifest.ts";
 
 /** Graph name → ONNX bytes, and the manifest describing them (no files written). */
-export function buildExport(meta: CheckpointMeta, weights: Record<string, Float32Array>, where: string, source = where): { manifest: Manifest; files: Record<string, Uint8Array> } {
+/** `minimal`: leave out the optional graphs (e.g. scd's fused decoder_sample), for deployments where size counts. */
+export function buildExport(meta: CheckpointMeta, weights: Record<string, Float32Array>, where: string, source = where, minimal = false): { manifest: Manifest; files: Record<string, Uint8Array> } {
   const spec = onnxExportDef(meta.policy, where);
   // the config exactly as the tfjs loader resolves it (learned.ts): fields an older checkpoint lacks take the
   // defaults it was saved under, then the schema's; the manifest records it complete
@@ -44,6 +45,7 @@ export function buildExport(meta: CheckpointMeta, weights: Record<string, Float3
   const entries: Manifest["graphs"] = {};
   const read = new Set<string>();
   for (const [name, def] of Object.entries(spec.graphs(config, meta.layout))) {
+    if (minimal && def.optional) continue;
     const { builder, params } = traceGraph(name, def, model, weights);
     params.forEach((p) => read.add(p));
     const bytes = builder.toBytes(`${meta.policy}: ${def.doc}`);
@@ -71,10 +73,10 @@ export function buildExport(meta: CheckpointMeta, weights: Record<string, Float3
 }
 
 /** `scd export`: checkpoint directory → export directory (atomic; an existing `out` needs `force`). */
-export function exportCheckpoint(ckpt: string, out: string, opts: { force?: boolean } = {}): Manifest {
+export function exportCheckpoint(ckpt: string, out: string, opts: { force?: boolean; minimal?: boolean } = {}): Manifest {
   const meta = readCheckpointMeta(ckpt);
   // the source checkpoint as a path from the export directory: no absolute path of this machine in the manifest
-  const { manifest, files } = buildExport(meta, readWeights(ckpt), ckpt, path.relative(path.resolve(out), path.resolve(ckpt)));
+  const { manifest, files } = buildExport(meta, readWeights(ckpt), ckpt, path.relative(path.resolve(out), path.resolve(ckpt)), !!opts.minimal);
   // --force replaces an earlier export (a broken one too) or an empty directory, never anything else
   checkOutput(out, { flag: "out", kind: "dir", force: !!opts.force, what: "an ONNX export", isOwn: (d) => {
     try {
