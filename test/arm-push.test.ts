@@ -15,6 +15,8 @@ import { Wrapper } from "../src/envs/wrappers.ts";
 import { ScdError } from "../src/errors.ts";
 import { builtinPolicy } from "../src/policies/builtin.ts";
 import { rollout } from "../src/eval/rollout.ts";
+import { runEpisodeVirtual } from "../src/loop/runner.ts";
+import { summarizeLoop } from "../src/loop/metrics.ts";
 import { writeGif } from "../src/util/image.ts";
 import type { Env } from "../src/envs/types.ts";
 import { ArmPushEnv } from "../src/envs/arm-push/arm-push.ts";
@@ -218,6 +220,27 @@ test("a simulation that goes unstable is restored and truncated with info.simErr
   const r3 = env.step([0.5, 0.1]);
   assert.not.ok(r3.truncated, "the next step runs normally");
   assert.ok(state(env.reset({ seed: 2 }).obs).every(Number.isFinite));
+  env.close();
+});
+
+test("inside the control loop a simulator fault is an error event naming MuJoCo's warning, and the episode ends truncated", async () => {
+  const env = await makeEnv(ID);
+  const expert = await builtinPolicy("expert", ID, env.actionSpace);
+  const step = env.step.bind(env);
+  let n = 0;
+  env.step = (a) => {
+    if (++n === 12) raw(env).simulation().data.qvel[8] = 1e12; // the block flung at the 12th step
+    return step(a);
+  };
+  const r = await runEpisodeVirtual(env, expert, 3, { periodMs: 100, strategy: { kind: "receding", execute: 1 }, fallback: "hold", latencyMs: 0 });
+  assert.is(r.steps, 12, "the episode ends at the faulty step");
+  assert.not.ok(r.success);
+  const errors = r.events.filter((e) => e.type === "error");
+  assert.is(errors.length, 1);
+  assert.match((errors[0] as { reason: string }).reason, /^simulator: MuJoCo: the simulation went unstable/);
+  const s = summarizeLoop(r.events);
+  assert.is(s.errors, 1);
+  assert.match(String(s.firstError), /^simulator: /);
   env.close();
 });
 

@@ -36,7 +36,7 @@ export function startRun(policy: ChunkPolicy, mode: Mode, seed: number, steps?: 
       if (why === "stopped" || S.run !== r) return;
       const n = mode === "human" && S.ctl.recording ? finishRecording(0) : 0;
       go({ type: "end" });
-      const s = S.env.stats, how = why === "terminated" ? "success" : "step limit";
+      const s = S.env.stats, how = why === "terminated" ? "success" : why === "fault" ? `a simulator fault (${S.stats.lastReason}; the last good state was kept)` : "step limit";
       if (mode === "replay") status(`replay finished: all ${s.step} recorded steps (max reward ${s.maxReward.toFixed(3)})`);
       else if (mode === "human") status(`your episode ended: ${how} at step ${s.step}${n ? `, kept (${n} steps)` : ""}. Press on the arena for another, or Reset to watch the policy`);
       else status(`episode ended: ${how} at step ${s.step} (max reward ${s.maxReward.toFixed(3)}); Reset for another, or try another seed`);

@@ -30,11 +30,20 @@ export interface EpisodeRun {
   stop(): void;
 }
 
+/**
+ * The simulator fault an env reported in a step's info (`info.simError`: e.g. MuJoCo went unstable, the env restored
+ * its last good state and truncated the episode) as an error event's reason, or null.
+ */
+export function simFault(info: Record<string, unknown>): string | null {
+  return typeof info.simError === "string" && info.simError ? `simulator: ${info.simError}` : null;
+}
+
 /** Start an episode on `scheduler`; the returned promise settles when the env terminates or truncates. */
 export function startEpisode(env: Env, policy: ChunkPolicy, seed: number, cfg: Omit<LoopConfig, "seed">, scheduler: SchedulerLike, opts: { render?: boolean; record?: boolean; maxSteps?: number } = {}): EpisodeRun {
   const clock = cfg.clock ?? (() => scheduler.now());
   const { obs, info } = env.reset({ seed });
-  const obs$ = new BehaviorSubject<TimedObs>({ obs, t: clock() });
+  const t0 = clock();
+  const obs$ = new BehaviorSubject<TimedObs>({ obs, t: t0 });
   const keys = Object.keys(env.observationSpace);
   const rec: Record<string, number[]> = Object.fromEntries([...keys, "action", "timestamp", "action_is_fallback"].map((k) => [k, []]));
   const events: LoopEvent[] = [];
@@ -67,6 +76,10 @@ export function startEpisode(env: Env, policy: ChunkPolicy, seed: number, cfg: O
     sumReward += r.reward;
     maxReward = Math.max(maxReward, r.reward);
     finalInfo = r.info;
+    // a simulator fault is an error in the loop's record (the env already fell back to its last good state and
+    // truncated the episode, so the episode ends here)
+    const fault = simFault(r.info);
+    if (fault) events.push({ type: "error", tick: Math.round((clock() - t0) / cfg.periodMs), t: clock(), reason: fault });
     if (r.terminated) success = true;
     if (opts.render) frames.push(env.render());
     current = r.obs;

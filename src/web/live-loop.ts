@@ -10,6 +10,7 @@ import { BehaviorSubject, VirtualTimeScheduler, VirtualAction, type Subscription
 import type { Obs } from "../envs/types.ts";
 import type { ChunkPolicy } from "../policies/types.ts";
 import { controlLoop, type LoopEvent, type ActionSource } from "../loop/loop.ts";
+import { simFault } from "../loop/runner.ts";
 import type { Strategy } from "../loop/queue.ts";
 import type { TimedObs } from "../loop/safety.ts";
 import type { LiveEnv } from "./live-env.ts";
@@ -31,7 +32,7 @@ export interface LiveHooks {
   /** After each executed step: the observation the action was chosen from, the action, its source, seconds since start. */
   onStep?(obs: Obs, action: Float32Array, source: ActionSource, tSec: number): void;
   /** The run ended by itself (terminated, step limit) or by stop(). */
-  onEnd?(why: "terminated" | "limit" | "stopped"): void;
+  onEnd?(why: "terminated" | "limit" | "stopped" | "fault"): void; // fault: the simulator failed (an error event said why)
   /** The loop itself failed (an observation stream error); the run ends after this. */
   onError?(e: unknown): void;
 }
@@ -65,7 +66,12 @@ export class LiveRun {
       current = r.obs;
       this.hooks.onStep?.(before, a, source, (clock() - t0) / 1000);
       obs$.next({ obs: r.obs, t: clock() });
-      if (r.terminated) this.finish("terminated");
+      const fault = simFault(r.info);
+      if (fault) {
+        // the env restored its last good state and truncated: an error in the readouts, and the episode ends
+        this.hooks.onEvent?.({ type: "error", tick: Math.round((clock() - t0) / this.periodMs), t: clock(), reason: fault });
+        this.finish("fault");
+      } else if (r.terminated) this.finish("terminated");
       else if (env.stats.step >= cfg.maxSteps) this.finish("limit");
     };
     const loop$ = controlLoop(policy, obs$, { observationSpace: env.observationSpace, actionSpace: env.actionSpace, actuator }, {
@@ -113,7 +119,7 @@ export class LiveRun {
     this.finish("stopped");
   }
 
-  private finish(why: "terminated" | "limit" | "stopped"): void {
+  private finish(why: "terminated" | "limit" | "stopped" | "fault"): void {
     if (this.ended) return;
     this.ended = true;
     this.sub?.unsubscribe();
