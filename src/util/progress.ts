@@ -22,7 +22,7 @@ export class Progress {
     const early = etaSeconds === undefined && !final && done < this.total / 5 && el < 60;
     const eta = etaSeconds ?? (rate > 0 ? (this.total - done) / rate : 0);
     const w = 24, fill = Math.round(frac * w);
-    const line = `${this.label} [${"#".repeat(fill)}${".".repeat(w - fill)}] ${done}/${this.total}${fraction !== undefined ? ` (${Math.round(fraction * 100)} % of the time)` : ""} ${fmtTime(el)} elapsed, ETA ${early ? "…" : fmtTime(eta)}${extra ? "  " + extra : ""}`;
+    const line = `${this.label} [${"#".repeat(fill)}${".".repeat(w - fill)}] ${fraction !== undefined ? `${done} steps, ${Math.round(fraction * 100)} % of the time` : `${done}/${this.total}`} ${fmtTime(el)} elapsed, ETA ${early ? "…" : fmtTime(eta)}${extra ? "  " + extra : ""}`;
     if (this.tty) process.stderr.write(`\r\x1b[2K${line}${final ? "\n" : ""}`);
     else process.stderr.write(line + "\n");
   }
