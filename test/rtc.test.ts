@@ -105,6 +105,28 @@ test("each chunk after the first is asked to continue the queued plan: weight 1 
   assert.ok(Math.abs(g.weights[1] - (c * (Math.exp(c) - 1)) / (Math.E - 1)) < 1e-6);
 });
 
+test("a slow first chunk (warm-up): fallbacks until it lands, then rtc's delay 'auto' freezes what ran meanwhile and settles to the real delay", () => {
+  const s = new TestScheduler((x, y) => assert.equal(x, y));
+  const got: string[] = [];
+  const policy = new Scripted(8);
+  s.run(({ flush }) => {
+    // the first chunk takes 45 ms (4.5 ticks), every later one 15 ms (1.5 ticks); execute 4, deadline 8
+    const ev$ = controlLoop(policy, obsEvery(s), io, cfg({ strategy: { kind: "rtc", execute: 4, delay: "auto", softMask: 0 }, latencyMs: 15, firstLatencyMs: 45, deadlineMs: 8 }), s);
+    ev$.pipe(filter((e): e is Extract<LoopEvent, { type: "action" }> => e.type === "action"), take(16)).subscribe((e) => got.push(`${e.tick}:${e.source === "fallback" ? "F" : e.action[0]}`));
+    flush();
+  });
+  // ticks 0-3 fall back; tick 4 (due 40, deadline 48) waits for chunk@0, which lands at 45, and takes its action for
+  // tick 4, not its first: the ticks that passed are not replayed
+  assert.equal(got.slice(0, 6), ["0:F", "1:F", "2:F", "3:F", "4:4", "5:5"]);
+  // the next chunk is requested with 3 of chunk@0's actions still queued: the delay estimate from the warm-up
+  // (⌈4.5⌉ ticks, capped at execute 4) freezes all 3; once a 15 ms chunk is seen it settles to ⌈1.5⌉ = 2
+  const guided = policy.guides.filter((g): g is ChunkGuide => !!g);
+  assert.ok(guided.length >= 2, `${guided.length} guided chunks`);
+  assert.equal([...guided[0].weights], [1, 1, 1, 0, 0, 0, 0, 0]);
+  assert.equal([...guided[1].weights], [1, 1, 0, 0, 0, 0, 0, 0]);
+  assert.not.ok(got.slice(6).some((a) => a.endsWith(":F")), `no fallback after the first chunk: ${got.join(" ")}`);
+});
+
 test("delay 'auto' follows the last inference's latency in ticks, capped at execute", () => {
   const q = new ActionQueue({ kind: "rtc", execute: 4, delay: "auto" }, 8, 1);
   assert.is(q.delay, 0);

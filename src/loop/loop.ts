@@ -35,6 +35,8 @@ export interface LoopConfig {
   /** virtual: chunks arrive after a latency in virtual time ("measured" = the call's wall time); realtime: as computed. */
   mode: "virtual" | "realtime";
   latencyMs?: "measured" | number;
+  /** Virtual time: the first chunk's latency instead (a warm-up: compiling kernels, cold caches), in ms. */
+  firstLatencyMs?: number;
   /** The loop's clock in ms (defaults to scheduler.now()); real time wants performance.now for sub-ms ticks. */
   clock?: () => number;
   /** Real time: wake this many ms before each tick and spin to it (Node timers fire 1–2 ms late). Default 2. */
@@ -128,10 +130,12 @@ export function controlLoop(policy: ChunkPolicy, obs$: Observable<TimedObs>, io:
       if (ticksOf.late(w.dueT)) miss(w.tick, w.dueT, `deadline (the chunk arrived ${(clock() - w.dueT).toFixed(1)} ms after its tick)`);
       else send(w.tick, w.dueT, a, "policy");
     };
+    let inferences = 0;
     const infer = (tick: number) => {
       inFlight = true;
       const s = cfg.strategy;
-      const arrival = startInference(policy, tick, cfg, scheduler, blocked, {
+      const first = inferences++ === 0 && cfg.firstLatencyMs !== undefined;
+      const arrival = startInference(policy, tick, first ? { ...cfg, latencyMs: cfg.firstLatencyMs } : cfg, scheduler, blocked, {
         computed: (k, ms, chunk, latencyMs) => {
           queue.observeDelay(latencyMs / cfg.periodMs); // rtc with delay "auto": expect the next chunk as late
           sub.next({ type: "inference", tick: k, t: clock(), ms, chunk });

@@ -26,6 +26,7 @@ export const LOOP_FLAGS = {
   "async-threshold": { type: "int", min: 0, desc: "async: replan when this many actions remain (default H/2)" },
   merge: { type: "string", desc: "async overlap merge: latest | average", default: "latest" },
   latency: { type: "string", desc: "virtual-clock inference latency: measured | <ms>", default: "measured" },
+  "latency-first": { type: "number", desc: "virtual clock: the first chunk of each episode arrives after this many ms instead of --latency (a warm-up)", min: 0 },
   "deadline-ms": { type: "number", min: 0, desc: "how long a tick may wait for a chunk in flight (default period/2)" },
   steps: { type: "int", min: 1, desc: "denoising steps for diffusion policies (default: the policy's own, 10 for the shipped ones)" },
 } as const;
@@ -152,6 +153,7 @@ export const evalCommand: Command = {
       loop: {
         strategy: strategyFromFlags(flags, horizon, 1000 / probe.metadata.controlHz),
         latencyMs: latencyFromFlag(flags.latency as string),
+        ...(flags["latency-first"] !== undefined ? { firstLatencyMs: flags["latency-first"] as number } : {}),
         ...(flags["deadline-ms"] !== undefined ? { deadlineMs: flags["deadline-ms"] as number } : {}),
         ...(flags.steps !== undefined ? { steps: flags.steps as number } : {}),
       },
