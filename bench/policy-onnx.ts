@@ -50,6 +50,8 @@ export function benchOnnx(name: string, model: PolicyModel, config: Record<strin
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scd-bench-onnx-"));
   try {
     const norms = Object.fromEntries([...layout.obsFeatures.map((f) => [f.name, f.dim] as const), ["action", layout.actionDim] as const].map(([k, d]) => [k, fitNormalizer(Float32Array.from({ length: 2 * d }, (_, i) => (i < d ? -1 : 1)), d, "minmax")]));
+    // the export's default K is the bench's, so a fused sampling graph (scd's decoder_sample) is traced for it
+    if ("defaultSteps" in config) config = { ...config, defaultSteps: K };
     writeCheckpoint(path.join(dir, "ck"), { format: "scd-checkpoint", version: 1, policy: name, config, layout, normalizers: norms, step: 0, numParams: model.numParams(), seed: 0, info: {} }, modelWeights(model));
     exportCheckpoint(path.join(dir, "ck"), path.join(dir, "onnx"));
     const ex = loadExport(path.join(dir, "onnx"), (b) => nodeRunner(b));

@@ -138,6 +138,21 @@ test("scd's fused decoder_sample (one runtime call per chunk at the default K) =
   assert.ok(worst <= 1e-5, `max |Δ| ${worst}`);
   la.dispose();
   lb.dispose();
+  // `scd export --steps 4`: the deployment's own K, fused; the same chunk as the K-step path at K = 4
+  const k4 = path.join(dir, "pusht-onnx-k4");
+  assert.is(exportCheckpoint(path.join(ROOT, "assets/checkpoints/scd-pusht"), k4, { steps: 4 }).defaultSteps, 4);
+  const l4 = loadExport(k4, (b) => nodeRunner(b)), lo = loadExport(old, (b) => nodeRunner(b));
+  const [m4, mo] = [l4.policy(), lo.policy()].map((p) => (p as unknown as { model: M }).model);
+  m4.reset(1);
+  mo.reset(1);
+  const f = Float32Array.from({ length: F }, () => rng.normal());
+  m4.observe(f);
+  mo.observe(f);
+  const a4 = m4.sample(4, new Rng(1)), b4 = mo.sample(4, new Rng(1));
+  assert.ok(a4.every((v, i) => Math.abs(v - b4[i]) <= 1e-5), "K = 4 fused = K = 4 per call");
+  l4.dispose();
+  lo.dispose();
+  assert.throws(() => exportCheckpoint(path.join(dir, "mlp-bc-0"), path.join(dir, "mlp-k4"), { steps: 4 }), /--steps: mlp-bc has no denoising steps/);
 });
 
 test("batch is dynamic: 3 streams at once equal 3 single streams (scd)", () => {

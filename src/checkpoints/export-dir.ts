@@ -73,8 +73,14 @@ export function buildExport(meta: CheckpointMeta, weights: Record<string, Float3
 }
 
 /** `scd export`: checkpoint directory → export directory (atomic; an existing `out` needs `force`). */
-export function exportCheckpoint(ckpt: string, out: string, opts: { force?: boolean; minimal?: boolean } = {}): Manifest {
-  const meta = readCheckpointMeta(ckpt);
+export function exportCheckpoint(ckpt: string, out: string, opts: { force?: boolean; minimal?: boolean; steps?: number } = {}): Manifest {
+  let meta = readCheckpointMeta(ckpt);
+  if (opts.steps !== undefined) {
+    // the deployment's own K: the manifest's defaultSteps and the fused sampling graph's step count
+    if (!(Number.isInteger(opts.steps) && opts.steps >= 1)) throw new ScdError(`--steps must be a whole number ≥ 1, got ${opts.steps}`);
+    if (!("defaultSteps" in (policyDef(meta.policy).configSchema as unknown as { shape: Record<string, unknown> }).shape)) throw new ScdError(`--steps: ${meta.policy} has no denoising steps (${ckpt}/checkpoint.json)`);
+    meta = { ...meta, config: { ...(meta.config as Record<string, unknown>), defaultSteps: opts.steps } };
+  }
   // the source checkpoint as a path from the export directory: no absolute path of this machine in the manifest
   const { manifest, files } = buildExport(meta, readWeights(ckpt), ckpt, path.relative(path.resolve(out), path.resolve(ckpt)), !!opts.minimal);
   // --force replaces an earlier export (a broken one too) or an empty directory, never anything else
