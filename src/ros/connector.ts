@@ -14,7 +14,7 @@ import { ScdError } from "../errors.ts";
 import type { Box, Obs } from "../envs/types.ts";
 import { box } from "../envs/types.ts";
 import type { TimedObs } from "../loop/safety.ts";
-import { type TopicMap, fieldsDim } from "./topic-map.ts";
+import { type TopicMap, fieldsDim, featureLayout } from "./topic-map.ts";
 import { decodeFields, encodeAction } from "./codec.ts";
 import { tolerantWsTransport } from "./transport.ts";
 
@@ -68,7 +68,9 @@ export class RosConnector {
   private readonly ros: Ros;
   private readonly subs = new Map<string, Topic>();
   private pub: Topic | null = null;
-  private readonly latest = new Map<string, { values: Float32Array; t: number }>();
+  /** The newest values of each observation binding (by its index in the map). */
+  private readonly latest = new Map<number, { values: Float32Array; t: number }>();
+  private readonly layout: ReturnType<typeof featureLayout>;
   private backoff: number;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stableTimer: ReturnType<typeof setTimeout> | null = null;
@@ -77,6 +79,7 @@ export class RosConnector {
 
   constructor(readonly url: string, readonly map: TopicMap, private readonly opts: ConnectorOptions = {}) {
     this.clock = opts.clock ?? (() => performance.now());
+    this.layout = featureLayout(map);
     this.backoff = opts.minBackoffMs ?? 100;
     const qos = new Map([...map.observations, map.action].filter((b) => b.qos).map((b) => [b.topic, b.qos!] as const));
     this.ros = new Ros({ transportFactory: qos.size ? tolerantWsTransport.withOps((m) => (m.op === "subscribe" || m.op === "advertise") && typeof m.topic === "string" && qos.has(m.topic) ? { ...m, qos: qos.get(m.topic) } : m) : tolerantWsTransport });
@@ -128,9 +131,11 @@ export class RosConnector {
 
   /** The observation features the topic map defines, with their bounds. */
   get observationSpace(): Record<string, Box> {
-    return Object.fromEntries(this.map.observations.map((o) => {
-      const n = fieldsDim(o.fields) ?? o.low?.length ?? 1;
-      return [o.feature, box([n], o.low ?? -1e9, o.high ?? 1e9)];
+    return Object.fromEntries([...this.layout].map(([f, e]) => {
+      const bs = e.parts.map((p) => this.map.observations[p.index]);
+      if (bs.length === 1) return [f, box([e.dim ?? bs[0].low?.length ?? 1], bs[0].low ?? -1e9, bs[0].high ?? 1e9)];
+      const bound = (k: "low" | "high", d: number) => bs.flatMap((o, i) => o[k] ?? new Array(e.parts[i].dim!).fill(d));
+      return [f, box([e.dim!], bound("low", -1e9), bound("high", 1e9))];
     }));
   }
 
@@ -191,24 +196,27 @@ export class RosConnector {
   private onMessage(topic: string, msg: unknown): void {
     this.stats.received++;
     const now = this.clock();
-    for (const b of this.map.observations) {
-      if (b.topic !== topic) continue;
+    this.map.observations.forEach((b, i) => {
+      if (b.topic !== topic) return;
       const r = decodeFields(msg, b.fields, this.map.maxArrayLength);
       const want = fieldsDim(b.fields);
       if ("error" in r || (want !== null && r.values.length !== want)) {
         this.malformed(`malformed ${b.type} on ${topic} (feature ${b.feature}): ${"error" in r ? r.error : `${r.values.length} values, the map declares ${want}`}`);
-        continue;
+        return;
       }
-      this.latest.set(b.feature, { values: r.values, t: now });
-    }
+      this.latest.set(i, { values: r.values, t: now });
+    });
     if (this.latest.size === this.map.observations.length) {
+      // each feature from its topic, or assembled from its topics' slices; stamped with the oldest arrival
       const obs: Obs = {};
-      let oldest = Infinity;
-      for (const [f, v] of this.latest) {
-        obs[f] = v.values.slice();
-        oldest = Math.min(oldest, v.t);
+      for (const [f, e] of this.layout) {
+        if (e.parts.length === 1) obs[f] = this.latest.get(e.parts[0].index)!.values.slice();
+        else {
+          obs[f] = new Float32Array(e.dim!);
+          for (const p of e.parts) obs[f].set(this.latest.get(p.index)!.values, p.offset);
+        }
       }
-      this.obsSubject.next({ obs, t: oldest });
+      this.obsSubject.next({ obs, t: Math.min(...[...this.latest.values()].map((v) => v.t)) });
     }
   }
 
@@ -218,7 +226,7 @@ export class RosConnector {
       this.stats.dropped++;
       return false;
     }
-    this.pub.publish(encodeAction(this.map.action.type, this.map.action.fields, action, Date.now()) as never);
+    this.pub.publish(encodeAction(this.map.action.type, this.map.action.fields, action, Date.now(), this.map.action.set) as never);
     this.stats.published++;
     return true;
   }

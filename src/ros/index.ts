@@ -14,9 +14,9 @@
  * @module scd-policy/ros
  */
 export { RosConnector, type ConnectorStats, type ConnectorOptions, type TimedAction } from "./connector.ts";
-export { parseTopicMap, loadTopicMap, TopicMapSchema, QosSchema, mapRosVersion, rosVersionOf, SUPPORTED_TYPE_NAMES, type TopicMap } from "./topic-map.ts";
+export { parseTopicMap, loadTopicMap, TopicMapSchema, QosSchema, mapRosVersion, rosVersionOf, SUPPORTED_TYPE_NAMES, checkMapAgainstEnv, featureLayout, mapExtensions, type TopicMap, type FeaturePart } from "./topic-map.ts";
 export { DemoRecorder, type RecordStats } from "./record.ts";
-export { decodeFields, encodeAction } from "./codec.ts";
+export { decodeFields, encodeAction, type CodecField } from "./codec.ts";
 export { runOverRos, type RosRun } from "./run.ts";
 export { RosbridgeServer, type BridgeBackend } from "./bridge-server.ts";
 export { TopicBus } from "./backends/bus.ts";

@@ -6,7 +6,7 @@
 import { ScdError } from "../errors.ts";
 import type { TopicBus } from "./backends/bus.ts";
 import type { Env, Obs } from "../envs/types.ts";
-import type { TopicMap } from "./topic-map.ts";
+import { featureLayout, type TopicMap } from "./topic-map.ts";
 import { decodeFields, encodeAction } from "./codec.ts";
 import { fallbackAction } from "../loop/safety.ts";
 
@@ -15,7 +15,12 @@ export interface SimRobot {
   readonly success: boolean;
   /** Every action command received, with its arrival time (performance.now(), ms). */
   readonly received: { t: number; action: number[] }[];
-  stop(): void;
+  /** Env steps taken, and the env's reward at the first and the latest of them (NaN before the first). */
+  readonly steps: number;
+  readonly firstReward: number;
+  readonly lastReward: number;
+  /** Stop stepping; with `closeEnv` the env is closed too (a MuJoCo env frees its model and data). */
+  stop(opts?: { closeEnv?: boolean }): void;
 }
 
 /** Watchdog: a robot with no command for this long applies its safe action (zero velocity or hold). */
@@ -26,15 +31,19 @@ const WATCHDOG_MS = 500;
  * feature on its `map.observations` topic. Runs until `stop()`; the episode ends only by a reset service call.
  */
 export function startSimRobot(bus: TopicBus, env: Env, map: TopicMap, opts: { periodMs: number; seed?: number }): SimRobot {
-  for (const o of map.observations)
-    if (!env.observationSpace[o.feature]) throw new ScdError(`topic map: feature "${o.feature}" is not an observation of ${env.id} (it has ${Object.keys(env.observationSpace).join(", ")})`);
+  map.observations.forEach((o, i) => {
+    if (!env.observationSpace[o.feature]) throw new ScdError(`topic map: observations[${i}].feature is "${o.feature}", which ${env.id} does not have (its observations: ${Object.keys(env.observationSpace).join(", ")})`);
+  });
+  // each binding publishes its slice of the feature (all of it when the feature has one topic)
+  const slices = map.observations.map(() => ({ from: 0, to: Infinity }));
+  for (const e of featureLayout(map).values()) if (e.parts.length > 1) for (const p of e.parts) slices[p.index] = { from: p.offset, to: p.offset + p.dim! };
   const seed = opts.seed ?? 0;
-  const kind = env.metadata.fallback ?? "zero";
+  const kind = env.metadata.fallback ?? "zero", hold = env.metadata.holdFrom;
   let obs: Obs = env.reset({ seed }).obs;
   let cmd: Float32Array | null = null;
   let lastCmd = performance.now();
   const received: SimRobot["received"] = [];
-  let success = false;
+  let success = false, steps = 0, firstReward = NaN, lastReward = NaN;
   bus.subscribe(map.action.topic, undefined, (m) => {
     const r = decodeFields(m, map.action.fields, map.maxArrayLength);
     if ("error" in r) return; // a real robot driver ignores a malformed command
@@ -49,14 +58,22 @@ export function startSimRobot(bus: TopicBus, env: Env, map: TopicMap, opts: { pe
       return { success: true, message: "reset" };
     });
   const timer = setInterval(() => {
-    const c = cmd && performance.now() - lastCmd < WATCHDOG_MS ? cmd : fallbackAction(kind, cmd, env.actionSpace);
+    // no command yet (or the watchdog fired): zero velocity, or hold the last target — or, before any, where it is
+    const here = hold ? obs[hold.feature]?.slice(hold.offset, hold.offset + env.actionSpace.low.length) ?? null : null;
+    const c = cmd && performance.now() - lastCmd < WATCHDOG_MS ? cmd : fallbackAction(kind, cmd, env.actionSpace, here);
     if (!success) {
       const r = env.step(c);
       obs = r.obs;
       success = !!r.info.isSuccess;
+      if (!steps++) firstReward = r.reward;
+      lastReward = r.reward;
     }
     const now = Date.now(); // a robot stamps what it measures
-    for (const o of map.observations) bus.publish(o.topic, o.type, encodeAction(o.type, o.fields, obs[o.feature], now));
+    map.observations.forEach((o, i) => bus.publish(o.topic, o.type, encodeAction(o.type, o.fields, obs[o.feature].subarray(slices[i].from, slices[i].to), now, o.set)));
   }, opts.periodMs);
-  return { get success() { return success; }, received, stop: () => clearInterval(timer) };
+  return {
+    get success() { return success; }, received,
+    get steps() { return steps; }, get firstReward() { return firstReward; }, get lastReward() { return lastReward; },
+    stop: (o) => (clearInterval(timer), o?.closeEnv && env.close()),
+  };
 }
