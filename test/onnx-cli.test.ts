@@ -34,7 +34,7 @@ test("scd export writes the graphs and a manifest describing every input and out
   const m = JSON.parse(fs.readFileSync(path.join(EXPORT, "manifest.json"), "utf8"));
   assert.is(m.format, "scd-onnx-export");
   assert.is(m.opset, 17);
-  assert.equal(Object.keys(m.graphs).sort(), ["decoder_condition", "decoder_denoise", "encoder_step"]);
+  assert.equal(Object.keys(m.graphs).sort(), ["decoder_condition", "decoder_denoise", "decoder_sample", "encoder_step"]);
   assert.equal(m.graphs.encoder_step.inputs[0], { name: "frame", dtype: "float32", shape: ["batch", ck.layout.frameDim], doc: m.graphs.encoder_step.inputs[0].doc });
   assert.is(m.graphs.encoder_step.inputs.length, 1 + 2 * ck.config.encLayers);
   assert.is(m.normalizers.action.mode, "minmax");

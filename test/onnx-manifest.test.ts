@@ -81,7 +81,7 @@ test("horizon, actionDim and frame sizes the graphs do not take are refused at l
 });
 
 test("a relabelled policy and a graph file outside the export are refused at load", () => {
-  refused("relabel", (m) => (m.policy = "entangled-diffusion"), `policy is "entangled-diffusion", but its config and graphs (encoder_step, decoder_condition, decoder_denoise) are a "scd" export`);
+  refused("relabel", (m) => (m.policy = "entangled-diffusion"), `policy is "entangled-diffusion", but its config and graphs (encoder_step, decoder_condition, decoder_denoise, decoder_sample) are a "scd" export`);
   refused("escape", (m) => (m.graphs.encoder_step.file = "../../../../package.json"), `graphs.encoder_step.file is "../../../../package.json", outside the export directory (it must be a file name in it, e.g. "encoder_step.onnx")`);
   refused("absolute", (m) => (m.graphs.decoder_denoise.file = path.join(EXPORT, "decoder_denoise.onnx")), `graphs.decoder_denoise.file is "${path.join(EXPORT, "decoder_denoise.onnx")}", outside the export directory (it must be a file name in it, e.g. "decoder_denoise.onnx")`);
   // scd run refuses at start-up, before connecting, instead of running on the fallback

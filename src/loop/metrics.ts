@@ -109,10 +109,12 @@ export function chunkJerk(events: readonly LoopEvent[]): ChunkJerk {
   return m.jerk;
 }
 
-/** {@link chunkJerk} one event at a time (the page's live readout); `ratio` is {@link jerkRatio} of what it saw. */
+/** The chunk-switch jerk measure of `chunkJerk`, one event at a time (the page's live readout). */
 export class JerkMeter {
+  /** The sums and counts so far. */
   readonly jerk: ChunkJerk = { boundary_sum: 0, boundary_n: 0, within_sum: 0, within_n: 0 };
   private prev: Extract<LoopEvent, { type: "action" }> | null = null;
+  /** Count one loop event (only consecutive actions matter). */
   add(e: LoopEvent): void {
     if (e.type !== "action" || e.source === "final") return;
     const prev = this.prev, j = this.jerk;
@@ -124,6 +126,7 @@ export class JerkMeter {
     }
     this.prev = e;
   }
+  /** Mean action change across chunk switches over the mean inside chunks (1: seamless), or null before both are seen. */
   get ratio(): number | null {
     return jerkRatio([this.jerk]);
   }
