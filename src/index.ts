@@ -16,7 +16,7 @@ export { initBackend, type BackendReport } from "./backend/index.ts";
 export { ScdError } from "./errors.ts";
 export { SHIPPED_PUSHT, PUSHT_DATASET, PACKAGE_ROOT } from "./assets.ts";
 export * from "./datasets/episodes.ts";
-export { sampleWindows, splitEpisodes, type WindowSpec } from "./datasets/windows.ts";
+export { sampleWindows, sampleWindowsAsync, splitEpisodes, type WindowSpec } from "./datasets/windows.ts";
 export { fitNormalizer, normalize, unnormalize, type NormStats } from "./datasets/normalizer.ts";
 export { DatasetWriter, DatasetReader, readDataset, writeDataset } from "./datasets/native.ts";
 export { loadDataset, type LoadedDataset } from "./datasets/load.ts";

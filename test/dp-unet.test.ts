@@ -17,7 +17,8 @@ import { concatEpisodes } from "../src/datasets/episodes.ts";
 import { fitNormalizer } from "../src/datasets/normalizer.ts";
 import { AdamW } from "../src/train/adamw.ts";
 import { Rng } from "../src/util/rng.ts";
-import { Conv1d, Downsample, Upsample, GroupNorm, obsHistory, type DpUnetModel } from "../src/policies/dp-unet/model.ts";
+import { Conv1d, Downsample, Upsample, obsHistory, type DpUnetModel } from "../src/policies/dp-unet/model.ts";
+import { GroupNorm } from "../src/nn/module.ts";
 import { tfOps } from "../src/nn/tf-ops.ts";
 
 const layout = frameLayout([{ name: "observation.state", dim: 3 }], 2, { prevAction: false });

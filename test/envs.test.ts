@@ -37,7 +37,7 @@ test("unknown env id names the nearest ids", async () => {
   } catch (e) {
     assert.match((e as Error).message, /unknown env "pusht-v9" \(did you mean "pusht-v1"\?\)/);
   }
-  assert.throws(() => envSpec("reach-v1"), /registered: arm-push-v1, pusht-v1, reach-obstacle-v1/);
+  assert.throws(() => envSpec("reach-v1"), /registered: arm-push-v1, pusht-image-v1, pusht-v1, reach-obstacle-v1/);
 });
 
 test("vector env steps N copies in one call and freezes finished ones", async () => {

@@ -54,7 +54,7 @@ test("npm pack builds dist/ and ships the build, the shipped checkpoint and demo
   const assets = bySize(/^assets\//), code = bySize(/^(dist|bin)\//);
   // the tarball is the checkpoint's float32 weights (10.8 MB, barely compressible) + the demonstrations + the build
   assert.ok(packed.size < 13e6, `tarball ${packed.size} bytes`);
-  assert.ok(code < 3e6, `code, types and maps ${code} bytes`);
+  assert.ok(code < 3.5e6, `code, types and maps ${code} bytes`);
   console.log(`  tarball ${(packed.size / 1e6).toFixed(2)} MB (${(packed.unpackedSize / 1e6).toFixed(2)} MB unpacked, ${files.length} files): assets ${(assets / 1e6).toFixed(2)} MB, dist/ + bin ${(code / 1e6).toFixed(2)} MB`);
 });
 

@@ -6,8 +6,15 @@ const DERIVED: Record<string, { from: string; start: number; len: number }> = {
   "observation.agent_pos": { from: "observation.state", start: 0, len: 2 },
 };
 
+/**
+ * The buffer with the `wanted` features, derived ones added. Image features held by a frame source that are not
+ * wanted are left out, so what follows (copying the training episodes) never reads their frames.
+ */
 export function withFeatures(buf: EpisodeBuffer, wanted: readonly string[]): EpisodeBuffer {
   const out: EpisodeBuffer = { schema: { ...buf.schema }, data: { ...buf.data }, episodeEnds: buf.episodeEnds };
+  for (const [name, src] of Object.entries(buf.frames ?? {}))
+    if (wanted.includes(name)) (out.frames ??= {})[name] = src;
+    else delete out.schema[name];
   for (const name of wanted) {
     if (out.schema[name]) continue;
     const d = DERIVED[name];

@@ -1,8 +1,10 @@
 /**
  * The trajectory data model (Diffusion Policy's ReplayBuffer): every feature is one flat Float32Array over all
- * steps of all episodes, plus `episodeEnds` (exclusive end index of each episode).
+ * steps of all episodes, plus `episodeEnds` (exclusive end index of each episode). Image features may instead be
+ * held by a {@link FrameSource} in `frames` (read on demand, frames.ts), so a dataset of images need not fit in memory.
  */
 import { ScdError } from "../errors.ts";
+import { SliceFrames, type FrameSource } from "./frames.ts";
 
 /** Element type of a feature: float32, or uint8 for images. */
 export type FeatureDtype = "float32" | "uint8";
@@ -23,6 +25,8 @@ export interface EpisodeBuffer {
   schema: Schema;
   data: Record<string, FeatureArray>; // feature -> [steps * dim]
   episodeEnds: Int32Array; // [episodes], exclusive ends
+  /** Image features read on demand (a feature is in `data` or here, never both). */
+  frames?: Record<string, FrameSource>;
 }
 
 /** One episode as recorded: feature -> [length * dim]. */
@@ -43,24 +47,61 @@ export function validateBuffer(b: EpisodeBuffer, where = "dataset"): void {
     prev = b.episodeEnds[k];
   }
   for (const [name, spec] of Object.entries(b.schema)) {
-    const arr = b.data[name];
+    const arr = b.data[name], src = b.frames?.[name];
+    if (src) {
+      if (arr) throw new ScdError(`${where}: feature "${name}" has both data and a frame source`);
+      if (src.length !== prev || src.shape.join() !== spec.shape.join())
+        throw new ScdError(`${where}: feature "${name}" has ${src.length} frames of shape [${src.shape}], expected ${prev} of shape [${spec.shape}]`);
+      continue;
+    }
     if (!arr) throw new ScdError(`${where}: feature "${name}" is in the schema but has no data`);
     const want = prev * featureDim(spec);
     if (arr.length !== want) throw new ScdError(`${where}: feature "${name}" has ${arr.length} values, expected ${want} (${prev} steps x shape [${spec.shape}])`);
   }
-  for (const name of Object.keys(b.data)) if (!b.schema[name]) throw new ScdError(`${where}: feature "${name}" has data but is not in the schema`);
+  for (const name of [...Object.keys(b.data), ...Object.keys(b.frames ?? {})]) if (!b.schema[name]) throw new ScdError(`${where}: feature "${name}" has data but is not in the schema`);
 }
 
-/** Copy of episode k of a buffer. */
+/**
+ * Copy of episode k of a buffer. Frames of a lazy image feature are read synchronously: fine for a .scdd file;
+ * a video or Zarr source needs {@link loadEpisode}.
+ */
 export function getEpisode(b: EpisodeBuffer, k: number): Episode {
   if (k < 0 || k >= b.episodeEnds.length) throw new ScdError(`episode ${k} out of range (dataset has ${b.episodeEnds.length})`);
   const s = episodeStart(b.episodeEnds, k), e = b.episodeEnds[k];
   const out: Episode = {};
   for (const [name, spec] of Object.entries(b.schema)) {
-    const d = featureDim(spec);
-    out[name] = b.data[name].slice(s * d, e * d);
+    const d = featureDim(spec), src = b.frames?.[name];
+    if (!src) {
+      out[name] = b.data[name].slice(s * d, e * d);
+      continue;
+    }
+    const arr = new Uint8Array((e - s) * d);
+    for (let t = s; t < e; t++) arr.set(src.frame(t), (t - s) * d);
+    out[name] = arr;
   }
   return out;
+}
+
+/** Copy of episode k, its lazy image frames loaded first (any source: file, Zarr chunks, video). */
+export async function loadEpisode(b: EpisodeBuffer, k: number): Promise<Episode> {
+  if (k < 0 || k >= b.episodeEnds.length) throw new ScdError(`episode ${k} out of range (dataset has ${b.episodeEnds.length})`);
+  const steps = Array.from({ length: b.episodeEnds[k] - episodeStart(b.episodeEnds, k) }, (_, i) => episodeStart(b.episodeEnds, k) + i);
+  const srcs = Object.values(b.frames ?? {});
+  for (const src of srcs) await src.load(steps);
+  try {
+    return getEpisode(b, k);
+  } finally {
+    for (const src of srcs) src.release(steps);
+  }
+}
+
+/** The first `n` episodes of a buffer: views of its arrays, its frame sources cut (nothing is read). */
+export function firstEpisodes(b: EpisodeBuffer, n: number): EpisodeBuffer {
+  const episodeEnds = b.episodeEnds.slice(0, Math.max(0, Math.min(n, b.episodeEnds.length)));
+  const steps = episodeEnds.at(-1) ?? 0;
+  const data = Object.fromEntries(Object.entries(b.data).map(([k, v]) => [k, v.subarray(0, steps * featureDim(b.schema[k]))]));
+  const frames = b.frames && Object.fromEntries(Object.entries(b.frames).map(([k, src]) => [k, new SliceFrames(src, steps)]));
+  return { schema: b.schema, data, episodeEnds, ...(frames ? { frames } : {}) };
 }
 
 /** Concatenate episodes into a buffer (used by readers and recorders). */
@@ -107,6 +148,7 @@ export function episodeLength(schema: Schema, ep: Episode, where: string): numbe
  */
 export function firstNonFinite(b: EpisodeBuffer, feature: string): { episode: number; frame: number; dim: number; value: number } | null {
   const data = b.data[feature], d = featureDim(b.schema[feature]);
+  if (!data) return null; // a lazy image feature: bytes are always finite
   for (let i = 0; i < data.length; i++)
     if (!Number.isFinite(data[i])) {
       const step = Math.floor(i / d);

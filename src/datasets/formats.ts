@@ -10,8 +10,10 @@ import type { LoopEvent } from "./events.ts";
 
 /** Options for a format's reader. */
 export interface ReadOptions {
-  /** Also read image features (large); readers skip them by default. */
+  /** Also read image features of a Zarr store or a LeRobot dataset's videos (large; read on demand); skipped by default. */
   images?: boolean;
+  /** Bound (bytes) of each image feature's cache of decoded frames; each reader has its default. */
+  frameCacheBytes?: number;
   /** Progress lines for a terminal, e.g. "reading data/state". */
   onProgress?: (line: string) => void;
 }

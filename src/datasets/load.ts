@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import { ScdError } from "../errors.ts";
 import type { EpisodeBuffer } from "./episodes.ts";
-import { readDataset, writeDataset } from "./native.ts";
+import { DatasetReader, writeDatasetAsync } from "./native.ts";
 import { registerDatasetFormat, readerFor, type ReadOptions } from "./formats.ts";
 
 /** A dataset read by {@link loadDataset}: its episodes, the format that read it and the format's metadata. */
@@ -19,11 +19,16 @@ registerDatasetFormat({
   expects: "a .scdd file",
   recognizes: (p) => fs.statSync(p).isFile(),
   fallback: true,
-  read: async (p) => {
-    const { buffer, header } = readDataset(p);
-    return { buffer, meta: header.meta };
+  // image features stay on disk, read frame by frame when a window or a summary asks (DatasetReader.readLazy)
+  read: async (p, opts) => {
+    const r = DatasetReader.open(p);
+    try {
+      return { buffer: r.readLazy(opts.frameCacheBytes), meta: r.header.meta };
+    } finally {
+      r.close();
+    }
   },
-  write: async (p, buffer, opts) => writeDataset(p, buffer, opts.meta ?? {}),
+  write: async (p, buffer, opts) => writeDatasetAsync(p, buffer, opts.meta ?? {}, opts.onProgress),
 });
 
 /**

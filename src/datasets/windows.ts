@@ -1,10 +1,12 @@
 /**
  * Pure window sampling. A policy declares, per feature, the frame offsets it needs relative to an anchor step
  * (e.g. observation [-1, 0], action [-1 .. 14]); a window copies those frames, replicating the episode's first
- * or last frame where an offset falls outside the episode, and returns a pad mask (1 = padded).
+ * or last frame where an offset falls outside the episode, and returns a pad mask (1 = padded). Image features held
+ * by a frame source (frames.ts) are read frame by frame: a window fetches only the frames it holds.
  */
 import { ScdError } from "../errors.ts";
 import { type EpisodeBuffer, featureDim, episodeStart } from "./episodes.ts";
+import type { FrameSource } from "./frames.ts";
 
 /** Per feature, the frame offsets a window holds relative to its anchor step (e.g. action: −1 … 14). */
 export type WindowSpec = Record<string, readonly number[]>;
@@ -58,7 +60,20 @@ export function gatherWindow(
   }
 }
 
-/** Windows for a list of anchors. Pure: reads the buffer, returns fresh arrays. */
+/** {@link gatherWindow} for a feature held by a frame source: uint8 frames widen to float. */
+function gatherFrames(src: FrameSource, dim: number, start: number, end: number, anchor: number, offsets: readonly number[], out: Float32Array, outOffset: number, pad: Uint8Array, padOffset: number): void {
+  for (let j = 0; j < offsets.length; j++) {
+    const want = anchor + offsets[j];
+    const s = want < start ? start : want >= end ? end - 1 : want;
+    pad[padOffset + j] = s === want ? 0 : 1;
+    out.set(src.frame(s), outOffset + j * dim);
+  }
+}
+
+/**
+ * Windows for a list of anchors. Pure: reads the buffer, returns fresh arrays. A video or Zarr frame source must have
+ * the frames loaded: use {@link sampleWindowsAsync}.
+ */
 export function sampleWindows(buf: EpisodeBuffer, spec: WindowSpec, anchors: ArrayLike<number>, episodeOf = episodeIndexOfSteps(buf.episodeEnds)): WindowBatch {
   const n = anchors.length;
   const values: Record<string, Float32Array> = {};
@@ -73,12 +88,49 @@ export function sampleWindows(buf: EpisodeBuffer, spec: WindowSpec, anchors: Arr
       const a = anchors[i];
       const k = episodeOf[a];
       if (k === undefined) throw new ScdError(`anchor ${a} is outside the dataset (${episodeOf.length} steps)`);
-      gatherWindow(buf.data[name], dim, episodeStart(buf.episodeEnds, k), buf.episodeEnds[k], a, offsets, v, i * offsets.length * dim, p, i * offsets.length);
+      const src = buf.frames?.[name], s = episodeStart(buf.episodeEnds, k), e = buf.episodeEnds[k];
+      if (src) gatherFrames(src, dim, s, e, a, offsets, v, i * offsets.length * dim, p, i * offsets.length);
+      else gatherWindow(buf.data[name], dim, s, e, a, offsets, v, i * offsets.length * dim, p, i * offsets.length);
     }
     values[name] = v;
     pad[name] = p;
   }
   return { values, pad, n };
+}
+
+/** The steps the windows of `anchors` read from each lazy image feature of `spec` (edge-clamped, deduplicated). */
+export function windowFrameSteps(buf: EpisodeBuffer, spec: WindowSpec, anchors: ArrayLike<number>, episodeOf = episodeIndexOfSteps(buf.episodeEnds)): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const [name, offsets] of Object.entries(spec)) {
+    if (!buf.frames?.[name]) continue;
+    const steps = new Set<number>();
+    for (let i = 0; i < anchors.length; i++) {
+      const a = anchors[i], k = episodeOf[a];
+      if (k === undefined) throw new ScdError(`anchor ${a} is outside the dataset (${episodeOf.length} steps)`);
+      const s = episodeStart(buf.episodeEnds, k), e = buf.episodeEnds[k];
+      for (const o of offsets) steps.add(Math.min(e - 1, Math.max(s, a + o)));
+    }
+    out[name] = [...steps].sort((x, y) => x - y);
+  }
+  return out;
+}
+
+/**
+ * {@link sampleWindows} for any frame source: loads (decodes) the frames the windows hold, samples, releases them.
+ * Start the next batch's call before training on this one and decoding overlaps training.
+ */
+export async function sampleWindowsAsync(buf: EpisodeBuffer, spec: WindowSpec, anchors: ArrayLike<number>, episodeOf = episodeIndexOfSteps(buf.episodeEnds)): Promise<WindowBatch> {
+  const need = windowFrameSteps(buf, spec, anchors, episodeOf);
+  const loaded: [FrameSource, number[]][] = [];
+  try {
+    for (const [name, steps] of Object.entries(need)) {
+      await buf.frames![name].load(steps);
+      loaded.push([buf.frames![name], steps]);
+    }
+    return sampleWindows(buf, spec, anchors, episodeOf);
+  } finally {
+    for (const [src, steps] of loaded) src.release(steps);
+  }
 }
 
 /** Deterministic split of episode indices into train and validation (seeded shuffle). */

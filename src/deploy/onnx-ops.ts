@@ -7,7 +7,7 @@
  * no tfjs backend.
  */
 import type * as tf from "@tensorflow/tfjs";
-import type { Ops, Activation, Levels } from "../nn/ops.ts";
+import { convPad, type Ops, type Activation, type Levels, type Padding } from "../nn/ops.ts";
 import type { GraphDef, ValueSpec, DType, PolicyModel, Weights } from "../policies/registry.ts";
 import { ScdError } from "../errors.ts";
 import { GraphBuilder } from "./onnx-graph.ts";
@@ -186,6 +186,45 @@ export class OnnxOps implements Ops<Sym> {
     const W = this.folded(w, permute(w.data!, [k, cIn, cOut], [1, 2, 0]), [cIn, cOut, k]);
     const y = this.node("ConvTranspose", [this.transpose(x, [0, 2, 1]), W, b], 3, { kernel_shape: [k], strides: [2], pads: [1, 1] });
     return this.transpose(y, [0, 2, 1]);
+  }
+
+  /** ONNX Conv on channels first, the weight relaid out from [k, k, cIn, cOut] to [cOut, cIn, k, k]; explicit symmetric pads. */
+  conv2d(x: Sym, w: Sym, b: Sym | null, stride: number, padding: Padding): Sym {
+    if (!w.data) throw new Error("conv2d (ONNX export): the weight must be a parameter or constant (its layout is folded at trace time)");
+    const [kh, kw, cIn, cOut] = w.dims!, pad = convPad(kh, padding);
+    const W = this.folded(w, permute(w.data, w.dims!, [3, 2, 0, 1]), [cOut, cIn, kh, kw]);
+    const y = this.node("Conv", [this.transpose(x, [0, 3, 1, 2]), W, ...(b ? [b] : [])], 4, { kernel_shape: [kh, kw], strides: [stride, stride], pads: [pad, pad, pad, pad] });
+    return this.transpose(y, [0, 2, 3, 1]);
+  }
+
+  /**
+   * Channels first; per group the mean and variance (two passes) as means over columns, then over the rest; the
+   * affine per channel; back to channels last. Not InstanceNormalization: on ORT 1.30 it is ~1e-4 off where a map is
+   * nearly constant (the white floor of a Push-T frame: 7.8e-5 against a float64 reference at the stem, 3.2e-6 here).
+   */
+  groupNorm2d(x: Sym, g: Sym, b: Sym, groups: number, eps: number): Sym {
+    const C = g.dims![0], xt = this.transpose(x, [0, 3, 1, 2]); // [N, C, H, W]
+    const xg = this.node("Reshape", [xt, this.ints([0, groups, -1, 0])], 4); // [N, G, (C/G)·H, W]
+    const mean = (t: Sym) => this.node("ReduceMean", [this.node("ReduceMean", [t], 4, { axes: [3], keepdims: 1 })], 4, { axes: [2], keepdims: 1 }); // [N, G, 1, 1]
+    const xc = this.sub(xg, mean(xg));
+    const n = this.node("Div", [xc, this.node("Sqrt", [this.add(mean(this.mul(xc, xc)), eps)], 4)], 4);
+    const y = this.node("Reshape", [n, this.node("Shape", [xt], 1, {}, "int64")], 4);
+    return this.transpose(this.add(this.mul(y, this.reshape(g, [C, 1, 1])), this.reshape(b, [C, 1, 1])), [0, 2, 3, 1]);
+  }
+
+  /** Softmax over H·W per channel; the marginals over rows and columns · linspace(−1, 1) built from the input's shape. */
+  spatialSoftmax(x: Sym): Sym {
+    const xt = this.transpose(x, [0, 3, 1, 2]), shape = this.node("Shape", [xt], 1, {}, "int64"); // [N, C, H, W]
+    const a = this.node("Reshape", [this.node("Softmax", [this.node("Reshape", [xt, this.ints([0, 0, -1])], 3)], 3, { axis: -1 }), shape], 4);
+    const expected = (axis: number, sumOver: number) => {
+      const n = this.node("Gather", [shape, this.ints([axis], [])], 0, { axis: 0 }, "int64"); // W (axis 3) or H (axis 2)
+      const i = this.node("Cast", [this.node("Range", [this.ints([0], []), n, this.ints([1], [])], 1, {}, "int64")], 1, { to: 1 });
+      const step = this.node("Div", [this.g.scalar(2), this.node("Sub", [this.node("Cast", [n], 0, { to: 1 }), this.g.scalar(1)], 0)], 0);
+      const pos = this.node("Unsqueeze", [this.sub(this.mul(i, step), 1), this.ints([1])], 2); // [n, 1]: −1 … 1
+      const marginal = this.node("ReduceSum", [a, this.ints([sumOver])], 3, { keepdims: 0 }); // [N, C, n]
+      return this.node("MatMul", [marginal, pos], 3); // [N, C, 1]
+    };
+    return this.node("Reshape", [this.concat([expected(3, 2), expected(2, 3)], 2), this.ints([0, -1])], 2); // [N, 2C]
   }
 
   /** In float64 inside the graph, as JavaScript computes it: arguments reach 1000 rad, where float32 would lose ~1e-4. */

@@ -64,6 +64,25 @@ export function xavier(rng: Rng, fanIn: number, fanOut: number): Float32Array {
   return rng.normals(fanIn * fanOut, Math.sqrt(2 / (fanIn + fanOut)));
 }
 
+/**
+ * GroupNorm (Wu & He 2018), eps 1e-5 as PyTorch: statistics per item over the spatial axes and the channels of a
+ * group. rank 1: x [N, T, C] (Diffusion Policy's Conv1d blocks); rank 2: x [N, H, W, C] (image encoders). Output
+ * has x's shape; scale g and shift b are [C].
+ */
+export class GroupNorm extends Module {
+  readonly g: tf.Variable;
+  readonly b: tf.Variable;
+  constructor(readonly groups: number, readonly C: number, readonly rank: 1 | 2 = 1) {
+    super();
+    this.g = this.param("g", [C], new Float32Array(C).fill(1));
+    this.b = this.param("b", [C], new Float32Array(C));
+  }
+  apply<T>(o: Ops<T>, x: T): T {
+    const g = o.param(this.g), b = o.param(this.b);
+    return this.rank === 2 ? o.groupNorm2d(x, g, b, this.groups, 1e-5) : o.groupNorm(x, g, b, this.groups, 1e-5);
+  }
+}
+
 /** y = x W + b over the last axis. */
 export class Linear extends Module {
   readonly w: tf.Variable;

@@ -7,6 +7,22 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 
+/** "same": zero padding (k − 1)/2 on every side (odd kernels; output ⌈n / stride⌉); "valid": none. */
+export type Padding = "same" | "valid";
+
+/**
+ * Zero padding on each side for a kernel of k taps: (k − 1)/2 for "same", 0 for "valid". At stride 1 "same" equals
+ * TensorFlow's SAME; at stride 2 the output size is the same (⌈n/2⌉) but windows start one pixel earlier, as
+ * PyTorch's Conv2d(padding=k//2) (and torchvision's ResNet).
+ * @throws Error for "same" with an even kernel (no symmetric padding keeps the size).
+ */
+export function convPad(k: number, padding: Padding): number {
+  if (padding === "valid") return 0;
+  if (padding !== "same") throw new Error(`conv2d: padding "${padding}" is not supported (valid: "same", "valid")`);
+  if (k % 2 === 0) throw new Error(`conv2d: padding "same" needs an odd kernel size (got ${k}); use "valid" and pad explicitly`);
+  return (k - 1) / 2;
+}
+
 /** The activation fused into a linear layer. */
 export type Activation = "linear" | "relu" | "sigmoid";
 
@@ -70,6 +86,22 @@ export interface Ops<T> {
   conv1d(x: T, w: T, b: T, k: number, stride: number, pad: number): T;
   /** ConvTranspose1d (kernel 4, stride 2, padding 1) on x [N, T, C] with w [4, C, C] (tap-major) → [N, 2T, C]. */
   convTranspose1d(x: T, w: T, b: T): T;
+
+  /**
+   * Conv2d on channels-last x [N, H, W, cIn] with w [k, k, cIn, cOut] (TensorFlow's HWIO) and b [cOut] or null →
+   * [N, Ho, Wo, cOut], Ho = ⌊(H + 2·pad − k)/stride⌋ + 1, pad = (k − 1)/2 for "same" (odd k; PyTorch's k // 2, the
+   * same zero padding on every side: `convPad`) or 0 for "valid". tfjs: src/nn/conv.ts.
+   */
+  conv2d(x: T, w: T, b: T | null, stride: number, padding: Padding): T;
+  /** x [N, H, W, C]: statistics per item over H × W × the channels of each of `groups` groups, then · g + b (g, b [C]). */
+  groupNorm2d(x: T, g: T, b: T, groups: number, eps: number): T;
+  /**
+   * Spatial softmax (Levine et al. 2016, "End-to-End Training of Deep Visuomotor Policies"; robomimic's SpatialSoftmax
+   * as Diffusion Policy's image encoder uses it): per channel, a softmax over the H·W positions, then the expected
+   * position under it, x over the width and y over the height, each from −1 to 1 (linspace). x [N, H, W, C] (H, W ≥ 2)
+   * → keypoints [N, 2C] as (x_0, y_0, x_1, y_1, …).
+   */
+  spatialSoftmax(x: T): T;
 
   /** Sinusoidal embedding [N, 2·freqs.length]: [sin(f_i·u) ; cos(f_i·u)] of u = level·scale (rounded when `round`). */
   sinusoid(levels: Levels<T>, freqs: number[], scale: number, round?: boolean): T;

@@ -1,11 +1,12 @@
 /**
  * Ops on TensorFlow.js tensors: what training differentiates through and tfjs inference runs. Every op is
- * differentiable on the wasm backend (convolutions are explicit im2col: wasm has no Conv2DBackpropFilter). Call
- * inside tf.tidy, as any tensor code.
+ * differentiable on the wasm backend (1-D convolutions are explicit im2col: wasm has no Conv2DBackpropFilter; conv2d
+ * is tf.conv2d with im2col gradient kernels registered for wasm, conv.ts). Call inside tf.tidy, as any tensor code.
  */
 import * as tf from "@tensorflow/tfjs";
 import { fastPaths } from "../backend/fast-paths.ts";
 import type { Ops, Activation, Levels } from "./ops.ts";
+import { conv2d } from "./conv.ts";
 
 /** x [..., dIn] → x W + b [..., dOut] (+ activation) in one fused op: at batch 1 the op count sets the latency. */
 function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | null, activation: Activation = "linear"): tf.Tensor {
@@ -77,6 +78,55 @@ function alibi(keys: tf.Tensor, axis: number, slopes: number[], extra: number): 
   return tf.tensor(m, [1, slopes.length, 1, n]);
 }
 
+/**
+ * GroupNorm on x [N, H, W, C] with its gradient written out (Wu & He 2018, eq. 1; the backward pass of a
+ * normalization: dx = σ⁻¹·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)) per group, dx̂ = dy·g). Every full-size op is
+ * same-shape or broadcasts a per-(image, channel) [N, 1, C] factor: wasm's broadcast of a per-group
+ * [N, 1, G, 1] factor over [N, H·W, G, C/G] runs ~7x slower, and autodiff through tf.moments takes twice the ops.
+ * Sums over positions go rows first, then columns: wasm sums in float32 one term after another, and one sum over
+ * H·W moved the encoder's features by 1.6e-4 where a map is nearly constant (white floor); now 3e-6 from cpu's.
+ */
+function groupNorm2d(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, groups: number, eps: number): tf.Tensor {
+  const [N, H, W, C] = x.shape, S = H * W, Cg = C / groups, M = S * Cg;
+  // Σ over positions [N, H, W, C] → [N, C]: each row, then the rows
+  const spatialSum = (t: tf.Tensor) => t.reshape([N, H, W, C]).sum(2).sum(1);
+  const groupMean = (t: tf.Tensor) => t.reshape([N, groups, Cg]).sum(2).div(M); // per-channel sums [N, C] → [N, G]
+  const perChannel = (t: tf.Tensor) => t.reshape([N, groups, 1]).tile([1, 1, Cg]).reshape([N, 1, C]); // [N, G] → [N, 1, C]
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, g, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const x3 = x.reshape([N, S, C]);
+    const xc = x3.sub(perChannel(groupMean(spatialSum(x)))); // [N, S, C], centred per group
+    const R = perChannel(groupMean(spatialSum(xc.square())).add(eps).rsqrt()); // [N, 1, C]: 1/σ of the channel's group
+    save([xc, R, g]);
+    return {
+      value: xc.mul(R.mul(g)).add(b).reshape([N, H, W, C]), // x̂·g + b, x̂ = xc·R
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], [xc, R, g]: tf.Tensor[]) => {
+        const dy3 = (dy as tf.Tensor).reshape([N, S, C]), r = R.reshape([N, C]);
+        const d1 = spatialSum(dy3), e = spatialSum(dy3.mul(xc)); // [N, C]: Σ dy, Σ dy·xc over positions
+        const m1 = perChannel(groupMean(d1.mul(g))), m2 = perChannel(groupMean(e.mul(g).mul(r))); // mean(dx̂), mean(dx̂·x̂)
+        const dx = dy3.mul(R.mul(g)).sub(xc.mul(m2.mul(R.square()))).sub(m1.mul(R)); // [N, S, C]
+        return [dx.reshape([N, H, W, C]), e.mul(r).sum(0), d1.sum(0)];
+      },
+    };
+  });
+  return f(x, g, b);
+}
+
+/** −1 … 1 in n steps, [n] (n ≥ 2). */
+function linspace(n: number): tf.Tensor {
+  return tf.tensor(Float32Array.from({ length: n }, (_, i) => -1 + (2 * i) / (n - 1)));
+}
+
+/** Softmax over H·W per channel, then the expected (x, y): x [N, H, W, C] → [N, 2C] as (x_c, y_c) pairs. */
+function spatialSoftmax(x: tf.Tensor): tf.Tensor {
+  const [N, H, W, C] = x.shape;
+  if (x.rank !== 4 || H < 2 || W < 2) throw new Error(`spatialSoftmax: input shape [${x.shape}] is not [N, H, W, C] with H, W >= 2`);
+  const a = tf.softmax(x.reshape([N, H * W, C]).transpose([0, 2, 1])).reshape([N, C, H, W]); // [N, C, H, W], sums to 1 per channel
+  const ex = a.sum(2).mul(linspace(W)).sum(2, true); // [N, C, 1]: Σ_w p(w) x_w
+  const ey = a.sum(3).mul(linspace(H)).sum(2, true); // [N, C, 1]
+  return tf.concat([ex, ey], 2).reshape([N, 2 * C]);
+}
+
 function sliceAxis(x: tf.Tensor, axis: number, start: number, size: number): tf.Tensor {
   const begin = x.shape.map(() => 0), sz = x.shape.map(() => -1);
   begin[axis] = start;
@@ -110,6 +160,9 @@ export const tfOps: Ops<tf.Tensor> = {
     const { mean, variance } = tf.moments(xg, [1, 3], true);
     return xg.sub(mean).mul(variance.add(eps).rsqrt()).reshape([N, T, C]).mul(g).add(b);
   },
+  groupNorm2d,
+  conv2d,
+  spatialSoftmax,
   reshape: (x, shape) => x.reshape(shape.map((d, i) => (d === 0 ? x.shape[i] : d))),
   transpose: (x, perm) => x.transpose(perm),
   concat: (xs, axis) => tf.concat(xs, axis),

@@ -8,7 +8,9 @@ import * as zarr from "zarrita";
 import FileSystemStore from "@zarrita/storage/fs";
 import { ScdError } from "../../errors.ts";
 import { rowMajor } from "./strided.ts";
+import { ZarrFrames, toUint8 } from "./frames.ts";
 import type { ReadOptions } from "../formats.ts";
+import type { FrameSource } from "../frames.ts";
 import { type EpisodeBuffer, type FeatureArray, type Schema, validateBuffer } from "../episodes.ts";
 
 export const DP_NAMES: Record<string, string> = {
@@ -26,7 +28,8 @@ export function isZarrDir(p: string): boolean {
 }
 
 /**
- * Read a replay buffer. Image arrays (per-step rank 3) are skipped unless `opts.images`; they are kept as uint8.
+ * Read a replay buffer. Image arrays (per-step rank 3) are skipped unless `opts.images`; then they stay in the store,
+ * read as uint8 frames chunk by chunk when asked ({@link ZarrFrames}), never all at once.
  * @throws ScdError naming the store and the array when an array is missing, undecodable or of another length.
  */
 export async function readDpZarr(dir: string, opts: ReadOptions = {}): Promise<EpisodeBuffer> {
@@ -47,12 +50,21 @@ export async function readDpZarr(dir: string, opts: ReadOptions = {}): Promise<E
   if (!names.length) throw new ScdError(`${dir}: data/ holds no arrays`);
   const schema: Schema = {};
   const data: Record<string, FeatureArray> = {};
+  const frames: Record<string, FrameSource> = {};
   for (const name of names) {
     const arr = await open(`data/${name}`);
     const isImage = arr.shape.length >= 4; // [steps, H, W, C]
     if (isImage && !opts.images) continue;
     if (arr.dtype !== "float32" && arr.dtype !== "float64" && arr.dtype !== "uint8")
       throw new ScdError(`${dir}: array data/${name} has dtype ${arr.dtype}; supported: float32, float64, uint8`);
+    const feature = DP_NAMES[name] ?? name;
+    const steps = arr.shape[0];
+    if (steps !== episodeEnds.at(-1)) throw new ScdError(`${dir}: data/${name} has ${steps} steps but meta/episode_ends ends at ${episodeEnds.at(-1)}`);
+    if (isImage && arr.shape.length === 4) {
+      frames[feature] = new ZarrFrames(dir, `data/${name}`, arr, opts.frameCacheBytes);
+      schema[feature] = { shape: arr.shape.slice(1), dtype: "uint8" };
+      continue;
+    }
     opts.onProgress?.(`reading data/${name}`);
     let values: FeatureArray;
     try {
@@ -61,24 +73,10 @@ export async function readDpZarr(dir: string, opts: ReadOptions = {}): Promise<E
     } catch (e) {
       throw new ScdError(`${dir}: cannot decode data/${name} (${(e as Error).message})`);
     }
-    const feature = DP_NAMES[name] ?? name;
     schema[feature] = { shape: arr.shape.slice(1).length ? arr.shape.slice(1) : [1], ...(values instanceof Uint8Array ? { dtype: "uint8" as const } : {}) };
     data[feature] = values;
-    const steps = arr.shape[0];
-    if (steps !== episodeEnds.at(-1)) throw new ScdError(`${dir}: data/${name} has ${steps} steps but meta/episode_ends ends at ${episodeEnds.at(-1)}`);
   }
-  const buf = { schema, data, episodeEnds };
+  const buf: EpisodeBuffer = { schema, data, episodeEnds, ...(Object.keys(frames).length ? { frames } : {}) };
   validateBuffer(buf, dir);
   return buf;
-}
-
-/** Images are stored as float 0..255 in Diffusion Policy's Push-T store; keep them as bytes (4x smaller). */
-function toUint8(raw: ArrayLike<number>, where: string): Uint8Array {
-  const out = new Uint8Array(raw.length);
-  for (let i = 0; i < raw.length; i++) {
-    const v = raw[i];
-    if (!(v >= 0 && v <= 255) || v !== Math.round(v)) throw new ScdError(`${where}: image value ${v} at index ${i} is not an integer in [0, 255]`);
-    out[i] = v;
-  }
-  return out;
 }

@@ -1,8 +1,9 @@
 /**
  * Read a local LeRobot v3.0 dataset directory into the trajectory data model: frames from the Parquet data files
  * (every chunk and file the `data_path` template names, in order), episodes from `episode_index`, feature names
- * and shapes from `meta/info.json`. Tabular features become float32 (bool → 0/1); video and image features are
- * listed and skipped (no decoder here); the index columns are structure, not features.
+ * and shapes from `meta/info.json`. Tabular features become float32 (bool → 0/1); the index columns are structure,
+ * not features. Video features are decoded on demand when `opts.images` (uint8 [H, W, 3] frames, video-read.ts,
+ * needs the optional @napi-rs/webcodecs), else listed and skipped; image (PNG) features are listed and skipped.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -11,6 +12,7 @@ import { ScdError } from "../../errors.ts";
 import type { ReadOptions, ReadResult } from "../formats.ts";
 import { type EpisodeBuffer, type FeatureArray, type Schema, validateBuffer } from "../episodes.ts";
 import { readInfo, filesOf, INDEX_COLUMNS, EPISODES_PATH, type FeatureInfo } from "./info.ts";
+import { openVideoFeatures } from "./video-read.ts";
 
 /** Our own features whose names LeRobot reserves are stored as "scd.<name>" (see write.ts). */
 export const RESERVED_PREFIX = "scd.";
@@ -57,12 +59,16 @@ function flattenInto(v: unknown, out: FeatureArray, off: number, limit: number):
 export async function readLeRobot(root: string, opts: ReadOptions = {}): Promise<ReadResult> {
   const info = readInfo(root);
   const features: [string, FeatureInfo][] = [];
-  const skipped: string[] = [];
+  const skipped: string[] = [], videos: [string, FeatureInfo][] = [];
   for (const [name, f] of Object.entries(info.features)) {
     if ((INDEX_COLUMNS as readonly string[]).includes(name)) continue;
+    if (f.dtype === "video" && opts.images) {
+      videos.push([name, f]);
+      continue;
+    }
     if (!NUMERIC.has(f.dtype)) {
       skipped.push(`${name} (${f.dtype})`);
-      opts.onProgress?.(`skipping ${f.dtype} feature ${name}: ${f.dtype === "video" ? "videos are not decoded here" : "not a numeric feature"}`);
+      opts.onProgress?.(`skipping ${f.dtype} feature ${name}: ${f.dtype === "video" ? "videos are decoded with --images" : "not a numeric feature"}`);
       continue;
     }
     features.push([name, f]);
@@ -73,12 +79,13 @@ export async function readLeRobot(root: string, opts: ReadOptions = {}): Promise
   for (const [name, f] of features) schema[name.startsWith(RESERVED_PREFIX) ? name.slice(RESERVED_PREFIX.length) : name] = { shape: f.shape, ...(f.dtype === "uint8" && f.shape.length === 3 ? { dtype: "uint8" as const } : {}) };
   const parts: { values: Record<string, FeatureArray>; n: number }[] = [];
   const ends: number[] = [];
-  let prevEp = -1, frame = 0, total = 0, derivedTs = true;
+  let prevEp = -1, frame = 0, total = 0, derivedTs = true, hasAllTs = true;
   const tsKept: number[] = [];
   for (const file of files) {
     opts.onProgress?.(`reading ${path.relative(root, file)}`);
     const { rows, columns } = await readParquet(file, ["episode_index", ...features.map(([n]) => n)], ["timestamp", "frame_index"]);
     const hasTs = columns.includes("timestamp"), hasFrame = columns.includes("frame_index"), extra = rows;
+    hasAllTs &&= hasTs;
     const values: Record<string, FeatureArray> = {};
     for (const [name, f] of features) {
       const dim = f.shape.reduce((a, b) => a * b, 1);
@@ -122,8 +129,12 @@ export async function readLeRobot(root: string, opts: ReadOptions = {}): Promise
   // a timestamp that is just frame_index / fps carries nothing; one that is not (dropped frames, a real clock) is kept
   if (!derivedTs && !schema.timestamp) (schema.timestamp = { shape: [1] }), (data.timestamp = Float32Array.from(tsKept));
   const buffer: EpisodeBuffer = { schema, data, episodeEnds: Int32Array.from(ends) };
-  validateBuffer(buffer, root);
   await checkEpisodesMeta(root, buffer.episodeEnds);
+  if (videos.length) {
+    buffer.frames = await openVideoFeatures(root, info, videos, buffer.episodeEnds, hasAllTs ? tsKept : null, { cacheBytes: opts.frameCacheBytes });
+    for (const [name, f] of videos) schema[name] = { shape: f.shape, dtype: "uint8" };
+  }
+  validateBuffer(buffer, root);
   if (info.total_frames !== undefined && info.total_frames !== total) throw new ScdError(`${path.join(root, "meta/info.json")}: total_frames is ${info.total_frames} but the data files hold ${total} frames`);
   return { buffer, meta: { source: root, fps: info.fps, codebase_version: info.codebase_version, ...(skipped.length ? { skipped } : {}) } };
 }

@@ -14,7 +14,7 @@ async function writeMcap(file: string, buf: EpisodeBuffer, opts: WriteOptions): 
   const fps = opts.fps ?? 10, period = 1000 / fps;
   const actionDim = buf.schema.action ? featureDim(buf.schema.action) : 0;
   const log = await McapLog.open(file, { periodMs: period, actionDim, meta: { ...opts.meta, fps } });
-  const obsNames = Object.keys(buf.schema).filter((n) => !NOT_OBS.has(n));
+  const obsNames = Object.keys(buf.schema).filter((n) => !NOT_OBS.has(n) && buf.data[n]); // image frames held by a source are not logged
   const ts = buf.data.timestamp, fb = buf.data.action_is_fallback;
   let base = 0; // episodes follow each other on the log's time axis
   for (let k = 0, s = 0; k < buf.episodeEnds.length; s = buf.episodeEnds[k++]) {

@@ -1,7 +1,9 @@
 /**
  * Push-T (Diffusion Policy's benchmark), faithful to ../shared/specs/pusht.md: 10 Hz control, 10 physics
  * substeps with a PD-driven kinematic agent, exact coverage, reward = clip(coverage / 0.95, 0, 1), success when
- * coverage > 0.95. Observation modes: `state` (5-d) and `keypoints` (9 block keypoints + agent x, y).
+ * coverage > 0.95. Observation modes: `state` (5-d) and `keypoints` (9 block keypoints + agent x, y); opt-in
+ * `obsType: "pixels_agent_pos"` (gym-pusht's name) adds `observation.image`, the 96 × 96 RGB frame Diffusion
+ * Policy's image recordings hold (pixels.ts), with the agent's position from the keypoint (or state) features.
  */
 import { ScdError } from "../../errors.ts";
 import { type Env, type EnvMetadata, type Obs, type Info, type StepResult, type RgbFrame, type Box, box } from "../types.ts";
@@ -9,6 +11,7 @@ import { T_PARTS, GOAL_POSE, coverage, transform } from "./geometry.ts";
 import { type World, newWorld, stepWorld, blockOrigin, setBlockPosition, setBlockAngle, blockParts, AGENT_RADIUS } from "./physics.ts";
 import { RandomState, pushtResetDraw } from "./random-state.ts";
 import { renderPushT } from "./render.ts";
+import { renderPushTObservation } from "./pixels.ts";
 
 export const SIM_HZ = 100;
 export const CONTROL_HZ = 10;
@@ -25,8 +28,14 @@ export const LOCAL_KEYPOINTS: [number, number][] = [
 
 export type PushTObsMode = "state" | "keypoints";
 export type StateSetter = "legacy" | "exact";
+/** Extra observations beyond obsMode's, named as gym-pusht's obs_type. */
+export type PushTObsType = "pixels_agent_pos";
+/** Side of the square `observation.image` (Diffusion Policy's render_size). */
+export const IMAGE_SIZE = 96;
 export interface PushTOptions {
   obsMode?: PushTObsMode;
+  /** "pixels_agent_pos": also observe `observation.image`, [96, 96, 3] RGB bytes 0..255 (HWC) as float32 values. */
+  obsType?: PushTObsType;
   renderSize?: number;
 }
 
@@ -36,6 +45,7 @@ export class PushTEnv implements Env {
   readonly actionSpace = box([2], 0, 512, ["target x", "target y"]);
   readonly observationSpace: Record<string, Box>;
   readonly obsMode: PushTObsMode;
+  readonly obsType: PushTObsType | undefined;
   private world: World = newWorld();
   private lastAction: [number, number] | null = null;
   /** The env's own generator (Gymnasium): reset({seed}) re-seeds it, reset() continues it. */
@@ -45,6 +55,8 @@ export class PushTEnv implements Env {
   constructor(opts: PushTOptions = {}) {
     this.obsMode = opts.obsMode ?? "keypoints";
     if (this.obsMode !== "state" && this.obsMode !== "keypoints") throw new ScdError(`pusht-v1: obsMode must be "state" or "keypoints", got "${this.obsMode}"`);
+    this.obsType = opts.obsType;
+    if (this.obsType !== undefined && this.obsType !== "pixels_agent_pos") throw new ScdError(`pusht-v1: obsType must be "pixels_agent_pos" or absent, got "${this.obsType}"`);
     this.renderSize = opts.renderSize ?? 512;
     // absolute position targets: the safe action holds the agent where it is
     this.metadata = { controlHz: CONTROL_HZ, fallback: "hold" as const, stateSpace: STATE_SPACE, holdFrom: this.obsMode === "state" ? { feature: "observation.state", offset: 0 } : { feature: "observation.agent_pos", offset: 0 } };
@@ -52,6 +64,7 @@ export class PushTEnv implements Env {
       this.obsMode === "state"
         ? { "observation.state": STATE_SPACE }
         : { "observation.keypoints": box([9, 2], -256, 768), "observation.agent_pos": box([2], 0, 512, ["agent x", "agent y"]) };
+    if (this.obsType) this.observationSpace["observation.image"] = box([IMAGE_SIZE, IMAGE_SIZE, 3], 0, 255);
   }
 
   /** Reset from numpy's RandomState(seed) (the evaluation protocol), or to options.state with options.setter. */
@@ -126,8 +139,18 @@ export class PushTEnv implements Env {
   }
 
   private observe(): Obs {
-    if (this.obsMode === "state") return { "observation.state": Float32Array.from(this.getState()) };
-    return { "observation.keypoints": this.keypoints(), "observation.agent_pos": Float32Array.from([this.world.agent.x, this.world.agent.y]) };
+    const obs: Obs =
+      this.obsMode === "state"
+        ? { "observation.state": Float32Array.from(this.getState()) }
+        : { "observation.keypoints": this.keypoints(), "observation.agent_pos": Float32Array.from([this.world.agent.x, this.world.agent.y]) };
+    if (this.obsType) obs["observation.image"] = this.image();
+    return obs;
+  }
+
+  /** The recordings' 96 × 96 RGB frame of the current state (HWC, values 0..255; Obs features are float32). */
+  private image(): Float32Array {
+    const [x, y] = blockOrigin(this.world);
+    return Float32Array.from(renderPushTObservation([this.world.agent.x, this.world.agent.y, x, y, this.world.block.a], IMAGE_SIZE));
   }
 
   render(): RgbFrame {

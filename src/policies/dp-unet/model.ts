@@ -12,7 +12,7 @@
  */
 import type { SampleGuide } from "../../diffusion/sampler.ts";
 import * as tf from "@tensorflow/tfjs";
-import { Module, mish } from "../../nn/module.ts";
+import { Module, GroupNorm, mish } from "../../nn/module.ts";
 import type { Ops, Levels } from "../../nn/ops.ts";
 import { tfOps } from "../../nn/tf-ops.ts";
 import { noisyTargets, sampleChunks, samplerLevels } from "../../diffusion/objective.ts";
@@ -52,20 +52,6 @@ export class Conv1d extends Dense {
   }
   apply<T>(o: Ops<T>, x: T): T {
     return o.conv1d(x, o.param(this.w), o.param(this.b), this.k, 1, (this.k - 1) / 2);
-  }
-}
-
-/** GroupNorm over (time, channels of a group) per item, eps 1e-5 as PyTorch; x [N, T, C]. */
-export class GroupNorm extends Module {
-  readonly g: tf.Variable;
-  readonly b: tf.Variable;
-  constructor(readonly groups: number, readonly C: number) {
-    super();
-    this.g = this.param("g", [C], new Float32Array(C).fill(1));
-    this.b = this.param("b", [C], new Float32Array(C));
-  }
-  apply<T>(o: Ops<T>, x: T): T {
-    return o.groupNorm(x, o.param(this.g), o.param(this.b), this.groups, 1e-5);
   }
 }
 
