@@ -1,7 +1,7 @@
 /**
  * Node edge: builds the static site (dist/web by default) — the page bundled by esbuild for the browser platform
  * (@napi-rs/canvas aliased to src/web/canvas.ts; TensorFlow.js split into a chunk loaded when the page switches to
- * it), ONNX Runtime Web's and tfjs-backend-wasm's wasm modules, the shipped Push-T SCD checkpoint both exported to
+ * it; three.js in the chunk of arm-push-v1's 3-D view), ONNX Runtime Web's and tfjs-backend-wasm's wasm modules, MuJoCo's (mujoco-js, for arm-push-v1), the shipped Push-T SCD checkpoint both exported to
  * ONNX (models/) and as the checkpoint itself for TensorFlow.js (checkpoints/), and the shipped Push-T demonstrations. The bundle's inputs are checked: a Node
  * built-in or a native addon pulled into the browser bundle is an error naming the importing file. The caller
  * (an entry point: apps/web/build-cli.ts, a test) registers the policies and their ONNX exporters.
@@ -128,9 +128,16 @@ export async function buildWeb(opts: BuildOptions = {}): Promise<BuildResult> {
       if (d !== "index.json" && !Object.values(models).includes(d)) fs.rmSync(path.join(out, top, d), { recursive: true, force: true });
   fs.writeFileSync(path.join(out, "models/index.json"), JSON.stringify(models, null, 2) + "\n");
   copy(path.join(ROOT, "assets/datasets/pusht/pusht_human.scdd"), path.join(out, "data/pusht_human.scdd"));
+  // arm-push-v1's MuJoCo module (the optional peer mujoco-js), fetched when the page switches to that env (index.html's import map)
+  const onDemand: Record<string, Record<string, number>> = {};
+  const mujocoJs = path.join(ROOT, "node_modules/mujoco-js/dist/mujoco_wasm.js");
+  if (fs.existsSync(mujocoJs)) {
+    copy(mujocoJs, path.join(out, "mujoco/mujoco_wasm.js"));
+    onDemand["arm-push-v1"] = { "mujoco/mujoco_wasm.js": fs.statSync(mujocoJs).size };
+  }
   // what the page fetches before it can run, with sizes, for its loading bar (apps/web/loading.ts)
   const atStart = ["ort/ort-wasm-simd-threaded.wasm", "models/index.json", ...Object.values(models).flatMap((d) => fs.readdirSync(path.join(out, "models", d)).filter((f) => !/\.(br|gz)$/.test(f)).map((f) => `models/${d}/${f}`))];
-  fs.writeFileSync(path.join(out, "load.json"), JSON.stringify({ files: Object.fromEntries(atStart.map((f) => [f, fs.statSync(path.join(out, f)).size])) }, null, 1) + "\n");
+  fs.writeFileSync(path.join(out, "load.json"), JSON.stringify({ files: Object.fromEntries(atStart.map((f) => [f, fs.statSync(path.join(out, f)).size])), onDemand }, null, 1) + "\n");
   const firstLoad = atStart.reduce((n, f) => n + fs.statSync(path.join(out, f)).size, 0);
   precompress(out);
   const sentAtStart = atStart.reduce((n, f) => n + Math.min(...[f, f + ".br", f + ".gz"].filter((v) => fs.existsSync(path.join(out, v))).map((v) => fs.statSync(path.join(out, v)).size)), 0);

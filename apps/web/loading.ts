@@ -1,6 +1,6 @@
 /**
- * The first load's progress bar: the build lists the files the page fetches at start with their sizes
- * (load.json), and while the page loads every response body is counted as it streams in (decoded bytes, so the
+ * The first load's progress bar (and an env's files fetched when the page switches to it): the build lists the
+ * files the page fetches with their sizes (load.json), and while the page loads every response body is counted as it streams in (decoded bytes, so the
  * bar is right whether the server compressed the file or not).
  */
 const $ = (id: string) => document.getElementById(id)!;
@@ -8,6 +8,8 @@ const $ = (id: string) => document.getElementById(id)!;
 export interface LoadList {
   /** path → bytes (uncoded) of each file fetched at start */
   files: Record<string, number>;
+  /** env id → the files it needs fetched when the page switches to it (arm-push-v1: MuJoCo's module), path → bytes */
+  onDemand?: Record<string, Record<string, number>>;
 }
 
 /**
@@ -39,6 +41,7 @@ export function trackLoading(list: LoadList, what: (mb: string) => string): { do
     });
     return new Response(counted, { status: r.status, statusText: r.statusText, headers: r.headers });
   };
+  $("loading").hidden = false;
   show();
   return {
     done() {

@@ -1,9 +1,10 @@
 /**
- * The page: Push-T (or reach-obstacle) driven by the SCD policy — in ONNX Runtime Web or TensorFlow.js (runtimes.ts)
- * — through the package's control loop (src/web/live-loop.ts); take over with the pointer, record, keep or discard,
- * download, replay. Who drives lives in control.ts's state machine, the runs in drive.ts, the shared state in
- * state.ts; this file loads, switches runtimes and envs, draws frames and wires the controls. `window.scd` exposes
- * the readouts, a runtime parity check and a simulator benchmark for the browser tests (test/web*.test.ts).
+ * The page: Push-T (or reach-obstacle, or arm-push in 3-D: arm-view.ts, loaded with MuJoCo when chosen) driven by the
+ * SCD policy — in ONNX Runtime Web or TensorFlow.js (runtimes.ts) — or an env's scripted expert, through the package's
+ * control loop (src/web/live-loop.ts); take over with the pointer, record, keep or discard, download, replay. Who
+ * drives lives in control.ts's state machine, the runs in drive.ts, the shared state in state.ts; this file loads,
+ * switches runtimes and envs, draws frames and wires the controls. `window.scd` exposes the readouts, a runtime parity
+ * check and benchmarks for the browser tests (test/web*.test.ts).
  */
 import "../../src/envs/index.ts";
 import "../../src/policies/scd/onnx.ts";
@@ -22,12 +23,28 @@ import { wireReplay } from "./replay-ui.ts";
 import { drawFrame, drawPaths, showReadouts } from "./view.ts";
 import { runtimeParity, simBench } from "./checks.ts";
 import { trackLoading, type LoadList } from "./loading.ts";
+import type { ArmView } from "./arm-view.ts";
 import { S, $, go, status, fail, guard, policyName } from "./state.ts";
 import { IDLE_END_MS, startRun, policyRun, finishRecording, showRecordings, takeOver, endEpisode, reset } from "./drive.ts";
 
 const canvas = $<HTMLCanvasElement>("view"), ctx = canvas.getContext("2d")!;
 const exports: Record<string, WebExport> = {}; // env id → its SCD export (models/index.json)
 const recorders: Record<string, Recorder> = {}; // per env: switching env keeps each env's recordings
+let loadList: LoadList = { files: {} };
+/** arm-push-v1's 3-D view (three.js), made on first use */
+let arm: ArmView | null = null;
+
+/** arm-push-v1 needs MuJoCo's module (11 MB, fetched with the loading bar; the import then finds it cached) and the three.js chunk. */
+async function loadArm(): Promise<ArmView> {
+  const files = loadList.onDemand?.["arm-push-v1"] ?? {};
+  const loading = trackLoading({ files }, (mb) => `loading MuJoCo (WebAssembly) and the 3-D view: ${mb}`);
+  try {
+    const [{ ArmView }] = await Promise.all([import("./arm-view.ts"), ...Object.keys(files).map(async (f) => (await fetch(f)).arrayBuffer())]);
+    return (arm ??= new ArmView(canvas));
+  } finally {
+    loading.done();
+  }
+}
 
 /** Switch the SCD policy's runtime; while a policy drives, it restarts on the new runtime (a person's or a replay's run goes on). */
 async function switchRuntime(rt: Runtime): Promise<void> {
@@ -77,8 +94,12 @@ async function switchEnv(id: string): Promise<void> {
   denoisingSteps();
   S.run?.stop();
   if (S.recorder?.recording) finishRecording(0);
-  S.task = TASKS[id];
+  const view = id === "arm-push-v1" ? arm ?? (await loadArm()) : null;
+  const old = S.env;
   S.env = new LiveEnv(await makeEnv(id, {}, { timeLimit: false }));
+  old?.close(); // an arm-push env frees its MuJoCo model and data
+  S.task = view?.task ?? TASKS[id];
+  arm?.show(view ? S.env : null);
   S.recorder = recorders[id] ??= new Recorder(S.env.observationSpace, S.env.actionSpace, id, S.env.metadata.controlHz);
   S.pointer = new PointerPolicy(S.env.actionSpace.shape[0], S.task.pointerAction);
   S.auto = {};
@@ -109,9 +130,12 @@ function frame(): void {
   while (S.rate.length && S.rate[0] < now - 1000) S.rate.shift();
   if (S.env && S.env.stats.step !== S.drawnStep) {
     S.drawnStep = S.env.stats.step;
-    drawFrame(ctx, S.env.render());
-    drawPaths(ctx, S.task, S.paths);
-  }
+    if (S.env.id === "arm-push-v1") arm?.draw(S.paths);
+    else {
+      drawFrame(ctx, S.env.render());
+      drawPaths(ctx, S.task, S.paths);
+    }
+  } else if (S.env?.id === "arm-push-v1" && arm?.moved) arm.draw(S.paths); // the camera moved
   if (!S.env) return;
   showReadouts(S.env.stats, S.stats, S.ctl.phase === "running" ? S.rate.length : 0, S.ctl.mode === "policy", S.maxSteps);
   S.replayUi.show(S.ctl.mode === "replay" ? S.env.stats.step : null);
@@ -168,7 +192,7 @@ function wire(): void {
 }
 
 async function init(): Promise<void> {
-  const list = (await (await fetch("load.json")).json()) as LoadList;
+  const list = (loadList = (await (await fetch("load.json")).json()) as LoadList);
   const loading = trackLoading(list, (mb) => `loading ONNX Runtime Web and the SCD policy: ${mb}`);
   status("loading ONNX Runtime Web (wasm) and the SCD policy…");
   const wasm = await (await fetch("ort/ort-wasm-simd-threaded.wasm")).arrayBuffer();
@@ -201,6 +225,10 @@ async function init(): Promise<void> {
     readouts: () => ({ env: S.env.id, controller: S.ctl.mode, phase: S.ctl.phase, recording: S.ctl.recording, step: S.env.stats.step, coverage: S.env.stats.coverage, reward: S.env.stats.reward, maxReward: S.env.stats.maxReward, inferMs: [...S.stats.inferMs], chunks: S.stats.chunks, misses: S.stats.misses, errors: S.stats.errors, boundaryJerk: S.stats.jerk.ratio, recorded: S.recorder.episodes.map((e) => e.timestamp.length), running: !!S.run?.running, crossOriginIsolated, runtime: S.runtimes.runtime, runtimeLabel: S.runtimes.label(), tensors: S.runtimes.tensors(), training: { ...S.training.state, losses: [...S.training.state.losses] } }),
     parity: (frames: number, steps: number, seed: number) => runtimeParity(S.runtimes, frames, steps, seed),
     bench: (n: number) => simBench(S.env.id, n),
+    /** the current observation.state; env coordinates → canvas pixels (the task's projection); the 3-D view's frames/s over `n` draws */
+    state: () => Array.from(S.env.current?.["observation.state"] ?? []),
+    toPx: (p: number[]) => S.task.toPx(p, canvas.width),
+    armFps: (n: number) => arm?.bench(n) ?? null,
     /** `n` presses of Step (the tests' way to reach a step limit without waiting 30 s); only while paused, as the button */
     step: (n: number) => {
       for (let i = 0; i < n && S.ctl.phase === "paused"; i++) S.run?.pump(1);

@@ -229,6 +229,11 @@ export class ArmPushEnv implements Env {
     this.mj.mj_forward(m, d);
   }
 
+  /** The tip's last commanded target (x, y) in metres (control "ee"); null after a reset or with joint control. */
+  tipTarget(): [number, number] | null {
+    return this.lastTarget && [this.lastTarget[0], this.lastTarget[1]];
+  }
+
   /**
    * The live MuJoCo model and data, for inspection and tests (fault injection). Read their array views afresh
    * each time: a view taken before the wasm heap grows is detached. @throws ScdError when the env is closed.
