@@ -22,5 +22,7 @@ function findRoot(): string {
 export const PACKAGE_ROOT = findRoot();
 /** The shipped Push-T SCD checkpoint (a directory for `loadPolicy` / `scd eval --policy`). */
 export const SHIPPED_PUSHT = path.join(PACKAGE_ROOT, "assets/checkpoints/scd-pusht");
+/** The shipped arm-push-v1 SCD checkpoint (its README: run it with 2 actions executed per chunk). */
+export const SHIPPED_ARM_PUSH = path.join(PACKAGE_ROOT, "assets/checkpoints/arm-push");
 /** The 206 human Push-T demonstrations (native .scdd; `scd train`'s default dataset). */
 export const PUSHT_DATASET = path.join(PACKAGE_ROOT, "assets/datasets/pusht/pusht_human.scdd");

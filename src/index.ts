@@ -14,7 +14,7 @@ import "./policies/index.ts";
 import "./datasets/index.ts";
 export { initBackend, type BackendReport } from "./backend/index.ts";
 export { ScdError } from "./errors.ts";
-export { SHIPPED_PUSHT, PUSHT_DATASET, PACKAGE_ROOT } from "./assets.ts";
+export { SHIPPED_PUSHT, SHIPPED_ARM_PUSH, PUSHT_DATASET, PACKAGE_ROOT } from "./assets.ts";
 export * from "./datasets/episodes.ts";
 export { sampleWindows, sampleWindowsAsync, splitEpisodes, type WindowSpec } from "./datasets/windows.ts";
 export { fitNormalizer, normalize, unnormalize, type NormStats } from "./datasets/normalizer.ts";

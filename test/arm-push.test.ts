@@ -319,4 +319,13 @@ test("scd collect records expert demonstrations of arm-push-v1 (real CLI)", () =
   assert.equal(Object.keys(j.features).sort(), ["action", "observation.state"]);
 });
 
+test("the shipped arm-push SCD checkpoint pushes the cube home: 10 seeded episodes through the real CLI, ≥ 8 successes", () => {
+  const json = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "arm-push-")), "eval.json");
+  const r = scd(["eval", "--policy", path.join(ROOT, "assets/checkpoints/arm-push"), "--env", ID, "--episodes", "10", "--seed-start", "100000", "--latency", "0", "--execute", "2", "--json", json]);
+  assert.is(r.code, 0, r.stderr);
+  const agg = JSON.parse(fs.readFileSync(json, "utf8")).aggregated;
+  console.log(`  shipped arm-push SCD, seeds 100000–100009, --execute 2: ${agg.pc_success} % success, mean score ${agg.avg_max_reward.toFixed(3)}`);
+  assert.ok(agg.pc_success >= 80, `${agg.pc_success} % success`);
+});
+
 test.run();

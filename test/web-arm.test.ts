@@ -73,7 +73,12 @@ test("arm-push-v1 is offered; MuJoCo loads once on demand; the expert drives it 
   assert.ok(mujocoResponses.length >= 1 && sent.length === mujocoResponses.length && sent.filter((b) => b > 10_000).length === 1, `MuJoCo's module sent once (bytes per request ${sent})`);
   site.figures.mujocoSentBytes = sent;
   assert.ok(await page.locator("#loading").isHidden(), "the loading overlay is gone");
-  assert.equal(await page.locator("#controller option").allInnerTexts(), ["scripted expert"]);
+  // the shipped arm-push SCD export comes with MuJoCo (on demand) and is offered first; the expert drives these tests
+  const offered = await page.locator("#controller option").allInnerTexts();
+  assert.equal(offered.length, 2, `controllers offered: ${offered}`);
+  assert.match(offered[0], /^SCD policy/);
+  assert.is(offered[1], "scripted expert");
+  await page.selectOption("#controller", "expert");
   assert.ok(await page.locator("canvas[aria-label^='arm-push-v1 in 3-D']").isVisible(), "the 3-D canvas is shown");
   await page.selectOption("#speed", "realtime");
   await page.fill("#seed", "100000");
@@ -104,6 +109,19 @@ test("the same seed gives the same episode as the same loop in Node: steps, bloc
     assert.equal(web, node, `seed ${seed}: the page's episode is Node's`);
     parity.push({ seed, steps: web.step, block: web.state.slice(10, 12) });
   }
+  assert.equal(site.consoleErrors, []);
+});
+
+test("the shipped arm-push SCD policy drives the arm in the page (ONNX Runtime Web) and pushes the cube home", async () => {
+  await page.selectOption("#speed", "fast");
+  await page.selectOption("#controller", "scd");
+  await page.fill("#seed", "100000");
+  await page.click("#reset");
+  const r = await until("the SCD episode of seed 100000 to end", readouts, (x) => x.env === ID && x.step > 0 && !x.running, 120_000);
+  assert.match(await text("status"), /success/, `status: ${await text("status")}`);
+  assert.ok(r.chunks > 0 && r.errors === 0, `chunks ${r.chunks}, errors ${r.errors}`);
+  site.figures.armScd = { seed: 100000, steps: r.step, chunks: r.chunks, inferMsP50: r.inferMs.sort((a, b) => a - b)[r.inferMs.length >> 1] };
+  await page.selectOption("#controller", "expert");
   assert.equal(site.consoleErrors, []);
 });
 

@@ -111,8 +111,13 @@ export async function buildWeb(opts: BuildOptions = {}): Promise<BuildResult> {
   // env id → its folder under models/ (ONNX export) and checkpoints/ (tfjs), read by the page
   const models: Record<string, string> = { "pusht-v1": "pusht-scd" };
   if (opts.reachCheckpoint) models["reach-obstacle-v1"] = "reach-scd";
+  // arm-push-v1's SCD checkpoint, loaded with MuJoCo when the page switches to that env (not at start)
+  const mujocoJs = path.join(ROOT, "node_modules/mujoco-js/dist/mujoco_wasm.js");
+  const armCkpt = path.join(ROOT, "assets/checkpoints/arm-push");
+  if (fs.existsSync(mujocoJs) && fs.existsSync(armCkpt)) models["arm-push-v1"] = "arm-push-scd";
+  const sources: Record<string, string> = { "pusht-v1": ckpt, "arm-push-v1": armCkpt, ...(opts.reachCheckpoint ? { "reach-obstacle-v1": path.resolve(opts.reachCheckpoint) } : {}) };
   for (const [env, dir] of Object.entries(models)) {
-    const src = env === "pusht-v1" ? ckpt : path.resolve(opts.reachCheckpoint!);
+    const src = sources[env];
     const modelDir = path.join(out, "models", dir);
     const step = readCheckpointMeta(src).step; // one clear error for a missing or malformed checkpoint
     let existing: Manifest | null = null;
@@ -130,13 +135,14 @@ export async function buildWeb(opts: BuildOptions = {}): Promise<BuildResult> {
   copy(path.join(ROOT, "assets/datasets/pusht/pusht_human.scdd"), path.join(out, "data/pusht_human.scdd"));
   // arm-push-v1's MuJoCo module (the optional peer mujoco-js), fetched when the page switches to that env (index.html's import map)
   const onDemand: Record<string, Record<string, number>> = {};
-  const mujocoJs = path.join(ROOT, "node_modules/mujoco-js/dist/mujoco_wasm.js");
+  const modelFiles = (d: string) => fs.readdirSync(path.join(out, "models", d)).filter((f) => !/\.(br|gz)$/.test(f)).map((f) => `models/${d}/${f}`);
   if (fs.existsSync(mujocoJs)) {
     copy(mujocoJs, path.join(out, "mujoco/mujoco_wasm.js"));
-    onDemand["arm-push-v1"] = { "mujoco/mujoco_wasm.js": fs.statSync(mujocoJs).size };
+    const files = ["mujoco/mujoco_wasm.js", ...(models["arm-push-v1"] ? modelFiles(models["arm-push-v1"]) : [])];
+    onDemand["arm-push-v1"] = Object.fromEntries(files.map((f) => [f, fs.statSync(path.join(out, f)).size]));
   }
   // what the page fetches before it can run, with sizes, for its loading bar (apps/web/loading.ts)
-  const atStart = ["ort/ort-wasm-simd-threaded.wasm", "models/index.json", ...Object.values(models).flatMap((d) => fs.readdirSync(path.join(out, "models", d)).filter((f) => !/\.(br|gz)$/.test(f)).map((f) => `models/${d}/${f}`))];
+  const atStart = ["ort/ort-wasm-simd-threaded.wasm", "models/index.json", ...Object.entries(models).filter(([env]) => !onDemand[env]).flatMap(([, d]) => modelFiles(d))];
   fs.writeFileSync(path.join(out, "load.json"), JSON.stringify({ files: Object.fromEntries(atStart.map((f) => [f, fs.statSync(path.join(out, f)).size])), onDemand }, null, 1) + "\n");
   const firstLoad = atStart.reduce((n, f) => n + fs.statSync(path.join(out, f)).size, 0);
   precompress(out);

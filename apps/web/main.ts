@@ -34,12 +34,22 @@ let loadList: LoadList = { files: {} };
 /** arm-push-v1's 3-D view (three.js), made on first use */
 let arm: ArmView | null = null;
 
-/** arm-push-v1 needs MuJoCo's module (11 MB, fetched with the loading bar; the import then finds it cached) and the three.js chunk. */
+/** ONNX Runtime Web and models/index.json (env id → export folder), kept for the exports loaded on demand */
+let ortWeb: Parameters<typeof loadWebExport>[1] | null = null;
+let modelDirs: Record<string, string> = {};
+
+/**
+ * arm-push-v1 needs MuJoCo's module (11 MB, fetched with the loading bar; the import then finds it cached), the
+ * three.js chunk and, when the site has one, its SCD export (models/arm-push-scd).
+ */
 async function loadArm(): Promise<ArmView> {
   const files = loadList.onDemand?.["arm-push-v1"] ?? {};
   const loading = trackLoading({ files }, (mb) => `loading MuJoCo (WebAssembly) and the 3-D view: ${mb}`);
+  const dir = modelDirs["arm-push-v1"];
   try {
-    const [{ ArmView }] = await Promise.all([import("./arm-view.ts"), ...Object.keys(files).map(async (f) => (await fetch(f)).arrayBuffer())]);
+    const fetched = Object.keys(files).filter((f) => !f.startsWith("models/"));
+    const model = async () => void (dir && !exports["arm-push-v1"] && (exports["arm-push-v1"] = await loadWebExport(new URL(`models/${dir}/`, location.href).href, ortWeb!)));
+    const [{ ArmView }] = await Promise.all([import("./arm-view.ts"), model(), ...fetched.map(async (f) => (await fetch(f)).arrayBuffer())]);
     return (arm ??= new ArmView(canvas));
   } finally {
     loading.done();
@@ -198,8 +208,10 @@ async function init(): Promise<void> {
   const wasm = await (await fetch("ort/ort-wasm-simd-threaded.wasm")).arrayBuffer();
   const { default: factory } = (await import(new URL("ort/ort-wasm-simd-threaded.mjs", location.href).href)) as { default: OrtWasmFactory };
   const ort = await initOrtWasm(factory, wasm);
-  const index = (await (await fetch("models/index.json")).json()) as Record<string, string>;
-  for (const [envId, dir] of Object.entries(index)) exports[envId] = await loadWebExport(new URL(`models/${dir}/`, location.href).href, ort);
+  const index = (modelDirs = (await (await fetch("models/index.json")).json()) as Record<string, string>);
+  ortWeb = ort;
+  // an env whose files come on demand (arm-push-v1) loads its export when the page switches to it (loadArm)
+  for (const [envId, dir] of Object.entries(index)) if (!list.onDemand?.[envId]) exports[envId] = await loadWebExport(new URL(`models/${dir}/`, location.href).href, ort);
   loading.done();
   S.runtimes = new Runtimes(exports, index);
   $("runtime").innerHTML = Object.entries(RUNTIMES).map(([k, v]) => `<option value="${k}">${v}</option>`).join("");
