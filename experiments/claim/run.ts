@@ -65,6 +65,8 @@ function equalTimeSteps(arm: Arm, seedDir: string): number {
 
 function trainArm(arm: Arm, seed: number, seedDir: string): void {
   const dir = path.join(seedDir, arm.id);
+  // an arm whose evaluations are kept needs no checkpoint (results copied without their runs regenerate the table)
+  if (SEED_RANGES.every((s) => fs.existsSync(path.join(dir, `eval-${s}.json`)))) return;
   const n = arm.equalTimeTo ? equalTimeSteps(arm, seedDir) : steps;
   if (stepOf(dir) >= n) return;
   const recipe = Object.entries({ ...RECIPE }).flatMap(([k, v]) => [`--${k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`, String(v)]);
