@@ -20,7 +20,7 @@ export const CheckpointMeta = z.object({
   version: z.number().int(),
   policy: z.string(),
   config: z.record(z.string(), z.unknown()),
-  layout: z.object({ obsFeatures: z.array(z.object({ name: z.string(), dim: z.number().int().positive() })), actionDim: z.number().int().positive(), frameDim: z.number().int().positive(), prevAction: z.boolean().optional() }),
+  layout: z.object({ obsFeatures: z.array(z.object({ name: z.string(), dim: z.number().int().positive() })), actionDim: z.number().int().positive(), frameDim: z.number().int().positive(), prevAction: z.boolean().optional(), images: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().positive()).length(3) })).optional() }),
   normalizers: NormSetSchema,
   step: z.number().int().nonnegative(),
   numParams: z.number().int().nonnegative(),
@@ -68,6 +68,13 @@ export function checkMetaParts(meta: Pick<CheckpointMeta, "layout" | "normalizer
     if (d !== f.dim) throw new ScdError(`${where}: normalizers["${f.name}"] has dimension ${d}, the layout says ${f.dim}`, "incompatible");
     if (s.mode === "minmax" && s.max.length !== d) throw new ScdError(`${where}: normalizers["${f.name}"] has ${s.min.length} min and ${s.max.length} max values`, "incompatible");
     if (s.mode === "meanstd" && s.std.length !== d) throw new ScdError(`${where}: normalizers["${f.name}"] has ${s.mean.length} mean and ${s.std.length} std values`, "incompatible");
+  }
+  // image features travel beside the frame: each needs an image normalizer of its shape
+  for (const f of L.images ?? []) {
+    if (names.has(f.name)) throw new ScdError(`${where}: layout lists "${f.name}" twice (obsFeatures, images)`, "incompatible");
+    names.add(f.name);
+    const s = meta.normalizers[f.name];
+    if (s?.mode !== "image" || s.shape.join() !== f.shape.join()) throw new ScdError(`${where}: layout.images "${f.name}" [${f.shape}] needs an image normalizer of that shape, normalizers has ${s ? `${s.mode}${s.mode === "image" ? ` [${s.shape}]` : ""}` : "none"}`, "incompatible");
   }
 }
 

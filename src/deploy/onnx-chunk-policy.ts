@@ -17,8 +17,9 @@ export class OnnxPolicy extends NormalizedChunkPolicy {
   protected resetState(batch: number): void {
     this.model.reset(batch);
   }
-  protected observeFrame(frame: Float32Array): void {
-    this.model.observe(frame);
+  protected observeFrame(frame: Float32Array, images: Float32Array[] = []): void {
+    if (images.length) this.model.observe(frame, images);
+    else this.model.observe(frame);
   }
   sampleNormalized(steps: number, rng: Rng, guide?: SampleGuide): Float32Array {
     return this.model.sample(steps, rng, guide);

@@ -176,3 +176,24 @@ export function centerCrop(images: tf.Tensor, size: number): tf.Tensor {
   const [, H, W] = cropDims(images, size, "centerCrop");
   return images.slice([0, Math.floor((H - size) / 2), Math.floor((W - size) / 2), 0], [-1, size, size, -1]);
 }
+
+/**
+ * {@link randomCrop} on a plain array, without tensors (a training batch is cropped before it becomes one: 128
+ * tensor slices cost seconds on wasm, this copy milliseconds). The same offsets for the same `rng` state (row then
+ * column, image by image). images [n, H, W, C] flat (`shape` = [H, W, C]) → a new array [n, size, size, C].
+ * @throws Error when the array is not n·H·W·C values or size is not an integer from 1 to min(H, W).
+ */
+export function randomCropArray(images: Float32Array, n: number, shape: readonly number[], size: number, rng: Rng): Float32Array {
+  const [H, W, C] = shape;
+  if (images.length !== n * H * W * C) throw new Error(`randomCropArray: ${images.length} values are not ${n} images of [${shape}]`);
+  if (!Number.isInteger(size) || size < 1 || size > Math.min(H, W)) throw new Error(`randomCropArray: crop size ${size} must be an integer from 1 to ${Math.min(H, W)} (images [${shape}])`);
+  const out = new Float32Array(n * size * size * C), row = size * C;
+  for (let i = 0; i < n; i++) {
+    const y = rng.int(H - size + 1), x = rng.int(W - size + 1);
+    for (let r = 0; r < size; r++) {
+      const from = ((i * H + y + r) * W + x) * C;
+      out.set(images.subarray(from, from + row), (i * size + r) * row);
+    }
+  }
+  return out;
+}

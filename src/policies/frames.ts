@@ -3,14 +3,24 @@
  * [normalized observation features … ; normalized previous action (0 at the first frame) ; first-frame flag],
  * or only the observation features when the layout says `prevAction: false` (feeding past actions invites
  * behaviour cloning's copycat problem; Diffusion Policy conditions on observations only).
+ * Image features (camera frames, uint8 [H, W, 3] in datasets; float 0..255 in live observations) are not part of
+ * the frame vector: the layout lists them in `images`, and they travel beside the frames, normalized per channel
+ * ("image" normalizer: x/255 → [−1, 1]), for a policy's image encoder (SCD's, src/policies/scd/model.ts).
  * Training batches come from the pure window sampler: observations at offsets −(L−1)…0 and actions at −L…H−1,
  * so every window position j has its frame, its previous action and its target chunk a_j … a_{j+H−1}.
  */
-import { type EpisodeBuffer, featureDim } from "../datasets/episodes.ts";
-import { sampleWindows, type WindowSpec } from "../datasets/windows.ts";
+import { type EpisodeBuffer, type FeatureSpec, featureDim } from "../datasets/episodes.ts";
+import { sampleWindows, sampleWindowsAsync, type WindowBatch, type WindowSpec } from "../datasets/windows.ts";
 import { affine, type NormSet } from "../datasets/normalizer.ts";
 import type { Obs } from "../envs/types.ts";
+import { ScdError } from "../errors.ts";
 import { Rng } from "../util/rng.ts";
+
+/** An image observation feature: its name and per-frame shape [H, W, C] (C = 3, channels last). */
+export interface ImageFeature {
+  name: string;
+  shape: number[];
+}
 
 /** What a frame vector holds, in order: the observation features and their sizes, and whether the previous action follows. */
 export interface FrameLayout {
@@ -19,16 +29,42 @@ export interface FrameLayout {
   frameDim: number;
   /** Whether the frame carries the previous action and the first-frame flag; absent (older checkpoints) = true. */
   prevAction?: boolean;
+  /** Image features, carried beside the frame vector (absent: none). */
+  images?: ImageFeature[];
 }
 
-export function frameLayout(obsFeatures: { name: string; dim: number }[], actionDim: number, opts: { prevAction?: boolean } = {}): FrameLayout {
+/**
+ * The frame layout of low-dimensional `obsFeatures` (in frame order), actions of `actionDim`, and `opts.imageFeatures`
+ * beside the frame. `opts` may be a PolicyDef's frameOptions (its `images` flag is for layoutFromBuffer).
+ */
+export function frameLayout(obsFeatures: { name: string; dim: number }[], actionDim: number, opts: { prevAction?: boolean; images?: boolean; imageFeatures?: ImageFeature[] } = {}): FrameLayout {
   const prevAction = opts.prevAction ?? true;
   const obsDim = obsFeatures.reduce((a, f) => a + f.dim, 0);
-  return { obsFeatures, actionDim, frameDim: obsDim + (prevAction ? actionDim + 1 : 0), ...(prevAction ? {} : { prevAction: false }) };
+  return { obsFeatures, actionDim, frameDim: obsDim + (prevAction ? actionDim + 1 : 0), ...(prevAction ? {} : { prevAction: false }), ...(opts.imageFeatures?.length ? { images: opts.imageFeatures } : {}) };
 }
 
-export function layoutFromBuffer(buf: EpisodeBuffer, obsNames: readonly string[], opts: { prevAction?: boolean } = {}): FrameLayout {
-  return frameLayout(obsNames.map((name) => ({ name, dim: featureDim(buf.schema[name]) })), featureDim(buf.schema.action), opts);
+/**
+ * Check an image feature's spec: uint8 [H, W, 3].
+ * @throws ScdError naming the feature, its dtype and shape, and what an image feature must be.
+ */
+export function checkImageSpec(name: string, spec: FeatureSpec): ImageFeature {
+  const s = spec.shape;
+  if (spec.dtype !== "uint8" || s.length !== 3 || s[2] !== 3 || s[0] < 1 || s[1] < 1)
+    throw new ScdError(`image feature "${name}" must be uint8 [H, W, 3] (channels last), got ${spec.dtype ?? "float32"} [${s}]`);
+  return { name, shape: [...s] };
+}
+
+/**
+ * The layout of `obsNames` in a buffer: uint8 features of rank 3 are images (when `opts.images`; refused otherwise),
+ * the rest flat frame features.
+ * @throws ScdError for an image feature a policy without an image path is given, or one that is not uint8 [H, W, 3].
+ */
+export function layoutFromBuffer(buf: EpisodeBuffer, obsNames: readonly string[], opts: { prevAction?: boolean; images?: boolean } = {}): FrameLayout {
+  const isImage = (n: string) => buf.schema[n].dtype === "uint8" || buf.schema[n].shape.length === 3;
+  const images = obsNames.filter(isImage).map((n) => checkImageSpec(n, buf.schema[n]));
+  if (images.length && !opts.images) throw new ScdError(`observation feature "${images[0].name}" is an image [${images[0].shape}]: this policy has no image encoder (SCD has one; or train on low-dimensional features)`);
+  const flat = obsNames.filter((n) => !isImage(n)).map((name) => ({ name, dim: featureDim(buf.schema[name]) }));
+  return frameLayout(flat, featureDim(buf.schema.action), { prevAction: opts.prevAction, imageFeatures: images });
 }
 
 type Aff = { scale: Float32Array; shift: Float32Array };
@@ -51,6 +87,23 @@ export function frameFromObs<T extends Float32Array>(L: FrameLayout, norms: Norm
   return out;
 }
 
+/**
+ * The layout's images from a live observation (pixel values 0..255, [H, W, 3] flat, channels last), each normalized
+ * per channel with the checkpoint's stats into a new Float32Array [H·W·3]; [] without image features.
+ * @throws ScdError naming the feature when it is missing or not H·W·3 values.
+ */
+export function imagesFromObs(L: FrameLayout, norms: NormSet, obs: Obs): Float32Array[] {
+  return (L.images ?? []).map((f) => {
+    const v = obs[f.name], n = f.shape[0] * f.shape[1] * f.shape[2];
+    if (!v) throw new ScdError(`observation has no image "${f.name}" (the policy was trained on [${f.shape}] frames)`);
+    if (v.length !== n) throw new ScdError(`image "${f.name}" has ${v.length} values, the policy was trained on [${f.shape}] (${n})`);
+    const { scale, shift } = affine(norms[f.name]);
+    const out = new Float32Array(n);
+    for (let j = 0; j < n; j++) out[j] = v[j] * scale[j] + shift[j];
+    return out;
+  });
+}
+
 /** A training batch in a model's terms: B windows of L normalized frames, and the chunk targets at P positions per window. */
 export interface WindowTensors {
   B: number;
@@ -60,29 +113,40 @@ export interface WindowTensors {
   /** P positions per window at which the chunk is trained: flat indices into B·L, and their targets [B·P, H, A]. */
   posIdx: Int32Array;
   targets: Float32Array;
+  /** One per layout image feature: normalized frames [B, L, H, W, 3] (a padded position holds the episode's edge frame). */
+  images?: Float32Array[];
 }
 
 export function windowSpec(L: FrameLayout, win: number, H: number): WindowSpec {
   const spec: WindowSpec = {};
-  for (const f of L.obsFeatures) spec[f.name] = Array.from({ length: win }, (_, j) => j - win + 1);
+  for (const f of [...L.obsFeatures, ...(L.images ?? [])]) spec[f.name] = Array.from({ length: win }, (_, j) => j - win + 1);
   spec.action = Array.from({ length: win + H }, (_, j) => j - win);
   return spec;
 }
 
 /** Build a training batch for anchors (the last frame of each window). P positions per window, sampled with rng. */
 export function buildWindows(buf: EpisodeBuffer, L: FrameLayout, norms: NormSet, anchors: ArrayLike<number>, win: number, H: number, P: number, rng: Rng, episodeOf?: Int32Array): WindowTensors {
-  const w = sampleWindows(buf, windowSpec(L, win, H), anchors, episodeOf);
+  return windowTensors(sampleWindows(buf, windowSpec(L, win, H), anchors, episodeOf), L, norms, win, H, P, rng);
+}
+
+/** {@link buildWindows} for any frame source (Zarr chunks, video): the windows' image frames are loaded first (sampleWindowsAsync). */
+export async function buildWindowsAsync(buf: EpisodeBuffer, L: FrameLayout, norms: NormSet, anchors: ArrayLike<number>, win: number, H: number, P: number, rng: Rng, episodeOf?: Int32Array): Promise<WindowTensors> {
+  return windowTensors(await sampleWindowsAsync(buf, windowSpec(L, win, H), anchors, episodeOf), L, norms, win, H, P, rng);
+}
+
+function windowTensors(w: WindowBatch, L: FrameLayout, norms: NormSet, win: number, H: number, P: number, rng: Rng): WindowTensors {
   const B = w.n, A = L.actionDim, F = L.frameDim;
   const aff = affines(norms, [...L.obsFeatures.map((f) => f.name), "action"]);
   const frames = new Float32Array(B * win * F), keyPad = new Float32Array(B * win);
   const act = w.values.action, actPad = w.pad.action;
   const nA = win + H;
   const posIdx = new Int32Array(B * P), targets = new Float32Array(B * P * H * A);
+  const padOf = w.pad[(L.obsFeatures[0] ?? L.images?.[0]).name]; // [B, win] 1 = before the episode start
   for (let b = 0; b < B; b++) {
     const valid: number[] = [];
     for (let j = 0; j < win; j++) {
       const fo = (b * win + j) * F;
-      const padded = w.pad[L.obsFeatures[0].name][b * win + j] === 1;
+      const padded = padOf[b * win + j] === 1;
       keyPad[b * win + j] = padded ? 1 : 0;
       if (padded) continue;
       valid.push(j);
@@ -105,5 +169,11 @@ export function buildWindows(buf: EpisodeBuffer, L: FrameLayout, norms: NormSet,
         for (let d = 0; d < A; d++) targets[((b * P + p) * H + i) * A + d] = act[(b * nA + j + 1 + i) * A + d] * aff.action.scale[d] + aff.action.shift[d];
     }
   }
-  return { B, L: win, frames, keyPad, posIdx, targets };
+  // images: normalized in place of the sampler's widened copy (every position, padded ones hold the edge frame)
+  const images = L.images?.map((f) => {
+    const v = w.values[f.name], { scale, shift } = affine(norms[f.name]), n = scale.length;
+    for (let i = 0; i < v.length; i++) v[i] = v[i] * scale[i % n] + shift[i % n];
+    return v;
+  });
+  return { B, L: win, frames, keyPad, posIdx, targets, ...(images?.length ? { images } : {}) };
 }

@@ -23,14 +23,17 @@ export class LearnedPolicy extends NormalizedChunkPolicy {
     this.model.reset(batch);
   }
 
-  protected observeFrame(v: Float32Array): void {
+  /** One frame [frameDim] and its normalized images ([H·W·3] each, the layout's order) → the model's step. */
+  protected observeFrame(v: Float32Array, images: Float32Array[] = []): void {
     // not in a tidy: the model keeps its per-frame state (KV cache, context) across calls. A copy: the cpu
     // backend keeps the array it is given, and the caller reuses `v` for the next frame (dp-unet keeps frames)
     const x = tf.tensor(v.slice(), [1, v.length]);
+    const ims = images.map((im, i) => tf.tensor(im, [1, ...this.layout.images![i].shape]));
     try {
-      this.model.observe(x);
+      if (ims.length) this.model.observe(x, ims);
+      else this.model.observe(x);
     } finally {
-      x.dispose();
+      tf.dispose([x, ...ims]);
     }
   }
 

@@ -5,7 +5,7 @@
  */
 import type { ChunkPolicy, ChunkGuide, Frame } from "./types.ts";
 import type { SampleGuide } from "../diffusion/sampler.ts";
-import { frameFromObs, type FrameLayout } from "./frames.ts";
+import { frameFromObs, imagesFromObs, type FrameLayout } from "./frames.ts";
 import { normalize, unnormalize, type NormSet } from "../datasets/normalizer.ts";
 import { Rng } from "../util/rng.ts";
 import { ScdError } from "../errors.ts";
@@ -19,14 +19,15 @@ export abstract class NormalizedChunkPolicy implements ChunkPolicy {
 
   constructor(readonly name: string, readonly layout: FrameLayout, readonly norms: NormSet, readonly horizon: number, readonly actionDim: number, readonly defaultSteps: number, readonly batch = 1) {
     this.frame = new Float32Array(layout.frameDim);
-    this.requiredFeatures = layout.obsFeatures.map((f) => f.name);
-    this.featureDims = Object.fromEntries(layout.obsFeatures.map((f) => [f.name, f.dim]));
+    const images = (layout.images ?? []).map((f) => ({ name: f.name, dim: f.shape[0] * f.shape[1] * f.shape[2] }));
+    this.requiredFeatures = [...layout.obsFeatures, ...images].map((f) => f.name);
+    this.featureDims = Object.fromEntries([...layout.obsFeatures, ...images].map((f) => [f.name, f.dim]));
   }
 
   /** Clear the per-stream state (KV cache, frame history) for `batch` streams. */
   protected abstract resetState(batch: number): void;
-  /** One normalized frame vector [B·frameDim]: the once-per-frame step. */
-  protected abstract observeFrame(frame: Float32Array): void;
+  /** One normalized frame vector [B·frameDim] and the layout's normalized images ([H·W·3] each; [] without): the once-per-frame step. */
+  protected abstract observeFrame(frame: Float32Array, images: Float32Array[]): void;
   /** A chunk [B·H·A] in normalized units; `guide` (normalized) asks it to continue a plan. */
   abstract sampleNormalized(steps: number, rng: Rng, guide?: SampleGuide): Float32Array;
   /** Release what the runtime holds. */
@@ -38,11 +39,19 @@ export abstract class NormalizedChunkPolicy implements ChunkPolicy {
     this.resetState(this.batch);
   }
 
-  /** @throws Error naming the feature when the normalized frame is not finite (NaN or ±Infinity never reach a model). */
+  /**
+   * @throws Error naming the feature when the normalized frame or an image is not finite (NaN or ±Infinity never
+   * reach a model); ScdError when an image is missing or not of the trained shape.
+   */
   observe(f: Frame): void {
     const v = frameFromObs(this.layout, this.norms, f.obs, f.prevAction, this.frame);
     for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new Error(`frame is not finite: ${frameSlot(this.layout, f, i)} normalizes to ${v[i]}`);
-    this.observeFrame(v);
+    const images = imagesFromObs(this.layout, this.norms, f.obs);
+    images.forEach((im, k) => {
+      const i = im.findIndex((x) => !Number.isFinite(x));
+      if (i >= 0) throw new Error(`image is not finite: observation "${this.layout.images![k].name}"[${i}] = ${f.obs[this.layout.images![k].name][i]}`);
+    });
+    this.observeFrame(v, images);
   }
 
   /**

@@ -31,8 +31,8 @@ export interface PolicyModel {
   loss(batch: WindowTensors, rng: Rng): tf.Scalar;
   /** Inference state for `batch` parallel streams. */
   reset(batch: number): void;
-  /** One control frame [B, frameDim]: the once-per-frame part (an encoder step). */
-  observe(frame: tf.Tensor): void;
+  /** One control frame [B, frameDim] (+ the layout's images, each normalized [B, H, W, 3]): the once-per-frame part (an encoder step). */
+  observe(frame: tf.Tensor, images?: tf.Tensor[]): void;
   /** A chunk [B, H, A] in normalized units, from `steps` denoising steps (ignored by deterministic models); `guide`: a plan to continue (real-time chunking). */
   sample(steps: number, rng: Rng, guide?: SampleGuide): tf.Tensor;
   /** The trainable variables by name (the names of checkpoint weights). */
@@ -63,8 +63,11 @@ export interface PolicyDef<C extends z.ZodTypeAny = z.ZodTypeAny> {
   savedDefaults?: Record<string, unknown>;
   /** The policy's own training-recipe defaults (TrainConfig keys, e.g. `{ lr: 1e-3 }`), under whatever is given. */
   trainDefaults?: Record<string, unknown>;
-  /** What a frame holds for this config (default: observations + previous action + first-frame flag). */
-  frameOptions?(config: z.infer<C>): { prevAction?: boolean };
+  /** What a frame holds for this config (default: observations + previous action + first-frame flag; `images`: the
+   * policy takes image features beside the frame, else they are refused). */
+  frameOptions?(config: z.infer<C>): { prevAction?: boolean; images?: boolean };
+  /** The config to record for a training run on `layout` (e.g. the image encoder's defaults made explicit); default: as is. */
+  configForLayout?(config: z.infer<C>, layout: FrameLayout): z.infer<C>;
 }
 
 /** A registration without the model factory: runs the policy's ONNX exports in a bundle without TensorFlow.js. */
@@ -165,8 +168,8 @@ export interface GraphRunner {
 export interface ArrayModel {
   /** Clear the state (KV cache, frame history) for `batch` parallel streams. */
   reset(batch: number): void;
-  /** One control frame [B·frameDim]. */
-  observe(frame: Float32Array): void;
+  /** One control frame [B·frameDim] (+ the layout's images, each normalized [B·H·W·3]). */
+  observe(frame: Float32Array, images?: Float32Array[]): void;
   /** A chunk [B·H·A] from `steps` denoising steps (ignored by deterministic policies); `guide` as for PolicyModel. */
   sample(steps: number, rng: Rng, guide?: SampleGuide): Float32Array;
 }

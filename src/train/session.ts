@@ -6,11 +6,11 @@
 import * as tf from "@tensorflow/tfjs";
 import { ScdError } from "../errors.ts";
 import { withFeatures } from "../datasets/derive.ts";
-import { fitNormalizer, type NormSet } from "../datasets/normalizer.ts";
+import { fitNormalizer, imageNormalizer, type NormSet } from "../datasets/normalizer.ts";
 import { splitEpisodes, anchorsForEpisodes, episodeIndexOfSteps } from "../datasets/windows.ts";
-import { getEpisode, concatEpisodes, firstNonFinite, type EpisodeBuffer } from "../datasets/episodes.ts";
+import { getEpisode, concatEpisodes, firstEpisodes, firstNonFinite, type EpisodeBuffer } from "../datasets/episodes.ts";
 import type { PolicyDef, PolicyModel } from "../policies/registry.ts";
-import { layoutFromBuffer, buildWindows, type FrameLayout } from "../policies/frames.ts";
+import { layoutFromBuffer, buildWindows, buildWindowsAsync, type FrameLayout, type WindowTensors } from "../policies/frames.ts";
 import type { CheckpointMeta, Weights } from "../checkpoints/format.ts";
 import { AdamW } from "./adamw.ts";
 import { Rng } from "../util/rng.ts";
@@ -43,7 +43,7 @@ export interface TrainData {
   /** The episode index of each global step (one entry per step of the buffer). */
   episodeOf: Int32Array;
   layout: FrameLayout;
-  /** min-max normalizers fitted on the training episodes (or a resumed checkpoint's). */
+  /** min-max normalizers fitted on the training episodes (or a resumed checkpoint's); images: per channel, x/255 → [−1, 1]. */
   norms: NormSet;
 }
 
@@ -52,10 +52,13 @@ export interface TrainData {
  * training and held-out sets, window anchors (windows whose chunk — `policyConfig.horizon` actions — runs more than
  * `cfg.maxPadAfterEnd` steps past an episode's end are not sampled), the frame layout and min-max normalizers fitted
  * on the training episodes. `resumed`: a checkpoint's layout and normalizers replace those. `where` names the data in errors.
- * @throws ScdError when the dataset has no "action" or no usable observation features.
+ * Image features (uint8 [H, W, 3], for a policy that takes them) stay where they are (a file, Zarr chunks): no frame
+ * is read here; their normalizer is the "image" mode's x/255 → [−1, 1] per channel, not a min–max over pixels.
+ * @throws ScdError when the dataset has no "action" or no usable observation features, or an image feature is not uint8 [H, W, 3].
  */
 export function prepareTrainData(buffer: EpisodeBuffer, cfg: Pick<TrainConfig, "episodes" | "obsFeatures" | "valFraction" | "seed" | "maxPadAfterEnd">, def: PolicyDef, policyConfig: Record<string, unknown>, where: string, resumed?: { layout: FrameLayout; norms: NormSet }): TrainData {
-  if (cfg.episodes) buffer = concatEpisodes(buffer.schema, Array.from({ length: Math.min(cfg.episodes, buffer.episodeEnds.length) }, (_, k) => getEpisode(buffer, k)));
+  // lazy image frames are cut as views, never read (copying the episodes would read every frame)
+  if (cfg.episodes) buffer = buffer.frames ? firstEpisodes(buffer, cfg.episodes) : concatEpisodes(buffer.schema, Array.from({ length: Math.min(cfg.episodes, buffer.episodeEnds.length) }, (_, k) => getEpisode(buffer, k)));
   const obsFeatures = cfg.obsFeatures ?? defaultObsFeatures(buffer);
   buffer = withFeatures(buffer, obsFeatures);
   if (!buffer.schema.action) throw new ScdError(`${where}: the dataset has no "action" feature`);
@@ -72,8 +75,16 @@ export function prepareTrainData(buffer: EpisodeBuffer, cfg: Pick<TrainConfig, "
   const valAnchors = anchorsForEpisodes(buffer.episodeEnds, split.val);
   const episodeOf = episodeIndexOfSteps(buffer.episodeEnds);
   const layout = resumed?.layout ?? layoutFromBuffer(buffer, obsFeatures, def.frameOptions?.(policyConfig));
-  const trainSteps = concatEpisodes(buffer.schema, split.train.map((k) => getEpisode(buffer, k)));
-  const norms: NormSet = resumed?.norms ?? Object.fromEntries([...obsFeatures, "action"].map((n) => [n, fitNormalizer(trainSteps.data[n] as Float32Array, buffer.schema[n].shape.reduce((a, b) => a * b, 1), "minmax", `${where}: feature "${n}"`)]));
+  const images = new Set((layout.images ?? []).map((f) => f.name));
+  const flat = [...obsFeatures.filter((n) => !images.has(n)), "action"];
+  // the low-dimensional features of the training episodes (image features left out: never copied)
+  const flatSchema = Object.fromEntries(flat.map((n) => [n, buffer.schema[n]]));
+  const lowDim: EpisodeBuffer = { schema: flatSchema, data: Object.fromEntries(flat.map((n) => [n, buffer.data[n]])), episodeEnds: buffer.episodeEnds };
+  const trainSteps = concatEpisodes(flatSchema, split.train.map((k) => getEpisode(lowDim, k)));
+  const norms: NormSet = resumed?.norms ?? Object.fromEntries([
+    ...flat.map((n) => [n, fitNormalizer(trainSteps.data[n] as Float32Array, buffer.schema[n].shape.reduce((a, b) => a * b, 1), "minmax", `${where}: feature "${n}"`)]),
+    ...(layout.images ?? []).map((f) => [f.name, imageNormalizer(f.shape, "unit", undefined, `${where}: feature "${f.name}"`)]),
+  ]);
   return { buffer, obsFeatures, split, trainAnchors, valAnchors, episodeOf, layout, norms };
 }
 
@@ -102,9 +113,13 @@ export class TrainSession {
   timeFraction: number | undefined = undefined;
   private valBatches: ReturnType<typeof buildWindows>[] | null = null;
 
+  /** The policy config the model is built from and checkpoints record (completed for the layout: PolicyDef.configForLayout). */
+  readonly policyConfig: Record<string, unknown>;
+
   /** A fresh model (weights from `cfg.seed`) for `data.layout`, AdamW with EMA on its parameters, and the batch RNG (seed `cfg.seed`). */
-  constructor(readonly def: PolicyDef, readonly policyConfig: Record<string, unknown>, readonly data: TrainData, readonly cfg: SessionConfig) {
-    this.model = def.create(policyConfig, data.layout, cfg.seed);
+  constructor(readonly def: PolicyDef, policyConfig: Record<string, unknown>, readonly data: TrainData, readonly cfg: SessionConfig) {
+    this.policyConfig = (def.configForLayout?.(policyConfig, data.layout) ?? policyConfig) as Record<string, unknown>;
+    this.model = def.create(this.policyConfig, data.layout, cfg.seed);
     this.opt = new AdamW(this.model.parameters(), { lr: cfg.lr, beta1: cfg.beta1 ?? TrainConfig.shape.beta1.parse(undefined), beta2: cfg.beta2 ?? TrainConfig.shape.beta2.parse(undefined), eps: 1e-8, weightDecay: cfg.weightDecay, clip: cfg.clip, emaDecay: cfg.emaDecay, emaPower: cfg.emaPower }, (n) => this.model.lrMult(n));
     this.rng = new Rng(cfg.seed);
   }
@@ -120,9 +135,28 @@ export class TrainSession {
    * @throws ScdError when the loss is not finite (divergence).
    */
   trainStep(): number {
-    const { data: d, model, rng, cfg } = this;
-    const anchors = Array.from({ length: cfg.batch }, () => d.trainAnchors[rng.int(d.trainAnchors.length)]);
-    const batch = buildWindows(d.buffer, d.layout, d.norms, anchors, model.window, model.horizon, model.positionsPerWindow, rng, d.episodeOf);
+    const { data: d, model, rng } = this;
+    return this.stepOn(buildWindows(d.buffer, d.layout, d.norms, this.drawAnchors(), model.window, model.horizon, model.positionsPerWindow, rng, d.episodeOf));
+  }
+
+  /**
+   * {@link trainStep} for any data: the batch's image frames are loaded first (buildWindowsAsync: a Zarr store's
+   * chunks, a video's frames); the same step, loss and random draws as trainStep.
+   * @throws ScdError when the loss is not finite (divergence).
+   */
+  async trainStepAsync(): Promise<number> {
+    const { data: d, model, rng } = this;
+    if (!d.buffer.frames) return this.trainStep();
+    return this.stepOn(await buildWindowsAsync(d.buffer, d.layout, d.norms, this.drawAnchors(), model.window, model.horizon, model.positionsPerWindow, rng, d.episodeOf));
+  }
+
+  private drawAnchors(): number[] {
+    const { data: d, rng, cfg } = this;
+    return Array.from({ length: cfg.batch }, () => d.trainAnchors[rng.int(d.trainAnchors.length)]);
+  }
+
+  private stepOn(batch: WindowTensors): number {
+    const { model, rng } = this;
     const { loss } = this.opt.minimize(() => model.loss(batch, rng), this.lrAt(this.step));
     if (!Number.isFinite(loss)) throw new ScdError(`training diverged at step ${this.step}: loss is ${loss} (try a lower --lr)`);
     this.step++;
@@ -141,6 +175,23 @@ export class TrainSession {
     let s = 0;
     for (const b of this.valBatches) s += tf.tidy(() => model.loss(b, r).dataSync()[0]);
     return s / this.valBatches.length;
+  }
+
+  /**
+   * {@link valLoss} for any data. With lazy image frames the held-out batches are rebuilt at each call (the same
+   * anchors and draws), not kept: 4 batches of 64 windows of 2 Push-T frames would hold 57 MB of normalized pixels.
+   */
+  async valLossAsync(): Promise<number | null> {
+    const { data: d, model, cfg } = this;
+    if (!d.buffer.frames) return this.valLoss();
+    if (!d.valAnchors.length) return null;
+    const r = new Rng(12345), n = Math.min(4, Math.ceil(d.valAnchors.length / cfg.batch)), rl = new Rng(999);
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      const b = await buildWindowsAsync(d.buffer, d.layout, d.norms, Array.from({ length: cfg.batch }, () => d.valAnchors[r.int(d.valAnchors.length)]), model.window, model.horizon, model.positionsPerWindow, r, d.episodeOf);
+      s += tf.tidy(() => model.loss(b, rl).dataSync()[0]);
+    }
+    return s / n;
   }
 
   /** The EMA weights (what inference uses). */

@@ -124,7 +124,7 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
   while (session.step < cfg.steps && !outOfTime) {
     if (byTime) session.timeFraction = Math.min(1, wall() / cfg.maxSeconds!);
     const tStep = performance.now();
-    const loss = session.trainStep();
+    const loss = await session.trainStepAsync(); // image frames are loaded per batch (lazy sources)
     const step = session.step;
     stepsDone++;
     lastLoss = loss;
@@ -132,14 +132,14 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
     trainSeconds += (performance.now() - tStep) / 1000;
     const rec: Record<string, unknown> = { step, loss, lr: cfg.lr * session.lrAt(step - 1), trainSeconds: Math.round(trainSeconds * 100) / 100, wallSeconds: Math.round(wall() * 100) / 100 };
     if (cfg.valEvery && (step % cfg.valEvery === 0 || step === cfg.steps)) {
-      lastVal = session.valLoss();
+      lastVal = await session.valLossAsync();
       if (lastVal !== null) {
         rec.valLoss = lastVal;
         valCurve.push([step, lastVal]);
       }
     }
     if (opts.evalHook && cfg.evalEvery && step % cfg.evalEvery === 0) {
-      const evalModel = def.create(policyConfig, data.layout, cfg.seed);
+      const evalModel = def.create(session.policyConfig, data.layout, cfg.seed);
       loadWeightsInto(evalModel, emaWeights(), "EMA");
       const p = new LearnedPolicy(cfg.policy, evalModel, data.layout, data.norms);
       Object.assign(rec, await opts.evalHook(p, step));

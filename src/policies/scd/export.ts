@@ -1,8 +1,10 @@
 /**
  * SCD's ONNX export (browser-safe): three graphs, each traced from model.ts's own code, and the runtime that drives
  * them per control frame.
- *   encoder_step      frame [B, F] + per-layer KV cache → context [B, d] + the updated cache (last history−1 frames)
- *                     (CausalEncoder.step)
+ *   encoder_step      frame [B, F] (+ image_i [B, H, W, 3] per image feature, normalized, full size: the graph
+ *                     centre-crops and runs the image encoder, ScdModel.encoderInput) + per-layer KV cache →
+ *                     context [B, d] + the updated cache (last history−1 frames) (CausalEncoder.step). One graph, not
+ *                     a separate image one: the image features never leave it, and a frame stays one runtime call
  *   decoder_condition context [R, d] + noise level [R] (float64) → the decoder's conditioning: context token and
  *                     action bias for the transformer decoder, FiLM scale/shift per block for the MLP one (condition)
  *   decoder_denoise   noisy chunk x [B, H, A] + one step's conditioning → prediction [B, H, A], velocity or ε (denoise)
@@ -16,7 +18,7 @@ import type { ArrayModel, Feed, GraphRunner, ExportFacts, OnnxSpec, ValueSpec } 
 import { emptyCache, kvSpecs, kvOf, kvNamed, type KVState } from "../../deploy/kv.ts";
 import { sampleChunksArray, samplerLevels, sampleLoop, opsChunkOps, tileGuide, type SampleGuide } from "../../diffusion/sampler.ts";
 import type { Rng } from "../../util/rng.ts";
-import { ScdConfig } from "./config.ts";
+import { ScdConfig, ScdImageConfig } from "./config.ts";
 import type { ScdModel } from "./model.ts";
 
 /** The decoder's named conditioning (decoder_condition's outputs, decoder_denoise's inputs) with `rows` rows. */
@@ -30,7 +32,12 @@ class ScdOnnxModel implements ArrayModel {
   private kv!: KVState;
   private ctx: Float32Array | null = null;
   private B = 1;
-  constructor(readonly cfg: ScdConfig, readonly facts: ExportFacts, readonly F: number, readonly g: Record<string, GraphRunner>) {}
+  /** [H, W, 3] of each image input, read from the loaded graph's declared inputs. */
+  readonly images: number[][];
+  constructor(readonly cfg: ScdConfig, readonly facts: ExportFacts, readonly F: number, readonly g: Record<string, GraphRunner>) {
+    const ins = g.encoder_step.inputs;
+    this.images = ins.filter((x) => /^image_\d+$/.test(x.name)).map((x) => x.shape.slice(1).map(Number));
+  }
 
   reset(batch: number): void {
     this.B = batch;
@@ -38,8 +45,11 @@ class ScdOnnxModel implements ArrayModel {
     this.ctx = null;
   }
 
-  observe(frame: Float32Array): void {
-    const r = this.g.encoder_step.run({ frame: { data: frame, dims: [this.B, this.F] }, ...this.kv.feeds("past") });
+  observe(frame: Float32Array, images: Float32Array[] = []): void {
+    const shapes = this.images;
+    if (images.length !== shapes.length) throw new Error(`scd (ONNX): the export takes ${shapes.length} image(s) per frame, got ${images.length}`);
+    const feeds: Record<string, Feed> = Object.fromEntries(images.map((im, i) => [imageInput(i), { data: im, dims: [this.B, ...shapes[i]] }]));
+    const r = this.g.encoder_step.run({ frame: { data: frame, dims: [this.B, this.F] }, ...feeds, ...this.kv.feeds("past") });
     this.kv.update(r, "present");
     this.ctx = r.context.data as Float32Array;
   }
@@ -72,14 +82,20 @@ class ScdOnnxModel implements ArrayModel {
   }
 }
 
+/** The encoder_step input of image feature i. */
+const imageInput = (i: number) => `image_${i}`;
+
 export const SCD_ONNX: OnnxSpec<ScdConfig, ScdModel> = {
   graphs: (cfg, L) => {
     const d = cfg.dModel, dh = d / cfg.heads, H = cfg.horizon, A = L.actionDim;
+    const crop = (cfg.image ?? ScdImageConfig.parse({})).crop;
+    const images: ValueSpec[] = (L.images ?? []).map((f, i) => ({ name: imageInput(i), dtype: "float32", shape: ["batch", ...f.shape], doc: `"${f.name}" normalized with normalizers["${f.name}"] (x/255 → [−1, 1]), full size; the graph takes the centre ${crop} × ${crop} crop` }));
     return {
       encoder_step: {
         doc: "once per control frame: the causal encoder's incremental step over its KV cache",
         inputs: [
           { name: "frame", dtype: "float32", shape: ["batch", L.frameDim], doc: "normalized frame: observation features, previous action, first-frame flag" },
+          ...images,
           ...kvSpecs("past", cfg.encLayers, cfg.heads, dh, `keys/values of the previous frames, oldest first (at most history − 1 = ${cfg.history - 1}; 0 at the first frame)`),
         ],
         outputs: [
@@ -87,7 +103,8 @@ export const SCD_ONNX: OnnxSpec<ScdConfig, ScdModel> = {
           ...kvSpecs("present", cfg.encLayers, cfg.heads, dh, "the cache to pass as past_* with the next frame"),
         ],
         trace: (m, o, x) => {
-          const r = m.encoder.step(o, x.frame, kvOf(x, "past", cfg.encLayers));
+          const input = m.encoderInput(o, x.frame, images.map((_, i) => m.centerCrop(o, x[imageInput(i)], i)), [0]); // [B, F + images·dOut]
+          const r = m.encoder.step(o, input, kvOf(x, "past", cfg.encLayers));
           return { context: r.context, ...kvNamed(r.present, "present") };
         },
       },
@@ -130,7 +147,7 @@ export const SCD_ONNX: OnnxSpec<ScdConfig, ScdModel> = {
     defaultSteps: cfg.defaultSteps,
     objective: cfg.objective,
     runtime:
-      "reset: empty past_* caches [batch, heads, 0, dh]. Per frame: encoder_step(frame, past_*) → context, present_* (next frame's past_*). Per chunk: " +
+      "reset: empty past_* caches [batch, heads, 0, dh]. Per frame: encoder_step(frame, image_i (each image feature normalized, full size; none without images), past_*) → context, present_* (next frame's past_*). Per chunk: " +
       "levels = flow: σ_i = 1 − i/K (i < K) / ddpm: t_i/100 for DDIM timesteps t_i = (K−1−i)·⌊100/K⌋; decoder_condition(context tiled K times step-major, levels) → " +
       "outputs whose rows i·B…(i+1)·B belong to step i; x ~ N(0, 1) [B, H, A]; per step i: pred = decoder_denoise(x, every condition output's rows of step i, same names); flow: x += pred·(σ_{i+1} − σ_i); " +
       "ddpm: DDIM with ε = pred, x0 clipped to [−1, 1] (squared-cosine ᾱ over 100 steps); finally clip x to [−1, 1] and unnormalize with normalizers.action.",

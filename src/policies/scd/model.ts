@@ -8,12 +8,16 @@
  * Training is teacher-forced: one encoder pass over a window gives contexts at every position; the decoder is
  * trained at several positions and several noise draws per encoder pass. The inference pieces (the encoder's
  * `step`, the decoder's `condition` and `denoise`) run on any Ops: tfjs here, traced to ONNX by export.ts.
+ *   IMAGES (layout.images, config `image`): one ImageEncoder per image feature runs once per frame on that frame's
+ *            normalized image (random crop at training, centre crop at inference); its dOut features are appended
+ *            to the frame vector before the encoder's input projection (inProj: frameDim + images·dOut → d).
  */
 import type { SampleGuide } from "../../diffusion/sampler.ts";
 import * as tf from "@tensorflow/tfjs";
 import { Module, Linear, LayerNorm } from "../../nn/module.ts";
 import { Block, levelEmbedding } from "../../nn/transformer.ts";
 import { CausalEncoder } from "../../nn/causal-encoder.ts";
+import { ImageEncoder, randomCropArray } from "../../nn/image-encoder.ts";
 import type { Ops, Levels } from "../../nn/ops.ts";
 import { tfOps } from "../../nn/tf-ops.ts";
 import { MlpDecoder } from "./mlp-decoder.ts";
@@ -21,7 +25,8 @@ import { noisyTargets, sampleChunks, samplerLevels } from "../../diffusion/objec
 import type { PolicyModel } from "../registry.ts";
 import type { FrameLayout, WindowTensors } from "../frames.ts";
 import { Rng } from "../../util/rng.ts";
-import type { ScdConfig } from "./config.ts";
+import { ScdImageConfig, scdWindow, type ScdConfig } from "./config.ts";
+import { ScdError } from "../../errors.ts";
 
 const LEVEL_DIM = 64;
 
@@ -83,6 +88,10 @@ function splitSteps(cond: Record<string, tf.Tensor>, S: number): Record<string, 
 export class ScdModel extends Module implements PolicyModel {
   readonly encoder: CausalEncoder;
   readonly decoder: ChunkDecoder | MlpDecoder;
+  /** One per layout image feature (parameters image0.…, image1.…); [] without images. */
+  readonly imageEncoders: ImageEncoder[];
+  /** The image config in use (config `image`, or its defaults), null without image features. */
+  readonly image: ScdImageConfig | null;
   readonly horizon: number;
   readonly actionDim: number;
   readonly window: number;
@@ -90,18 +99,58 @@ export class ScdModel extends Module implements PolicyModel {
   readonly defaultSteps: number;
   private ctx: tf.Tensor | null = null;
 
-  constructor(readonly cfg: ScdConfig, layout: FrameLayout, seed: number) {
+  /**
+   * @throws ScdError when an image feature is smaller than the crop, or a stage count leaves no 2 × 2 last map.
+   */
+  constructor(readonly cfg: ScdConfig, readonly layout: FrameLayout, seed: number) {
     super();
     const rng = new Rng(seed);
+    const images = layout.images ?? [];
+    this.image = images.length ? (cfg.image ?? ScdImageConfig.parse({})) : null;
     this.horizon = cfg.horizon;
     this.actionDim = layout.actionDim;
-    this.window = cfg.window ?? cfg.history;
-    this.positionsPerWindow = cfg.positionsPerWindow;
+    const w = scdWindow(cfg, images.length > 0);
+    this.window = w.window;
+    this.positionsPerWindow = w.positions;
     this.defaultSteps = cfg.defaultSteps;
-    this.encoder = this.child("encoder", new CausalEncoder(rng, layout.frameDim, cfg.dModel, cfg.encLayers, cfg.heads, cfg.mlpRatio, cfg.history));
+    const ic = this.image;
+    for (const f of images) {
+      if (ic && ic.crop > Math.min(f.shape[0], f.shape[1])) throw new ScdError(`image feature "${f.name}" [${f.shape}] is smaller than the crop ${ic.crop} (config image.crop)`);
+      if (ic && ic.crop >> ic.channels.length < 2) throw new ScdError(`config image: a ${ic.crop}-pixel crop over ${ic.channels.length} stride-2 stages leaves less than a 2 × 2 map (fewer channels stages, or a larger crop)`);
+    }
+    // own seeds: the low-dimensional model's initialisation does not depend on whether images are present
+    this.imageEncoders = images.map((_, i) => this.child(`image${i}`, new ImageEncoder(ic!, seed * 7919 + 101 + i)));
+    const inDim = layout.frameDim + images.length * (ic?.dOut ?? 0);
+    this.encoder = this.child("encoder", new CausalEncoder(rng, inDim, cfg.dModel, cfg.encLayers, cfg.heads, cfg.mlpRatio, cfg.history));
     this.decoder = this.child("decoder", cfg.decoder === "mlp"
       ? new MlpDecoder(rng, cfg.dModel, cfg.decDModel, cfg.decLayers, cfg.horizon, layout.actionDim)
       : new ChunkDecoder(rng, cfg.dModel, cfg.decDModel, cfg.decLayers, cfg.decHeads, cfg.mlpRatio, cfg.horizon, layout.actionDim));
+  }
+
+  /**
+   * The encoder's input: the frame [..., F] with each image's features appended → [..., F + images·dOut]. `images`:
+   * one per layout image feature, cropped, normalized [N, c, c, 3] with N = the frame's leading dims' product
+   * (rows in the frame's order); on any Ops.
+   */
+  encoderInput<T>(o: Ops<T>, frame: T, images: T[], leading: number[]): T {
+    if (!this.imageEncoders.length) return frame;
+    const feats = this.imageEncoders.map((e, i) => {
+      const f = e.apply(o, images[i]); // [N, dOut]
+      return leading.length === 1 ? f : o.reshape(f, [...leading, -1]); // [..., dOut]
+    });
+    return o.concat([frame, ...feats], leading.length);
+  }
+
+  /** The inference crop on any Ops: the centre crop × crop window of normalized images [N, H, W, 3] (robomimic's offsets). */
+  centerCrop<T>(o: Ops<T>, image: T, i: number): T {
+    const [H, W] = this.layout.images![i].shape, c = this.image!.crop;
+    const y = Math.floor((H - c) / 2), x = Math.floor((W - c) / 2);
+    return o.slice(o.slice(image, 1, y, y + c), 2, x, x + c); // [N, c, c, 3]
+  }
+
+  private checkImages(images: unknown[] | undefined, where: string): void {
+    const n = this.imageEncoders.length;
+    if ((images?.length ?? 0) !== n) throw new ScdError(`${where}: the model takes ${n} image feature(s) (${(this.layout.images ?? []).map((f) => f.name).join(", ") || "none"}), got ${images?.length ?? 0}`);
   }
 
   lrMult(name: string): number {
@@ -111,9 +160,13 @@ export class ScdModel extends Module implements PolicyModel {
   loss(b: WindowTensors, rng: Rng): tf.Scalar {
     const { H, A } = { H: this.horizon, A: this.actionDim };
     const P = b.posIdx.length / b.B, M = this.cfg.decoderDraws;
+    this.checkImages(b.images, "ScdModel.loss");
     return tf.tidy(() => {
       const frames = tf.tensor(b.frames, [b.B, b.L, b.frames.length / (b.B * b.L)]);
-      const enc = this.encoder.forward(frames, tf.tensor(b.keyPad, [b.B, b.L])); // [B, L, d]
+      // images [B·L, H, W, 3] → a random crop each (Diffusion Policy's augmentation) → features beside the frame
+      const c = this.image?.crop ?? 0, n = b.B * b.L;
+      const crops = (b.images ?? []).map((im, i) => tf.tensor(randomCropArray(im, n, this.layout.images![i].shape, c, rng), [n, c, c, 3]));
+      const enc = this.encoder.forward(this.encoderInput(tfOps, frames, crops, [b.B, b.L]), tf.tensor(b.keyPad, [b.B, b.L])); // [B, L, d]
       let ctx = tf.gather(enc.reshape([b.B * b.L, -1]), tf.tensor(b.posIdx, undefined, "int32")); // [B·P, d]
       ctx = tf.tile(ctx, [M, 1]); // [N, d]: M noise draws per encoder pass
       if (this.cfg.contextNoise > 0) ctx = ctx.add(tf.tensor(rng.normals(ctx.size, this.cfg.contextNoise), ctx.shape));
@@ -130,8 +183,16 @@ export class ScdModel extends Module implements PolicyModel {
     this.ctx = null;
   }
 
-  observe(frame: tf.Tensor): void {
-    const c = this.encoder.observe(frame);
+  /** One frame [B, F] and its images (normalized [B, H, W, 3], centre-cropped here) → the encoder's step. */
+  observe(frame: tf.Tensor, images?: tf.Tensor[]): void {
+    this.checkImages(images, "ScdModel.observe");
+    const x = this.imageEncoders.length ? tf.tidy(() => this.encoderInput(tfOps, frame, images!.map((im, i) => this.centerCrop(tfOps, im, i)), [frame.shape[0]!])) : frame;
+    let c: tf.Tensor;
+    try {
+      c = this.encoder.observe(x);
+    } finally {
+      if (x !== frame) x.dispose();
+    }
     this.ctx?.dispose();
     this.ctx = c;
   }

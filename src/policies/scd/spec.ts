@@ -3,7 +3,7 @@
  * export. index.ts adds the model; a bundle that only runs SCD's ONNX export registers this alone (onnx.ts).
  */
 import type { PolicySpec } from "../registry.ts";
-import { ScdConfig } from "./config.ts";
+import { ScdConfig, ScdImageConfig } from "./config.ts";
 import { SCD_ONNX } from "./export.ts";
 
 export const SCD: PolicySpec<typeof ScdConfig> = {
@@ -11,7 +11,9 @@ export const SCD: PolicySpec<typeof ScdConfig> = {
   description: "Separable Causal Diffusion: causal encoder (KV cache) + light chunk decoder",
   configSchema: ScdConfig,
   onnx: SCD_ONNX,
-  frameOptions: (c) => ({ prevAction: c.prevAction }),
+  frameOptions: (c) => ({ prevAction: c.prevAction, images: true }),
+  // a run on camera frames records the image encoder it built (its defaults may change; the checkpoint must not)
+  configForLayout: (c, layout) => (layout.images?.length && !c.image ? { ...c, image: ScdImageConfig.parse({}) } : c),
   savedDefaults: { decoder: "transformer", prevAction: true },
   // measured: recipe search (6-min budgets: 0.483 vs 0.399 at 3e-4) and the shipped checkpoint's run (docs/benchmarks.md)
   trainDefaults: { lr: 1e-3 },
