@@ -116,7 +116,7 @@ console.log(JSON.stringify({ resolved: import.meta.resolve("scd-policy"), backen
   ok(r, "node eval-expert.mjs");
   const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
   assert.is(out.resolved, `file://${fs.realpathSync(PKG)}/dist/src/index.js`);
-  assert.equal(out.envs, ["arm-push-v1", "pusht-v1", "reach-obstacle-v1"]);
+  assert.equal(out.envs, ["arm-push-v1", "pusht-image-v1", "pusht-v1", "reach-obstacle-v1"]);
   assert.is(out.report.n_episodes, 3);
   assert.is(out.report.pc_success, 100, "the scripted expert reaches the goal in every episode");
   assert.is(fs.realpathSync(out.shipped), fs.realpathSync(path.join(PKG, "assets/checkpoints/scd-pusht")), "SHIPPED_PUSHT points into the installed package");
