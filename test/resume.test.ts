@@ -26,6 +26,15 @@ test("setup: 8 expert demonstrations of the reaching task", async () => {
   await writeReachDemos(data, 8);
 });
 
+test("--keep-every keeps every N-th step's checkpoint besides the newest 3 (a curve can score them later)", () => {
+  const out = path.join(dir, "keep");
+  const r = scd(["train", ...mlp, "--dataset", data, "--steps", "9", "--ckpt-every", "1", "--keep-every", "4", "--val-every", "0", "--out", out]);
+  assert.is(r.code, 0, r.stderr);
+  const kept = fs.readdirSync(path.join(out, "checkpoints")).filter((n) => /^\d+$/.test(n)).map(Number);
+  assert.equal(kept, [4, 7, 8, 9]);
+  for (const s of kept) assert.ok(isCompleteCheckpoint(path.join(out, "checkpoints", String(s).padStart(9, "0"))), `step ${s} loadable`);
+});
+
 test("robustness 8: --val-every and --ckpt-every given with --resume apply; flags that define the run are refused", () => {
   const out = path.join(dir, "flags");
   const a = scd(["train", ...mlp, "--dataset", data, "--steps", "2", "--out", out]);

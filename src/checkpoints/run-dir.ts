@@ -59,11 +59,12 @@ export function findResumeCheckpoint(out: string): string {
 }
 
 /**
- * Save a step checkpoint of the run in `out`, point `<out>/checkpoint` at it, and keep the newest `keep` steps.
+ * Save a step checkpoint of the run in `out`, point `<out>/checkpoint` at it, and keep the newest `keep` steps
+ * plus every step that is a multiple of `keepEvery` (> 0; lerobot keeps them all), e.g. for a score-vs-time curve.
  * Every operation is a rename or a write into a temp name, so a kill between any two leaves a resumable run.
  * @returns the step directory.
  */
-export function saveRunCheckpoint(out: string, meta: CheckpointMeta, weights: Weights, trainState: Record<string, unknown>, keep = 3): string {
+export function saveRunCheckpoint(out: string, meta: CheckpointMeta, weights: Weights, trainState: Record<string, unknown>, keep = 3, keepEvery = 0): string {
   const root = path.join(out, CHECKPOINTS);
   fs.mkdirSync(root, { recursive: true });
   const pointer = path.join(out, POINTER);
@@ -86,7 +87,8 @@ export function saveRunCheckpoint(out: string, meta: CheckpointMeta, weights: We
   fsyncDir(root);
   fsyncDir(out);
   // prune old steps (never the newest `keep`); rename first so a half-deleted directory never carries a step name
-  for (const old of runStepDirs(out).slice(Math.max(1, keep))) {
+  const kept = (dir: string) => keepEvery > 0 && Number(path.basename(dir)) % keepEvery === 0;
+  for (const old of runStepDirs(out).slice(Math.max(1, keep)).filter((d) => !kept(d))) {
     const trash = path.join(root, `.${path.basename(old)}.${process.pid}.trash`);
     fs.renameSync(old, trash);
   }

@@ -26,6 +26,7 @@ export const TrainConfig = z.object({
   valFraction: z.number().min(0).max(0.5).default(0.05).describe("share of episodes held out for validation"),
   valEvery: z.number().int().nonnegative().default(250).describe("validation every N steps"),
   ckptEvery: z.number().int().nonnegative().default(250).describe("checkpoint every N steps"),
+  keepEvery: z.number().int().nonnegative().default(0).describe("keep the checkpoint of every N-th step in <out>/checkpoints/ (0 = only the newest 3), e.g. to score each later"),
   evalEvery: z.number().int().nonnegative().default(0).describe("evaluate in the simulator every N steps (0 = off)"),
   evalEnv: z.string().optional().describe("env for periodic evaluation (default: the env the dataset was recorded in)"),
   evalEpisodes: z.number().int().positive().default(10).describe("episodes per periodic evaluation"),

@@ -100,7 +100,7 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
     session.meta({ dataset: path.basename(cfg.dataset), episodes: buffer.episodeEnds.length, trainEpisodes: split.train.length, valEpisodes: split.val.length, trainConfig: cfg, savedAt: new Date().toISOString(), trainSeconds: Math.round(trainSeconds * 100) / 100, machine: machineKind() });
   const emaWeights = () => session.emaWeights();
   const save = () => {
-    saveRunCheckpoint(cfg.out, meta(), emaWeights(), { params: modelWeights(model), opt: opt.getState(), rng: rng.state, step: session.step });
+    saveRunCheckpoint(cfg.out, meta(), emaWeights(), { params: modelWeights(model), opt: opt.getState(), rng: rng.state, step: session.step }, 3, cfg.keepEvery);
     plotLoss(path.join(cfg.out, "loss.png"), curve, valCurve, `${cfg.policy} on ${path.basename(cfg.dataset)}`);
   };
   // ---- the loop
