@@ -7,6 +7,9 @@ import { Rng } from "../util/rng.ts";
 import { type Objective, logitNormal, alphasCumprod, noiseLevelDdpm, DDPM_TRAIN_STEPS } from "./schedules.ts";
 import { sampleLoop, tileGuide, type ChunkOps, type SampleGuide } from "./sampler.ts";
 import { tfOps } from "../nn/tf-ops.ts";
+import { pigdmSample } from "./pigdm.ts";
+import { PIGDM_BETA } from "./sampler.ts";
+import { ScdError } from "../errors.ts";
 
 export { sampleLoop, sampleChunksArray, samplerLevels, ARRAY_OPS, type ChunkOps, type SampleGuide } from "./sampler.ts";
 
@@ -37,10 +40,18 @@ export function clipFinite(a: tf.Tensor): tf.Tensor {
 
 const TF_OPS: ChunkOps<tf.Tensor> = { add: (a, b) => a.add(b), sub: (a, b) => a.sub(b), mul: (a, k) => a.mul(k), div: (a, k) => a.div(k), clip: clipFinite, mulEl: (a, b) => a.mul(b) };
 
-/** From pure noise [N, H, A] to a chunk in `steps` calls of denoise(x, levels). */
+/**
+ * From pure noise [N, H, A] to a chunk in `steps` calls of denoise(x, levels); a guide's `pigdm` method takes the
+ * gradient path (pigdm.ts). Call inside a tidy.
+ * @throws ScdError when `pigdm` guidance is asked of an ε-prediction (DDIM) model.
+ */
 export function sampleChunks(objective: Objective, steps: number, shape: [number, number, number], rng: Rng, denoise: (x: tf.Tensor, levels: Float32Array, step: number) => tf.Tensor, guide?: SampleGuide): tf.Tensor {
   const N = shape[0], size = shape[0] * shape[1] * shape[2];
   const x = tf.tensor(rng.normals(size), shape);
   const g = tileGuide(guide, size);
+  if (g && guide!.method === "pigdm") {
+    if (objective !== "flow") throw new ScdError(`ΠGDM guidance (rtc guidance "pigdm") is implemented for flow-matching policies; this one samples with DDIM: use "inpaint"`, "bad-value");
+    return clipFinite(pigdmSample(steps, x, tf.tensor(g.target, shape), tf.tensor(g.weights, shape), guide!.beta ?? PIGDM_BETA, (xx, sigma, i) => denoise(xx, new Float32Array(N).fill(sigma), i)));
+  }
   return sampleLoop(objective, steps, x, TF_OPS, (xx, level, i) => denoise(xx, new Float32Array(N).fill(level), i), g && { target: tf.tensor(g.target, shape), weights: tf.tensor(g.weights, shape) });
 }

@@ -4,6 +4,7 @@
  */
 import type { Rng } from "../util/rng.ts";
 import type { Ops } from "../nn/ops.ts";
+import { ScdError } from "../errors.ts";
 import { type Objective, flowSigmas, alphasCumprod, ddimTimesteps, noiseLevelDdpm } from "./schedules.ts";
 
 const ABAR = alphasCumprod();
@@ -31,6 +32,24 @@ export interface ChunkOps<T> {
 export interface SampleGuide {
   target: Float32Array;
   weights: Float32Array;
+  /**
+   * `inpaint` (default): the gradient-free pull above, on every runtime. `pigdm`: Black et al. 2025's guidance
+   * (ΠGDM, Song et al. 2023): the velocity is corrected along the vector–Jacobian product of the weighted error
+   * of the predicted clean chunk; needs autodiff, so tfjs only (objective.ts), flow matching only.
+   */
+  method?: GuideMethod;
+  /** pigdm: the clip β on the guidance weight (default {@link PIGDM_BETA}). */
+  beta?: number;
+}
+
+export type GuideMethod = "inpaint" | "pigdm";
+/** Default clip on ΠGDM's guidance weight (Black et al. 2025 clip it at β; lerobot's RTCConfig.max_guidance_weight defaults to 10). */
+export const PIGDM_BETA = 5;
+
+/** @throws ScdError when the guide asks for ΠGDM on a runtime without gradients (`where` names it). */
+export function requireGradientFree(guide: SampleGuide | undefined, where: string): void {
+  if (guide?.method === "pigdm")
+    throw new ScdError(`${where}: ΠGDM guidance (rtc guidance "pigdm") needs gradients through the network, which this runtime does not give; use the gradient-free "inpaint" (or the tfjs checkpoint)`, "bad-value");
 }
 
 /** The sampling loop: from noise x to a chunk in `steps` calls of denoise(x, level, step) (v for flow, ε for DDPM). */
@@ -84,6 +103,7 @@ export function tileGuide(g: SampleGuide | undefined, size: number): { target: F
 
 /** The same loop on plain arrays: the noise is drawn from rng exactly as sampleChunks draws it. */
 export function sampleChunksArray(objective: Objective, steps: number, size: number, rng: Rng, denoise: (x: Float32Array, level: number, step: number) => Float32Array, guide?: SampleGuide): Float32Array {
+  requireGradientFree(guide, "ONNX Runtime sampling");
   return sampleLoop(objective, steps, Float32Array.from(rng.normals(size)), ARRAY_OPS, denoise, tileGuide(guide, size));
 }
 

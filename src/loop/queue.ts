@@ -17,7 +17,7 @@ export type Strategy =
   | { kind: "receding"; execute: number }
   | { kind: "ensemble"; m: number }
   | { kind: "async"; threshold: number; merge: "latest" | "average" }
-  | { kind: "rtc"; execute: number; delay: number | "auto"; softMask?: number };
+  | { kind: "rtc"; execute: number; delay: number | "auto"; softMask?: number; guidance?: "inpaint" | "pigdm"; beta?: number };
 
 /** The loop's queue of predicted actions, indexed by the absolute tick they are for, merged by the {@link Strategy}. */
 export class ActionQueue {
@@ -137,5 +137,5 @@ export function rtcGuide(queue: ActionQueue, tick: number, s: Extract<Strategy, 
     }
   }
   if (weights.every((w) => w === 0)) return null;
-  return { prefix: actions, weights };
+  return { prefix: actions, weights, ...(s.guidance ? { method: s.guidance } : {}), ...(s.beta !== undefined ? { beta: s.beta } : {}) };
 }

@@ -72,7 +72,7 @@ export abstract class NormalizedChunkPolicy implements ChunkPolicy {
   private normalizedGuide(g: ChunkGuide): SampleGuide {
     const H = this.horizon, A = this.actionDim;
     if (g.prefix.length !== H * A || g.weights.length !== H) throw new ScdError(`${this.name}.sampleChunk: guide needs ${H * A} plan values and ${H} weights, got ${g.prefix.length} and ${g.weights.length}`);
-    return { target: normalize(this.norms.action, g.prefix), weights: Float32Array.from({ length: H * A }, (_, i) => g.weights[Math.floor(i / A)]) };
+    return { target: normalize(this.norms.action, g.prefix), weights: Float32Array.from({ length: H * A }, (_, i) => g.weights[Math.floor(i / A)]), ...(g.method ? { method: g.method } : {}), ...(g.beta !== undefined ? { beta: g.beta } : {}) };
   }
 }
 

@@ -20,6 +20,10 @@ export interface Frame {
 export interface ChunkGuide {
   prefix: Float32Array;
   weights: Float32Array;
+  /** How the sampler follows the plan: `inpaint` (default, every runtime) or `pigdm` (gradients: tfjs, flow models). */
+  method?: "inpaint" | "pigdm";
+  /** pigdm: clip on the guidance weight (default 5). */
+  beta?: number;
 }
 
 /**

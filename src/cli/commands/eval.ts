@@ -22,6 +22,8 @@ export const LOOP_FLAGS = {
   execute: { type: "int", min: 1, desc: "receding and rtc: actions executed per chunk (default min(8, H))" },
   "rtc-delay": { type: "string", desc: "rtc: inference delay in ticks, frozen at the start of each chunk: <n> | auto (the last inference's; default: --latency <ms> in ticks, else auto)" },
   "rtc-soft-mask": { type: "int", min: 0, desc: "rtc: chunk indices after the frozen ones guided toward the queued plan with decaying weight (default: all it overlaps)" },
+  "rtc-guidance": { type: "string", desc: "rtc: how the new chunk follows the plan: inpaint (gradient-free, every runtime) | pigdm (Black et al. 2025's guidance gradient; tfjs checkpoints of flow policies) (default inpaint)" },
+  "rtc-beta": { type: "number", min: 0, desc: "rtc with --rtc-guidance pigdm: clip on the guidance weight (default 5)" },
   "ensemble-m": { type: "number", min: 0, desc: "temporal ensembling weight exp(-m·i)", default: 0.01 },
   "async-threshold": { type: "int", min: 0, desc: "async: replan when this many actions remain (default H/2)" },
   merge: { type: "string", desc: "async overlap merge: latest | average", default: "latest" },
@@ -56,7 +58,9 @@ export function strategyFromFlags(flags: Flags, horizon: number, periodMs?: numb
     const raw = (flags["rtc-delay"] as string | undefined) ?? (Number.isFinite(latency) && Number.isFinite(period) ? String(Math.min(n, Math.ceil(latency / period))) : "auto");
     const delay = raw === "auto" ? "auto" : Number(raw);
     if (delay !== "auto" && !(Number.isInteger(delay) && delay >= 0 && delay <= n)) throw new ScdError(`--rtc-delay must be auto or an integer in 0..${n} (--execute), got "${raw}"`, "bad-value");
-    return { kind: "rtc", execute: n, delay, ...(flags["rtc-soft-mask"] !== undefined ? { softMask: flags["rtc-soft-mask"] as number } : {}) };
+    const guidance = flags["rtc-guidance"] as string | undefined;
+    if (guidance !== undefined && guidance !== "inpaint" && guidance !== "pigdm") throw new ScdError(`--rtc-guidance must be inpaint or pigdm, got "${guidance}"`, "bad-value");
+    return { kind: "rtc", execute: n, delay, ...(flags["rtc-soft-mask"] !== undefined ? { softMask: flags["rtc-soft-mask"] as number } : {}), ...(guidance ? { guidance } : {}), ...(flags["rtc-beta"] !== undefined ? { beta: flags["rtc-beta"] as number } : {}) };
   }
   throw new ScdError(`--strategy must be receding, ensemble, async or rtc, got "${s}"`);
 }

@@ -16,7 +16,7 @@
  */
 import type { ArrayModel, Feed, GraphRunner, ExportFacts, OnnxSpec, ValueSpec } from "../registry.ts";
 import { emptyCache, kvSpecs, kvOf, kvNamed, type KVState } from "../../deploy/kv.ts";
-import { sampleChunksArray, samplerLevels, sampleLoop, opsChunkOps, tileGuide, type SampleGuide } from "../../diffusion/sampler.ts";
+import { sampleChunksArray, samplerLevels, sampleLoop, opsChunkOps, tileGuide, requireGradientFree, type SampleGuide } from "../../diffusion/sampler.ts";
 import type { Rng } from "../../util/rng.ts";
 import { ScdConfig, ScdImageConfig } from "./config.ts";
 import type { ScdModel } from "./model.ts";
@@ -63,6 +63,7 @@ class ScdOnnxModel implements ArrayModel {
       // the noise drawn exactly as sampleChunksArray draws it, so both paths give the same chunk
       const size = B * H * A, dims = [B, H, A];
       const noise = Float32Array.from(rng.normals(size));
+      requireGradientFree(guide, "ONNX Runtime sampling");
       const g = tileGuide(guide, size) ?? { target: new Float32Array(size), weights: new Float32Array(size) };
       const r = fused.run({ context: { data: this.ctx, dims: [B, d] }, noise: { data: noise, dims }, guide_target: { data: g.target, dims }, guide_weights: { data: g.weights, dims } });
       return r.chunk.data as Float32Array;
