@@ -1,0 +1,58 @@
+/**
+ * Score-vs-training-time curve of a pixel run (`scd train ... --keep-every N`): every kept checkpoint whose step is
+ * a multiple of --every (and the run's last one) is exported to ONNX and scored on 50 Push-T test seeds from pixels
+ * (`scd eval --env pusht-image-v1 --episodes 50 --seed-start 100000 --latency 0`); the curve is plotted against
+ * the checkpoint's training minutes (info.trainSeconds: training steps only). Resumable: a scored step is kept.
+ *
+ *   npx tsx experiments/pixels/curve.ts <run dir> [--every 1000] [--episodes 50] [--out experiments/pixels/results/curve]
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { plotSeries } from "../../src/util/chart.ts";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1] : dflt;
+};
+const run = args[0];
+if (!run || run.startsWith("--")) {
+  process.stderr.write("usage: npx tsx experiments/pixels/curve.ts <run dir> [--every 1000] [--episodes 50] [--out dir]\n");
+  process.exit(2);
+}
+const every = Number(opt("every", "1000")), episodes = opt("episodes", "50");
+const out = path.resolve(opt("out", path.join(ROOT, "experiments/pixels/results/curve")));
+fs.mkdirSync(out, { recursive: true });
+const scd = (argv: string[]) => {
+  process.stderr.write(`$ scd ${argv.join(" ")}\n`);
+  const r = spawnSync(process.execPath, [path.join(ROOT, "bin/scd.js"), ...argv], { cwd: ROOT, stdio: "inherit" });
+  if (r.status !== 0) throw new Error(`scd ${argv[0]} failed (exit ${r.status})`);
+};
+
+const root = path.join(run, "checkpoints");
+const steps = fs.readdirSync(root).filter((n) => /^\d{9}$/.test(n)).map(Number).sort((a, b) => a - b);
+const last = steps.at(-1);
+const rows: { step: number; minutes: number; score: number; success: number }[] = [];
+for (const step of steps.filter((s) => s % every === 0 || s === last)) {
+  const dir = path.join(root, String(step).padStart(9, "0"));
+  const json = path.join(out, `step-${step}.json`);
+  if (!fs.existsSync(json)) {
+    const onnx = fs.mkdtempSync(path.join(os.tmpdir(), "pix-curve-"));
+    scd(["export", dir, "--format", "onnx", "--out", onnx]);
+    scd(["eval", "--policy", onnx, "--env", "pusht-image-v1", "--episodes", episodes, "--seed-start", "100000", "--latency", "0", "--json", json]);
+    fs.rmSync(onnx, { recursive: true, force: true });
+  }
+  const meta = JSON.parse(fs.readFileSync(path.join(dir, "checkpoint.json"), "utf8"));
+  const a = JSON.parse(fs.readFileSync(json, "utf8")).aggregated;
+  rows.push({ step, minutes: (meta.info.trainSeconds as number) / 60, score: a.avg_max_reward, success: a.pc_success });
+}
+fs.writeFileSync(path.join(out, "curve.json"), JSON.stringify({ run, episodes: Number(episodes), seedStart: 100000, rows }, null, 2) + "\n");
+plotSeries(path.join(out, "curve.png"), [
+  { label: `SCD from pixels (EMA weights, ${episodes} test seeds per point)`, points: rows.map((r) => [r.minutes, r.score] as [number, number]), line: true },
+  { label: "goal 0.80", points: [[0, 0.8], [Math.max(1, ...rows.map((r) => r.minutes)), 0.8]], line: true, color: "#999999" },
+], { title: "Push-T from pixels: mean max reward vs training minutes", xLabel: "training minutes", yLabel: "score (seeds 100000–100049)", yMin: 0, yMax: 1 });
+for (const r of rows) console.log(`step ${r.step}\t${r.minutes.toFixed(1)} min\tscore ${r.score.toFixed(3)}\tsuccess ${r.success.toFixed(0)} %`);
