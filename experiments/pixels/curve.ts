@@ -41,10 +41,10 @@ for (const step of steps.filter((s) => s % every === 0 || s === last)) {
   const dir = path.join(root, String(step).padStart(9, "0"));
   const json = path.join(out, `step-${step}.json`);
   if (!fs.existsSync(json)) {
-    const onnx = fs.mkdtempSync(path.join(os.tmpdir(), "pix-curve-"));
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pix-curve-")), onnx = path.join(tmp, "onnx");
     scd(["export", dir, "--format", "onnx", "--out", onnx]);
     scd(["eval", "--policy", onnx, "--env", "pusht-image-v1", "--episodes", episodes, "--seed-start", "100000", "--latency", "0", "--json", json]);
-    fs.rmSync(onnx, { recursive: true, force: true });
+    fs.rmSync(tmp, { recursive: true, force: true });
   }
   const meta = JSON.parse(fs.readFileSync(path.join(dir, "checkpoint.json"), "utf8"));
   const a = JSON.parse(fs.readFileSync(json, "utf8")).aggregated;
