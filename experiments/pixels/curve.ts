@@ -4,7 +4,8 @@
  * (`scd eval --env pusht-image-v1 --episodes 50 --seed-start 100000 --latency 0`); the curve is plotted against
  * the checkpoint's training minutes (info.trainSeconds: training steps only). Resumable: a scored step is kept.
  *
- *   npx tsx experiments/pixels/curve.ts <run dir> [--every 1000] [--episodes 50] [--out experiments/pixels/results/curve]
+ *   npx tsx experiments/pixels/curve.ts <run dir> [--every 1000] [--episodes 50] [--final] [--out experiments/pixels/results/curve]
+ * (--final: the run has ended, so its newest checkpoint is scored too; while it runs, that one is soon pruned)
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -35,7 +36,7 @@ const scd = (argv: string[]) => {
 
 const root = path.join(run, "checkpoints");
 const steps = fs.readdirSync(root).filter((n) => /^\d{9}$/.test(n)).map(Number).sort((a, b) => a - b);
-const last = steps.at(-1);
+const last = args.includes("--final") ? steps.at(-1) : undefined;
 const rows: { step: number; minutes: number; score: number; success: number }[] = [];
 for (const step of steps.filter((s) => s % every === 0 || s === last)) {
   const dir = path.join(root, String(step).padStart(9, "0"));
