@@ -40,6 +40,10 @@ test("unknown env id names the nearest ids", async () => {
   assert.throws(() => envSpec("reach-v1"), /registered: arm-push-v1, pusht-image-v1, pusht-v1, reach-obstacle-v1/);
 });
 
+test("every registered env reports the id it was made as (pusht-image-v1 is not pusht-v1)", async () => {
+  for (const id of ["pusht-v1", "pusht-image-v1", "reach-obstacle-v1"]) assert.is((await makeEnv(id)).id, id);
+});
+
 test("vector env steps N copies in one call and freezes finished ones", async () => {
   const envs = await Promise.all([0, 1, 2].map(() => makeEnv("reach-obstacle-v1")));
   const v = new VectorEnv(envs);

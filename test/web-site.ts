@@ -11,7 +11,7 @@ import * as assert from "uvu/assert";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import "../src/policies/index.ts";
 import "../src/policies/onnx.ts";
-import { buildWeb } from "../apps/web/build.ts";
+import { buildWeb, type BuildOptions } from "../apps/web/build.ts";
 import { serveWeb, type WebServer } from "../apps/web/serve.ts";
 
 const CHROMIUM = process.env.SCD_CHROMIUM ?? "/usr/bin/chromium";
@@ -49,14 +49,14 @@ export async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) =>
   }
 }
 
-/** Build, serve, launch Chromium with the page at the site's root, ready (window.scd.ready). */
-export async function openSite(): Promise<Site> {
+/** Build (with `build`'s options, e.g. web-image.test.ts's imageCheckpoint), serve, launch Chromium with the page at the site's root, ready (window.scd.ready). */
+export async function openSite(build: BuildOptions = {}): Promise<Site> {
   assert.ok(fs.existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}: install Debian's chromium (apt-get install -y --no-install-recommends chromium; .ci/run does) or set SCD_CHROMIUM`);
   const artifacts = process.env.SCD_WEB_ARTIFACTS ? path.resolve(process.env.SCD_WEB_ARTIFACTS) : fs.mkdtempSync(path.join(os.tmpdir(), "scd-web-"));
   fs.mkdirSync(artifacts, { recursive: true });
   const figures: Record<string, unknown> = {};
   const t0 = performance.now();
-  const b = await buildWeb({ reuseModel: true });
+  const b = await buildWeb({ reuseModel: true, ...build });
   figures.buildSeconds = (performance.now() - t0) / 1000;
   figures.bundleMB = b.bundleBytes / 1e6;
   figures.lazyMB = b.lazyBytes / 1e6;
@@ -94,11 +94,11 @@ export async function writeFigures(site: Site, file: string): Promise<void> {
  * Open the built site before a suite's tests and close it after; `onOpen` gets the site. uvu reports a failing
  * before hook only as "0 passed", so its error is printed first.
  */
-export function openSiteAround(suite: { before: (fn: () => Promise<void>) => void; after: (fn: () => Promise<void>) => void }, onOpen: (s: Site) => void): void {
+export function openSiteAround(suite: { before: (fn: () => Promise<void>) => void; after: (fn: () => Promise<void>) => void }, onOpen: (s: Site) => void, build: BuildOptions = {}): void {
   let site: Site | undefined;
   suite.before(async () => {
     try {
-      site = await openSite();
+      site = await openSite(build);
       onOpen(site);
     } catch (e) {
       console.error(`web test setup failed: ${(e as Error).stack ?? e}`);

@@ -2,7 +2,8 @@
  * Node edge: builds the static site (dist/web by default) — the page bundled by esbuild for the browser platform
  * (@napi-rs/canvas aliased to src/web/canvas.ts; TensorFlow.js split into a chunk loaded when the page switches to
  * it; three.js in the chunk of arm-push-v1's 3-D view), ONNX Runtime Web's and tfjs-backend-wasm's wasm modules, MuJoCo's (mujoco-js, for arm-push-v1), the shipped Push-T SCD checkpoint both exported to
- * ONNX (models/) and as the checkpoint itself for TensorFlow.js (checkpoints/), and the shipped Push-T demonstrations. The bundle's inputs are checked: a Node
+ * ONNX (models/) and as the checkpoint itself for TensorFlow.js (checkpoints/), and the shipped Push-T demonstrations;
+ * arm-push-v1's and pusht-image-v1's exports are fetched when the page switches to that env (load.json's onDemand). The bundle's inputs are checked: a Node
  * built-in or a native addon pulled into the browser bundle is an error naming the importing file. The caller
  * (an entry point: apps/web/build-cli.ts, a test) registers the policies and their ONNX exporters.
  */
@@ -26,6 +27,12 @@ export interface BuildOptions {
   checkpoint?: string;
   /** An SCD checkpoint for reach-obstacle-v1 (none is shipped): exported to models/reach-scd and offered by the page. */
   reachCheckpoint?: string;
+  /**
+   * The SCD pixel checkpoint for pusht-image-v1 (96 × 96 camera frame + agent position): exported to
+   * models/pusht-image-scd, fetched when the page switches to that env. Default: assets/checkpoints/pusht-image when
+   * it exists (without one the page does not offer pusht-image-v1).
+   */
+  imageCheckpoint?: string;
   /** Skip an ONNX export when its models/ folder already holds one from the same checkpoint and step. */
   reuseModel?: boolean;
   minify?: boolean;
@@ -115,11 +122,16 @@ export async function buildWeb(opts: BuildOptions = {}): Promise<BuildResult> {
   const mujocoJs = path.join(ROOT, "node_modules/mujoco-js/dist/mujoco_wasm.js");
   const armCkpt = path.join(ROOT, "assets/checkpoints/arm-push");
   if (fs.existsSync(mujocoJs) && fs.existsSync(armCkpt)) models["arm-push-v1"] = "arm-push-scd";
-  const sources: Record<string, string> = { "pusht-v1": ckpt, "arm-push-v1": armCkpt, ...(opts.reachCheckpoint ? { "reach-obstacle-v1": path.resolve(opts.reachCheckpoint) } : {}) };
+  // pusht-image-v1's SCD pixel policy, fetched when the page switches to that env (not at start)
+  const imageCkpt = path.resolve(opts.imageCheckpoint ?? path.join(ROOT, "assets/checkpoints/pusht-image"));
+  if (opts.imageCheckpoint || fs.existsSync(imageCkpt)) models["pusht-image-v1"] = "pusht-image-scd";
+  const sources: Record<string, string> = { "pusht-v1": ckpt, "arm-push-v1": armCkpt, "pusht-image-v1": imageCkpt, ...(opts.reachCheckpoint ? { "reach-obstacle-v1": path.resolve(opts.reachCheckpoint) } : {}) };
   for (const [env, dir] of Object.entries(models)) {
     const src = sources[env];
     const modelDir = path.join(out, "models", dir);
-    const step = readCheckpointMeta(src).step; // one clear error for a missing or malformed checkpoint
+    const { step, layout } = readCheckpointMeta(src); // one clear error for a missing or malformed checkpoint
+    if (env === "pusht-image-v1" && !layout.images?.some((f) => f.name === "observation.image"))
+      throw new ScdError(`${src}: the pusht-image-v1 checkpoint must observe "observation.image" (an SCD pixel policy); its layout has no such image`);
     let existing: Manifest | null = null;
     try {
       existing = readManifest(modelDir);
@@ -141,6 +153,7 @@ export async function buildWeb(opts: BuildOptions = {}): Promise<BuildResult> {
     const files = ["mujoco/mujoco_wasm.js", ...(models["arm-push-v1"] ? modelFiles(models["arm-push-v1"]) : [])];
     onDemand["arm-push-v1"] = Object.fromEntries(files.map((f) => [f, fs.statSync(path.join(out, f)).size]));
   }
+  if (models["pusht-image-v1"]) onDemand["pusht-image-v1"] = Object.fromEntries(modelFiles(models["pusht-image-v1"]).map((f) => [f, fs.statSync(path.join(out, f)).size]));
   // what the page fetches before it can run, with sizes, for its loading bar (apps/web/loading.ts)
   const atStart = ["ort/ort-wasm-simd-threaded.wasm", "models/index.json", ...Object.entries(models).filter(([env]) => !onDemand[env]).flatMap(([, d]) => modelFiles(d))];
   fs.writeFileSync(path.join(out, "load.json"), JSON.stringify({ files: Object.fromEntries(atStart.map((f) => [f, fs.statSync(path.join(out, f)).size])), onDemand }, null, 1) + "\n");

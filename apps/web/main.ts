@@ -1,5 +1,6 @@
 /**
- * The page: Push-T (or reach-obstacle, or arm-push in 3-D: arm-view.ts, loaded with MuJoCo when chosen) driven by the
+ * The page: Push-T (or reach-obstacle, or arm-push in 3-D: arm-view.ts, loaded with MuJoCo when chosen, or Push-T from
+ * pixels: image-view.ts, its policy loaded when chosen and its camera frame shown beside the arena) driven by the
  * SCD policy — in ONNX Runtime Web or TensorFlow.js (runtimes.ts) — or an env's scripted expert, through the package's
  * control loop (src/web/live-loop.ts); take over with the pointer, record, keep or discard, download, replay. Who
  * drives lives in control.ts's state machine, the runs in drive.ts, the shared state in state.ts; this file loads,
@@ -24,6 +25,7 @@ import { drawFrame, drawPaths, showReadouts } from "./view.ts";
 import { runtimeParity, simBench } from "./checks.ts";
 import { trackLoading, type LoadList } from "./loading.ts";
 import type { ArmView } from "./arm-view.ts";
+import { CameraView, CAMERA_FEATURE, asRegistered, loadExportOnDemand } from "./image-view.ts";
 import { S, $, go, status, fail, guard, policyName } from "./state.ts";
 import { IDLE_END_MS, startRun, policyRun, finishRecording, showRecordings, takeOver, endEpisode, reset } from "./drive.ts";
 
@@ -33,6 +35,8 @@ const recorders: Record<string, Recorder> = {}; // per env: switching env keeps 
 let loadList: LoadList = { files: {} };
 /** arm-push-v1's 3-D view (three.js), made on first use */
 let arm: ArmView | null = null;
+/** the frame an image policy observes (pusht-image-v1), beside the arena */
+const camera = new CameraView($("camera"), $<HTMLCanvasElement>("camera-view"));
 
 /** ONNX Runtime Web and models/index.json (env id → export folder), kept for the exports loaded on demand */
 let ortWeb: Parameters<typeof loadWebExport>[1] | null = null;
@@ -105,11 +109,13 @@ async function switchEnv(id: string): Promise<void> {
   S.run?.stop();
   if (S.recorder?.recording) finishRecording(0);
   const view = id === "arm-push-v1" ? arm ?? (await loadArm()) : null;
+  if (id === "pusht-image-v1") await loadExportOnDemand(id, modelDirs[id], loadList, exports, ortWeb!, "the SCD pixel policy (ONNX)");
   const old = S.env;
-  S.env = new LiveEnv(await makeEnv(id, {}, { timeLimit: false }));
+  S.env = new LiveEnv(asRegistered(await makeEnv(id, {}, { timeLimit: false }), id));
   old?.close(); // an arm-push env frees its MuJoCo model and data
   S.task = view?.task ?? TASKS[id];
   arm?.show(view ? S.env : null);
+  camera.show(S.env.observationSpace[CAMERA_FEATURE]?.shape);
   S.recorder = recorders[id] ??= new Recorder(S.env.observationSpace, S.env.actionSpace, id, S.env.metadata.controlHz);
   S.pointer = new PointerPolicy(S.env.actionSpace.shape[0], S.task.pointerAction);
   S.auto = {};
@@ -122,7 +128,7 @@ async function switchEnv(id: string): Promise<void> {
   if (expert) S.auto.expert = expert;
   $("controller").innerHTML = "";
   offerControllers();
-  $("coverage").parentElement!.hidden = id !== "pusht-v1";
+  $("coverage").parentElement!.hidden = !id.startsWith("pusht-");
   showRecordings();
   reset();
 }
@@ -144,6 +150,7 @@ function frame(): void {
     else {
       drawFrame(ctx, S.env.render());
       drawPaths(ctx, S.task, S.paths);
+      camera.draw(S.env.current);
     }
   } else if (S.env?.id === "arm-push-v1" && arm?.moved) arm.draw(S.paths); // the camera moved
   if (!S.env) return;
@@ -210,7 +217,8 @@ async function init(): Promise<void> {
   const ort = await initOrtWasm(factory, wasm);
   const index = (modelDirs = (await (await fetch("models/index.json")).json()) as Record<string, string>);
   ortWeb = ort;
-  // an env whose files come on demand (arm-push-v1) loads its export when the page switches to it (loadArm)
+  if (!index["pusht-image-v1"]) $("env").querySelector('option[value="pusht-image-v1"]')?.remove(); // no pixel policy in this build
+  // an env whose files come on demand (arm-push-v1, pusht-image-v1) loads its export when the page switches to it (loadArm, loadExportOnDemand)
   for (const [envId, dir] of Object.entries(index)) if (!list.onDemand?.[envId]) exports[envId] = await loadWebExport(new URL(`models/${dir}/`, location.href).href, ort);
   loading.done();
   S.runtimes = new Runtimes(exports, index);
@@ -239,6 +247,8 @@ async function init(): Promise<void> {
     bench: (n: number) => simBench(S.env.id, n),
     /** the current observation.state; env coordinates → canvas pixels (the task's projection); the 3-D view's frames/s over `n` draws */
     state: () => Array.from(S.env.current?.["observation.state"] ?? []),
+    /** the simulator's own state in full precision (Push-T: getState()), null for an env without one */
+    envState: () => ((S.env.inner as { unwrapped?: { getState?(): number[] } }).unwrapped?.getState?.() ?? null),
     toPx: (p: number[]) => S.task.toPx(p, canvas.width),
     armFps: (n: number) => arm?.bench(n) ?? null,
     /** `n` presses of Step (the tests' way to reach a step limit without waiting 30 s); only while paused, as the button */

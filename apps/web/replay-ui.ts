@@ -79,7 +79,7 @@ export function wireReplay(d: ReplayUiDeps): ReplayUi {
     const s0 = k ? data.episodeEnds[k - 1] : 0, len = data.episodeEnds[k] - s0, a = data.schema.action.shape.reduce((x, y) => x * y, 1);
     const st = data.data["observation.state"];
     // Push-T restarts exactly from a recorded state (agent x, y, block x, y, angle); elsewhere only from the start
-    const exact = env.id === "pusht-v1" && !!st && data.schema["observation.state"].shape[0] === 5;
+    const exact = (env.id === "pusht-v1" || env.id === "pusht-image-v1") && !!st && data.schema["observation.state"].shape[0] === 5;
     const f = exact ? Math.max(0, Math.min(from, len - 1)) : 0;
     env.restart(k, exact ? Array.from(st.subarray((s0 + f) * 5, (s0 + f) * 5 + 5)) : undefined);
     cur = { k, len, from: f, exact };

@@ -15,15 +15,19 @@ export interface Task {
 
 const clamp1 = (v: number) => Math.max(-1, Math.min(1, v));
 
+/** Push-T's arena: 512 world pixels, y down; the same for pusht-image-v1 (the camera frame is an observation, not the view). */
+const PUSHT: Task = {
+  envId: "pusht-v1",
+  toPx: (p, s) => [(p[0] * s) / 512, (p[1] * s) / 512],
+  fromPx: (x, y, s) => [(x * 512) / s, (y * 512) / s],
+  // actions are the agent's target positions: the chunk is the path itself
+  path: (_obs, c, a) => Array.from({ length: c.length / a }, (_, i) => [c[i * a], c[i * a + 1]] as [number, number]),
+  pointerAction: (p, obs) => Float32Array.from(p ?? obs["observation.agent_pos"]),
+};
+
 export const TASKS: Record<string, Task> = {
-  "pusht-v1": {
-    envId: "pusht-v1",
-    toPx: (p, s) => [(p[0] * s) / 512, (p[1] * s) / 512],
-    fromPx: (x, y, s) => [(x * 512) / s, (y * 512) / s],
-    // actions are the agent's target positions: the chunk is the path itself
-    path: (_obs, c, a) => Array.from({ length: c.length / a }, (_, i) => [c[i * a], c[i * a + 1]] as [number, number]),
-    pointerAction: (p, obs) => Float32Array.from(p ?? obs["observation.agent_pos"]),
-  },
+  "pusht-v1": PUSHT,
+  "pusht-image-v1": { ...PUSHT, envId: "pusht-image-v1" },
   "reach-obstacle-v1": {
     envId: "reach-obstacle-v1",
     toPx: (p, s) => [((p[0] + 1) / 2) * s, ((1 - p[1]) / 2) * s],

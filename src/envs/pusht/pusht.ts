@@ -40,7 +40,8 @@ export interface PushTOptions {
 }
 
 export class PushTEnv implements Env {
-  readonly id = "pusht-v1";
+  /** The registered id this configuration is: pusht-image-v1 with the camera frame, else pusht-v1. */
+  readonly id: string;
   readonly metadata: EnvMetadata;
   readonly actionSpace = box([2], 0, 512, ["target x", "target y"]);
   readonly observationSpace: Record<string, Box>;
@@ -58,6 +59,7 @@ export class PushTEnv implements Env {
     this.obsType = opts.obsType;
     if (this.obsType !== undefined && this.obsType !== "pixels_agent_pos") throw new ScdError(`pusht-v1: obsType must be "pixels_agent_pos" or absent, got "${this.obsType}"`);
     this.renderSize = opts.renderSize ?? 512;
+    this.id = this.obsType ? "pusht-image-v1" : "pusht-v1";
     // absolute position targets: the safe action holds the agent where it is
     this.metadata = { controlHz: CONTROL_HZ, fallback: "hold" as const, stateSpace: STATE_SPACE, holdFrom: this.obsMode === "state" ? { feature: "observation.state", offset: 0 } : { feature: "observation.agent_pos", offset: 0 } };
     this.observationSpace =
