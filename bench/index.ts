@@ -5,6 +5,7 @@
 import type { BenchResult } from "./util.ts";
 import { benchBackend } from "./backend.ts";
 import { benchClaim } from "./claim.ts";
+import { benchClaimImages } from "./claim-images.ts";
 import { benchEnvs } from "./envs.ts";
 import { benchLoop } from "./loop.ts";
 import { benchPolicy } from "./policy.ts";
@@ -13,6 +14,7 @@ import { benchTrain } from "./train.ts";
 const BENCHES: Record<string, () => Promise<BenchResult>> = {
   backend: benchBackend,
   claim: benchClaim,
+  "claim-images": benchClaimImages,
   envs: benchEnvs,
   loop: benchLoop,
   policy: benchPolicy,
@@ -26,8 +28,10 @@ for (const n of names) if (!BENCHES[n]) {
   process.stderr.write(`bench: unknown benchmark "${n}"; available: ${Object.keys(BENCHES).join(", ")}\n`);
   process.exit(2);
 }
+// run by name only: it trains nothing but times six models with and without spatial tokens (tens of minutes)
+const BY_NAME_ONLY = new Set(["claim-images"]);
 const results: Record<string, unknown> = {};
-for (const n of names.length ? names : Object.keys(BENCHES)) {
+for (const n of names.length ? names : Object.keys(BENCHES).filter((k) => !BY_NAME_ONLY.has(k))) {
   if (!json) process.stderr.write(`running ${n}…\n`);
   const r = await BENCHES[n]();
   results[n] = r.json;

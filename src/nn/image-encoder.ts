@@ -18,6 +18,7 @@ import { Module, Linear, GroupNorm } from "./module.ts";
 import type { Ops } from "./ops.ts";
 import { tfOps } from "./tf-ops.ts";
 import { Rng } from "../util/rng.ts";
+import { ScdError } from "../errors.ts";
 
 /** The encoder's shape. Every count is a positive integer. */
 export interface ImageEncoderConfig {
@@ -134,10 +135,14 @@ export class ImageEncoder extends Module {
 
   /** images [N, H, W, 3] → features [N, dOut], on any Ops. */
   apply<T>(o: Ops<T>, images: T): T {
+    return this.out.apply(o, this.keypoints(o, images)); // [N, dOut]
+  }
+
+  /** images [N, H, W, 3] → the spatial-softmax keypoints before `out`, [N, 2·keypoints] ((x, y) per keypoint, in [−1, 1]). */
+  keypoints<T>(o: Ops<T>, images: T): T {
     let h = o.relu(this.stem.apply(o, images)); // [N, H/2, W/2, c0]
     for (const stage of this.stages) for (const block of stage) h = block.apply(o, h); // [N, H/2^(s+1), W/2^(s+1), c_s]
-    const kp = o.spatialSoftmax(this.keypoint.apply(o, h)); // [N, 2·keypoints], each in [−1, 1]
-    return this.out.apply(o, kp); // [N, dOut]
+    return o.spatialSoftmax(this.keypoint.apply(o, h)); // [N, 2·keypoints]
   }
 
   /** images [N, H, W, 3] → features [N, dOut] on tfjs tensors (call inside tf.tidy). */
@@ -196,4 +201,94 @@ export function randomCropArray(images: Float32Array, n: number, shape: readonly
     }
   }
   return out;
+}
+
+// ---- the image path of a frame model (SCD, the entangled baseline): encoders, crops, features beside the frame ----
+
+/** An image feature as a frame layout lists it (src/policies/frames.ts ImageFeature): its name and [H, W, 3]. */
+export interface FrameImageFeature {
+  readonly name: string;
+  readonly shape: readonly number[];
+}
+
+/** The image path's config: the encoder's shape and the crop size (ScdImageConfig, src/policies/scd/config.ts). */
+export interface FrameImageConfig extends ImageEncoderConfig {
+  /** Crop side (pixels): random crops at training, the centre crop at inference; ≤ every image's height and width. */
+  readonly crop: number;
+}
+
+/**
+ * The image path of a frame model: one ImageEncoder per layout image feature, run once per frame on that frame's
+ * normalized image (a random crop at training, the centre crop at inference); its dOut features are appended to the
+ * frame vector before the model's input projection, so a frame stays ONE token: [..., F] → [..., F + images·dOut].
+ * The owner registers the encoders as its children `image0`, `image1`, … (their parameters are the owner's
+ * `image<i>.…`), each seeded from the owner's seed alone: the rest of the model initialises as without images.
+ */
+export class FrameImages {
+  /** One per image feature, in the layout's order; [] without images. */
+  readonly encoders: ImageEncoder[];
+  /** Values appended to each frame: images · dOut (0 without images). */
+  readonly dim: number;
+
+  /**
+   * `cfg`: the image config in use (null without image features); `register`: the owner's Module.child.
+   * @throws ScdError when an image feature is smaller than the crop, or the stages leave no 2 × 2 last map.
+   */
+  constructor(readonly cfg: FrameImageConfig | null, readonly features: readonly FrameImageFeature[], seed: number, register: (name: string, e: ImageEncoder) => ImageEncoder) {
+    const ic = cfg;
+    for (const f of features) {
+      if (ic && ic.crop > Math.min(f.shape[0], f.shape[1])) throw new ScdError(`image feature "${f.name}" [${f.shape}] is smaller than the crop ${ic.crop} (config image.crop)`);
+      if (ic && ic.crop >> ic.channels.length < 2) throw new ScdError(`config image: a ${ic.crop}-pixel crop over ${ic.channels.length} stride-2 stages leaves less than a 2 × 2 map (fewer channels stages, or a larger crop)`);
+    }
+    this.encoders = features.map((_, i) => register(`image${i}`, new ImageEncoder(ic!, seed * 7919 + 101 + i)));
+    this.dim = features.length * (ic?.dOut ?? 0);
+  }
+
+  /**
+   * The frame [..., F] with each image's features appended → [..., F + images·dOut], on any Ops. `images`: one per
+   * feature, cropped and normalized [N, c, c, 3], N = the product of `leading` (the frame's leading dims; rows in
+   * the frame's order; [0] for a symbolic batch).
+   */
+  append<T>(o: Ops<T>, frame: T, images: T[], leading: number[]): T {
+    if (!this.encoders.length) return frame;
+    const feats = this.encoders.map((e, i) => {
+      const f = e.apply(o, images[i]); // [N, dOut]
+      return leading.length === 1 ? f : o.reshape(f, [...leading, -1]); // [..., dOut]
+    });
+    return o.concat([frame, ...feats], leading.length);
+  }
+
+  /** The inference crop on any Ops: image i's centre crop × crop window, normalized [N, H, W, 3] → [N, c, c, 3] (robomimic's offsets). */
+  centerCrop<T>(o: Ops<T>, image: T, i: number): T {
+    const [H, W] = this.features[i].shape, c = this.cfg!.crop;
+    const y = Math.floor((H - c) / 2), x = Math.floor((W - c) / 2);
+    return o.slice(o.slice(image, 1, y, y + c), 2, x, x + c);
+  }
+
+  /**
+   * Check a frame's images: one per feature; tensors must be [B, H, W, 3] of the feature's H, W (B = `batch` when given).
+   * @throws ScdError naming the model's image features, or the feature whose tensor has the wrong shape.
+   */
+  check(images: readonly unknown[] | undefined, where: string, batch?: number): void {
+    const n = this.encoders.length;
+    if ((images?.length ?? 0) !== n) throw new ScdError(`${where}: the model takes ${n} image feature(s) (${this.features.map((f) => f.name).join(", ") || "none"}), got ${images?.length ?? 0}`);
+    (images ?? []).forEach((im, i) => {
+      if (!(im instanceof tf.Tensor)) return;
+      const f = this.features[i], s = im.shape;
+      if (s.length !== 4 || s[1] !== f.shape[0] || s[2] !== f.shape[1] || s[3] !== f.shape[2] || (batch !== undefined && s[0] !== batch))
+        throw new ScdError(`${where}: image "${f.name}" is [${s}], the model takes [${batch ?? "B"}, ${f.shape}] (normalized, full size)`);
+    });
+  }
+
+  /** A training batch's images (flat [n, H, W, 3] each, normalized) → a random crop each, [n, c, c, 3] tensors (inside a tidy). */
+  trainCrops(images: readonly Float32Array[] | undefined, n: number, rng: Rng): tf.Tensor[] {
+    const c = this.cfg?.crop ?? 0;
+    return (images ?? []).map((im, i) => tf.tensor(randomCropArray(im, n, this.features[i].shape, c, rng), [n, c, c, 3]));
+  }
+
+  /** One frame [B, F] and its images (normalized [B, H, W, 3], centre-cropped here) → [B, F + images·dOut] on tfjs; the frame itself without images. */
+  frameInput(frame: tf.Tensor, images: readonly tf.Tensor[] = []): tf.Tensor {
+    if (!this.encoders.length) return frame;
+    return tf.tidy(() => this.append(tfOps, frame, images.map((im, i) => this.centerCrop(tfOps, im, i)), [frame.shape[0]!]));
+  }
 }

@@ -62,7 +62,7 @@ export function checkImageSpec(name: string, spec: FeatureSpec): ImageFeature {
 export function layoutFromBuffer(buf: EpisodeBuffer, obsNames: readonly string[], opts: { prevAction?: boolean; images?: boolean } = {}): FrameLayout {
   const isImage = (n: string) => buf.schema[n].dtype === "uint8" || buf.schema[n].shape.length === 3;
   const images = obsNames.filter(isImage).map((n) => checkImageSpec(n, buf.schema[n]));
-  if (images.length && !opts.images) throw new ScdError(`observation feature "${images[0].name}" is an image [${images[0].shape}]: this policy has no image encoder (SCD has one; or train on low-dimensional features)`);
+  if (images.length && !opts.images) throw new ScdError(`observation feature "${images[0].name}" is an image [${images[0].shape}]: this policy has no image encoder (scd and entangled-diffusion have one; or train on low-dimensional features)`);
   const flat = obsNames.filter((n) => !isImage(n)).map((name) => ({ name, dim: featureDim(buf.schema[name]) }));
   return frameLayout(flat, featureDim(buf.schema.action), { prevAction: opts.prevAction, imageFeatures: images });
 }

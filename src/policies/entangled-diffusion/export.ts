@@ -1,13 +1,16 @@
 /**
  * The entangled baseline's ONNX export (browser-safe): two graphs traced from model.ts's code, and their runtime.
- *   trunk_step  frame [B, F] + per-layer KV cache of up to `history` frames → the updated cache (CausalEncoder.step)
+ *   trunk_step  frame [B, F] (+ image_i [B, H, W, 3] per image feature, normalized, full size: the graph centre-crops
+ *               and runs the image encoder, as SCD's encoder_step) + per-layer KV cache of up to `history` frames →
+ *               the updated cache (CausalEncoder.step over the frame with its image features appended)
  *   denoise     noisy chunk x [B, H, A] + noise level [B] (float64) + the cache → prediction [B, H, A]; every layer
  *               runs on the H chunk tokens, attending to the cached frames and to each other (model.ts denoise)
  */
-import type { ArrayModel, GraphRunner, ExportFacts, OnnxSpec } from "../registry.ts";
+import type { ArrayModel, Feed, GraphRunner, ExportFacts, OnnxSpec, ValueSpec } from "../registry.ts";
 import { emptyCache, kvSpecs, kvOf, kvNamed, type KVState } from "../../deploy/kv.ts";
 import { sampleChunksArray, type SampleGuide } from "../../diffusion/sampler.ts";
 import type { Rng } from "../../util/rng.ts";
+import { ScdImageConfig } from "../scd/config.ts";
 import { EntangledDiffusionConfig } from "./config.ts";
 import type { EntangledDiffusionModel } from "./model.ts";
 
@@ -15,7 +18,11 @@ class EntangledOnnxModel implements ArrayModel {
   private kv!: KVState;
   private B = 1;
   private seen = false;
-  constructor(readonly cfg: EntangledDiffusionConfig, readonly facts: ExportFacts, readonly F: number, readonly g: Record<string, GraphRunner>) {}
+  /** [H, W, 3] of each image input, read from the loaded graph's declared inputs. */
+  readonly images: number[][];
+  constructor(readonly cfg: EntangledDiffusionConfig, readonly facts: ExportFacts, readonly F: number, readonly g: Record<string, GraphRunner>) {
+    this.images = g.trunk_step.inputs.filter((x) => /^image_\d+$/.test(x.name)).map((x) => x.shape.slice(1).map(Number));
+  }
 
   reset(batch: number): void {
     this.B = batch;
@@ -23,8 +30,11 @@ class EntangledOnnxModel implements ArrayModel {
     this.seen = false;
   }
 
-  observe(frame: Float32Array): void {
-    this.kv.update(this.g.trunk_step.run({ frame: { data: frame, dims: [this.B, this.F] }, ...this.kv.feeds("past") }), "present");
+  observe(frame: Float32Array, images: Float32Array[] = []): void {
+    const shapes = this.images;
+    if (images.length !== shapes.length) throw new Error(`entangled-diffusion (ONNX): the export takes ${shapes.length} image(s) per frame, got ${images.length}`);
+    const feeds: Record<string, Feed> = Object.fromEntries(images.map((im, i) => [imageInput(i), { data: im, dims: [this.B, ...shapes[i]] }]));
+    this.kv.update(this.g.trunk_step.run({ frame: { data: frame, dims: [this.B, this.F] }, ...feeds, ...this.kv.feeds("past") }), "present");
     this.seen = true;
   }
 
@@ -40,18 +50,27 @@ class EntangledOnnxModel implements ArrayModel {
   }
 }
 
+/** The trunk_step input of image feature i (SCD's encoder_step name). */
+const imageInput = (i: number) => `image_${i}`;
+
 export const ENTANGLED_DIFFUSION_ONNX: OnnxSpec<EntangledDiffusionConfig, EntangledDiffusionModel> = {
   graphs: (cfg, L) => {
     const dh = cfg.dModel / cfg.heads, H = cfg.horizon, A = L.actionDim;
+    const crop = (cfg.image ?? ScdImageConfig.parse({})).crop;
+    const images: ValueSpec[] = (L.images ?? []).map((f, i) => ({ name: imageInput(i), dtype: "float32", shape: ["batch", ...f.shape], doc: `"${f.name}" normalized with normalizers["${f.name}"] (x/255 → [−1, 1]), full size; the graph takes the centre ${crop} × ${crop} crop` }));
     return {
       trunk_step: {
         doc: "once per control frame: the frame's pass through every layer, caching its keys/values",
         inputs: [
           { name: "frame", dtype: "float32", shape: ["batch", L.frameDim], doc: "normalized frame: observation features, previous action, first-frame flag" },
+          ...images,
           ...kvSpecs("past", cfg.layers, cfg.heads, dh, `keys/values of the previous frames, oldest first (at most history = ${cfg.history}; 0 at the first frame)`),
         ],
         outputs: kvSpecs("present", cfg.layers, cfg.heads, dh, "the cache to pass as past_* with the next frame and to denoise"),
-        trace: (m, o, x) => kvNamed(m.trunk.step(o, x.frame, kvOf(x, "past", cfg.layers)).present, "present"),
+        trace: (m, o, x) => {
+          const input = m.imagePath.append(o, x.frame, images.map((_, i) => m.imagePath.centerCrop(o, x[imageInput(i)], i)), [0]); // [B, F + images·dOut]
+          return kvNamed(m.trunk.step(o, input, kvOf(x, "past", cfg.layers)).present, "present");
+        },
       },
       denoise: {
         doc: "once per denoising step: every layer on the chunk tokens over the cached frames",
@@ -71,7 +90,7 @@ export const ENTANGLED_DIFFUSION_ONNX: OnnxSpec<EntangledDiffusionConfig, Entang
     defaultSteps: cfg.defaultSteps,
     objective: cfg.objective,
     runtime:
-      "reset: empty past_* caches [batch, heads, 0, dh]. Per frame: trunk_step(frame, past_*) → present_* (next frame's past_*). Per chunk: x ~ N(0, 1) [B, H, A]; " +
+      "reset: empty past_* caches [batch, heads, 0, dh]. Per frame: trunk_step(frame, image_i (each image feature normalized, full size; none without images), past_*) → present_* (next frame's past_*). Per chunk: x ~ N(0, 1) [B, H, A]; " +
       "per step i: pred = denoise(x, level_i, cache_* = the latest present_*); flow: σ_i = 1 − i/K, x += pred·(σ_{i+1} − σ_i); ddpm: DDIM over t_i = (K−1−i)·⌊100/K⌋, level t_i/100, " +
       "x0 clipped to [−1, 1]; finally clip x to [−1, 1] and unnormalize with normalizers.action.",
   }),

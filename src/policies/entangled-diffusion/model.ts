@@ -4,12 +4,17 @@
  * frames j_g−band+1 … j_g and its own tokens, frames see only earlier frames. At run time the frames' keys and
  * values are cached, but every denoising step still runs all layers on the H chunk tokens. The inference pieces (the
  * trunk's `step`, `denoise`) run on any Ops: tfjs here, traced to ONNX by export.ts.
+ *   IMAGES (layout.images, config `image`): SCD's image path (src/nn/image-encoder.ts FrameImages): one ImageEncoder
+ *            per image feature runs once per frame (random crop at training, centre crop at inference) and its dOut
+ *            features join the frame vector before the trunk's input projection (trunk.in: frameDim + images·dOut → d).
+ *            A frame stays one token, so its keys/values are cached and the denoising steps never rerun the CNN.
  */
 import type { SampleGuide } from "../../diffusion/sampler.ts";
 import * as tf from "@tensorflow/tfjs";
 import { Module, Linear } from "../../nn/module.ts";
 import { alibiSlopes, levelEmbedding, type Block, type KV } from "../../nn/transformer.ts";
 import { CausalEncoder } from "../../nn/causal-encoder.ts";
+import { FrameImages } from "../../nn/image-encoder.ts";
 import type { Ops, Levels } from "../../nn/ops.ts";
 import { tfOps } from "../../nn/tf-ops.ts";
 import { noisyTargets, sampleChunks } from "../../diffusion/objective.ts";
@@ -17,6 +22,7 @@ import type { PolicyModel } from "../registry.ts";
 import type { FrameLayout, WindowTensors } from "../frames.ts";
 import { Rng } from "../../util/rng.ts";
 import type { EntangledDiffusionConfig } from "./config.ts";
+import { ScdImageConfig } from "../scd/config.ts";
 
 const LEVEL_DIM = 64;
 
@@ -35,19 +41,27 @@ export class EntangledDiffusionModel extends Module implements PolicyModel {
   readonly window: number;
   readonly positionsPerWindow: number;
   readonly defaultSteps: number;
+  /** The image config in use (config `image`, or its defaults), null without image features. */
+  readonly image: ScdImageConfig | null;
+  /** The image path: one ImageEncoder per layout image feature (parameters image0.…), [] of them without images. */
+  readonly imagePath: FrameImages;
   private readonly slopes: number[];
 
-  constructor(readonly cfg: EntangledDiffusionConfig, layout: FrameLayout, seed: number) {
+  /** @throws ScdError when an image feature is smaller than the crop, or the image stages leave no 2 × 2 last map. */
+  constructor(readonly cfg: EntangledDiffusionConfig, readonly layout: FrameLayout, seed: number) {
     super();
-    const rng = new Rng(seed), d = cfg.dModel;
+    const rng = new Rng(seed), d = cfg.dModel, images = layout.images ?? [];
     this.horizon = cfg.horizon;
     this.actionDim = layout.actionDim;
     this.window = cfg.window ?? cfg.history;
     this.positionsPerWindow = cfg.positionsPerWindow;
     this.defaultSteps = cfg.defaultSteps;
     this.slopes = alibiSlopes(cfg.heads);
+    this.image = images.length ? (cfg.image ?? ScdImageConfig.parse({})) : null;
+    // own seeds (as SCD's): the rest of the model initialises as without images
+    this.imagePath = new FrameImages(this.image, images, seed, (name, e) => this.child(name, e));
     // cache band keys: the chunk tokens at the current frame see the whole window
-    this.trunk = this.child("trunk", new CausalEncoder(rng, layout.frameDim, d, cfg.layers, cfg.heads, cfg.mlpRatio, cfg.history, cfg.history));
+    this.trunk = this.child("trunk", new CausalEncoder(rng, layout.frameDim + this.imagePath.dim, d, cfg.layers, cfg.heads, cfg.mlpRatio, cfg.history, cfg.history));
     this.actIn = this.child("actIn", new Linear(rng, layout.actionDim, d));
     this.chunkPos = this.param("chunkPos", [cfg.horizon, d], rng.normals(cfg.horizon * d, 0.02));
     this.time1 = this.child("time1", new Linear(rng, LEVEL_DIM, d));
@@ -59,8 +73,8 @@ export class EntangledDiffusionModel extends Module implements PolicyModel {
     return 1;
   }
 
-  /** Chunk tokens: [N, H, A] noisy actions + chunk position + noise-level embedding → [N, H, d]. */
-  private chunkTokens<T>(o: Ops<T>, x: T, levels: Levels<T>): T {
+  /** Chunk tokens: [N, H, A] noisy actions + chunk position + noise-level embedding (levels [N]) → [N, H, d]. */
+  chunkTokens<T>(o: Ops<T>, x: T, levels: Levels<T>): T {
     const temb = o.expandDims(this.time2.apply(o, this.time1.apply(o, levelEmbedding(o, levels, LEVEL_DIM), "relu")), 1); // [N, 1, d]
     return o.add(o.add(this.actIn.apply(o, x), o.param(this.chunkPos)), temb);
   }
@@ -88,6 +102,7 @@ export class EntangledDiffusionModel extends Module implements PolicyModel {
 
   loss(b: WindowTensors, rng: Rng): tf.Scalar {
     const H = this.horizon, A = this.actionDim, P = b.posIdx.length / b.B, M = this.cfg.draws, G = P * M;
+    this.imagePath.check(b.images, "EntangledDiffusionModel.loss");
     return tf.tidy(() => {
       // groups: position p with draw m at index p·M + m; targets repeated per draw
       const groupPos = new Int32Array(b.B * G);
@@ -103,7 +118,10 @@ export class EntangledDiffusionModel extends Module implements PolicyModel {
       const clean = tf.tensor(x0, [N, H, A]);
       const { xt, target, levels } = noisyTargets(clean, rng, this.cfg.objective);
       const o = tfOps;
-      const frames = this.trunk.inProj.apply(o, tf.tensor(b.frames, [b.B, b.L, b.frames.length / (b.B * b.L)])); // [B, L, d]
+      // images [B·L, H, W, 3] → a random crop each (as SCD) → features appended to the frame → [B, L, F + images·dOut]
+      const crops = this.imagePath.trainCrops(b.images, b.B * b.L, rng);
+      const input = this.imagePath.append(o, tf.tensor(b.frames, [b.B, b.L, b.frames.length / (b.B * b.L)]), crops, [b.B, b.L]);
+      const frames = this.trunk.inProj.apply(o, input); // [B, L, d]
       const chunks = this.chunkTokens(o, xt, levels).reshape([b.B, G * H, this.cfg.dModel]); // [B, G·H, d]
       let h = tf.concat([frames, chunks], 1); // [B, S, d]
       const mask = this.trainMask(b, groupPos, G);
@@ -119,8 +137,15 @@ export class EntangledDiffusionModel extends Module implements PolicyModel {
     this.trunk.resetCache();
   }
 
-  observe(frame: tf.Tensor): void {
-    this.trunk.observe(frame).dispose();
+  /** One frame [B, F] and its images (normalized [B, H, W, 3] per layout image feature, centre-cropped here) → the trunk's cached step. */
+  observe(frame: tf.Tensor, images?: tf.Tensor[]): void {
+    this.imagePath.check(images, "EntangledDiffusionModel.observe", frame.shape[0]);
+    const x = this.imagePath.frameInput(frame, images); // [B, F + images·dOut]
+    try {
+      this.trunk.observe(x).dispose();
+    } finally {
+      if (x !== frame) x.dispose();
+    }
   }
 
   /**

@@ -17,7 +17,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Module, Linear, LayerNorm } from "../../nn/module.ts";
 import { Block, levelEmbedding } from "../../nn/transformer.ts";
 import { CausalEncoder } from "../../nn/causal-encoder.ts";
-import { ImageEncoder, randomCropArray } from "../../nn/image-encoder.ts";
+import { FrameImages, type ImageEncoder } from "../../nn/image-encoder.ts";
 import type { Ops, Levels } from "../../nn/ops.ts";
 import { tfOps } from "../../nn/tf-ops.ts";
 import { MlpDecoder } from "./mlp-decoder.ts";
@@ -26,7 +26,6 @@ import type { PolicyModel } from "../registry.ts";
 import type { FrameLayout, WindowTensors } from "../frames.ts";
 import { Rng } from "../../util/rng.ts";
 import { ScdImageConfig, scdWindow, type ScdConfig } from "./config.ts";
-import { ScdError } from "../../errors.ts";
 
 const LEVEL_DIM = 64;
 
@@ -97,6 +96,8 @@ export class ScdModel extends Module implements PolicyModel {
   readonly window: number;
   readonly positionsPerWindow: number;
   readonly defaultSteps: number;
+  /** The image path (src/nn/image-encoder.ts FrameImages): encoders, crops, features appended to the frame. */
+  readonly imagePath: FrameImages;
   private ctx: tf.Tensor | null = null;
 
   /**
@@ -113,14 +114,10 @@ export class ScdModel extends Module implements PolicyModel {
     this.window = w.window;
     this.positionsPerWindow = w.positions;
     this.defaultSteps = cfg.defaultSteps;
-    const ic = this.image;
-    for (const f of images) {
-      if (ic && ic.crop > Math.min(f.shape[0], f.shape[1])) throw new ScdError(`image feature "${f.name}" [${f.shape}] is smaller than the crop ${ic.crop} (config image.crop)`);
-      if (ic && ic.crop >> ic.channels.length < 2) throw new ScdError(`config image: a ${ic.crop}-pixel crop over ${ic.channels.length} stride-2 stages leaves less than a 2 × 2 map (fewer channels stages, or a larger crop)`);
-    }
     // own seeds: the low-dimensional model's initialisation does not depend on whether images are present
-    this.imageEncoders = images.map((_, i) => this.child(`image${i}`, new ImageEncoder(ic!, seed * 7919 + 101 + i)));
-    const inDim = layout.frameDim + images.length * (ic?.dOut ?? 0);
+    this.imagePath = new FrameImages(this.image, images, seed, (name, e) => this.child(name, e));
+    this.imageEncoders = this.imagePath.encoders;
+    const inDim = layout.frameDim + this.imagePath.dim;
     this.encoder = this.child("encoder", new CausalEncoder(rng, inDim, cfg.dModel, cfg.encLayers, cfg.heads, cfg.mlpRatio, cfg.history));
     this.decoder = this.child("decoder", cfg.decoder === "mlp"
       ? new MlpDecoder(rng, cfg.dModel, cfg.decDModel, cfg.decLayers, cfg.horizon, layout.actionDim)
@@ -133,24 +130,12 @@ export class ScdModel extends Module implements PolicyModel {
    * (rows in the frame's order); on any Ops.
    */
   encoderInput<T>(o: Ops<T>, frame: T, images: T[], leading: number[]): T {
-    if (!this.imageEncoders.length) return frame;
-    const feats = this.imageEncoders.map((e, i) => {
-      const f = e.apply(o, images[i]); // [N, dOut]
-      return leading.length === 1 ? f : o.reshape(f, [...leading, -1]); // [..., dOut]
-    });
-    return o.concat([frame, ...feats], leading.length);
+    return this.imagePath.append(o, frame, images, leading);
   }
 
   /** The inference crop on any Ops: the centre crop × crop window of normalized images [N, H, W, 3] (robomimic's offsets). */
   centerCrop<T>(o: Ops<T>, image: T, i: number): T {
-    const [H, W] = this.layout.images![i].shape, c = this.image!.crop;
-    const y = Math.floor((H - c) / 2), x = Math.floor((W - c) / 2);
-    return o.slice(o.slice(image, 1, y, y + c), 2, x, x + c); // [N, c, c, 3]
-  }
-
-  private checkImages(images: unknown[] | undefined, where: string): void {
-    const n = this.imageEncoders.length;
-    if ((images?.length ?? 0) !== n) throw new ScdError(`${where}: the model takes ${n} image feature(s) (${(this.layout.images ?? []).map((f) => f.name).join(", ") || "none"}), got ${images?.length ?? 0}`);
+    return this.imagePath.centerCrop(o, image, i); // [N, c, c, 3]
   }
 
   lrMult(name: string): number {
@@ -160,12 +145,11 @@ export class ScdModel extends Module implements PolicyModel {
   loss(b: WindowTensors, rng: Rng): tf.Scalar {
     const { H, A } = { H: this.horizon, A: this.actionDim };
     const P = b.posIdx.length / b.B, M = this.cfg.decoderDraws;
-    this.checkImages(b.images, "ScdModel.loss");
+    this.imagePath.check(b.images, "ScdModel.loss");
     return tf.tidy(() => {
       const frames = tf.tensor(b.frames, [b.B, b.L, b.frames.length / (b.B * b.L)]);
       // images [B·L, H, W, 3] → a random crop each (Diffusion Policy's augmentation) → features beside the frame
-      const c = this.image?.crop ?? 0, n = b.B * b.L;
-      const crops = (b.images ?? []).map((im, i) => tf.tensor(randomCropArray(im, n, this.layout.images![i].shape, c, rng), [n, c, c, 3]));
+      const crops = this.imagePath.trainCrops(b.images, b.B * b.L, rng);
       const enc = this.encoder.forward(this.encoderInput(tfOps, frames, crops, [b.B, b.L]), tf.tensor(b.keyPad, [b.B, b.L])); // [B, L, d]
       let ctx = tf.gather(enc.reshape([b.B * b.L, -1]), tf.tensor(b.posIdx, undefined, "int32")); // [B·P, d]
       ctx = tf.tile(ctx, [M, 1]); // [N, d]: M noise draws per encoder pass
@@ -185,8 +169,8 @@ export class ScdModel extends Module implements PolicyModel {
 
   /** One frame [B, F] and its images (normalized [B, H, W, 3], centre-cropped here) → the encoder's step. */
   observe(frame: tf.Tensor, images?: tf.Tensor[]): void {
-    this.checkImages(images, "ScdModel.observe");
-    const x = this.imageEncoders.length ? tf.tidy(() => this.encoderInput(tfOps, frame, images!.map((im, i) => this.centerCrop(tfOps, im, i)), [frame.shape[0]!])) : frame;
+    this.imagePath.check(images, "ScdModel.observe", frame.shape[0]);
+    const x = this.imagePath.frameInput(frame, images);
     let c: tf.Tensor;
     try {
       c = this.encoder.observe(x);
