@@ -24,5 +24,7 @@ export const PACKAGE_ROOT = findRoot();
 export const SHIPPED_PUSHT = path.join(PACKAGE_ROOT, "assets/checkpoints/scd-pusht");
 /** The shipped arm-push-v1 SCD checkpoint (its README: run it with 2 actions executed per chunk). */
 export const SHIPPED_ARM_PUSH = path.join(PACKAGE_ROOT, "assets/checkpoints/arm-push");
+/** The Push-T SCD checkpoint trained from pixels (observation.image + agent_pos; pusht-image-v1). In the repository, not in the npm package (11 MB). */
+export const SHIPPED_PUSHT_IMAGE = path.join(PACKAGE_ROOT, "assets/checkpoints/pusht-image");
 /** The 206 human Push-T demonstrations (native .scdd; `scd train`'s default dataset). */
 export const PUSHT_DATASET = path.join(PACKAGE_ROOT, "assets/datasets/pusht/pusht_human.scdd");

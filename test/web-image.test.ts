@@ -5,10 +5,9 @@
  * camera panel beside the arena holds, pixel for pixel, the frame Node's renderer (renderPushTObservation) draws for
  * the same state, while the policy drives and under the pointer, which takes over as on pusht-v1; Push-T comes back
  * with the panel hidden; no console errors. The checkpoint: $SCD_WEB_IMAGE_CHECKPOINT, else the shipped
- * assets/checkpoints/pusht-image, else /tmp/pix-ckpt (a partially trained one, while none is shipped). No success on
+ * assets/checkpoints/pusht-image. No success on
  * the task is asked of it. Screenshots and numbers go beside web.test.ts's.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -21,7 +20,7 @@ import { openSiteAround, until, writeFigures, type Site } from "./web-site.ts";
 
 const ID = "pusht-image-v1", MODEL = "models/pusht-image-scd/";
 const SHIPPED = path.join(ROOT, "assets/checkpoints/pusht-image");
-const CKPT = process.env.SCD_WEB_IMAGE_CHECKPOINT ?? (fs.existsSync(SHIPPED) ? SHIPPED : "/tmp/pix-ckpt");
+const CKPT = process.env.SCD_WEB_IMAGE_CHECKPOINT ?? SHIPPED;
 let site: Site, page: Page;
 const readouts = () => site.readouts();
 const scd = <T>(fn: string, ...args: unknown[]) => page.evaluate(([f, a]) => (window as unknown as Record<string, Record<string, (...x: unknown[]) => unknown>>).scd[f as string](...(a as unknown[])), [fn, args] as const) as Promise<T>;
