@@ -55,5 +55,5 @@ fs.writeFileSync(path.join(out, "curve.json"), JSON.stringify({ run, episodes: N
 plotSeries(path.join(out, "curve.png"), [
   { label: `SCD from pixels (EMA weights, ${episodes} test seeds per point)`, points: rows.map((r) => [r.minutes, r.score] as [number, number]), line: true },
   { label: "goal 0.80", points: [[0, 0.8], [Math.max(1, ...rows.map((r) => r.minutes)), 0.8]], line: true, color: "#999999" },
-], { title: "Push-T from pixels: mean max reward vs training minutes", xLabel: "training minutes", yLabel: "score (seeds 100000–100049)", yMin: 0, yMax: 1 });
+], { title: "Push-T from pixels: mean max reward vs training minutes", xLabel: "training minutes", yLabel: "mean score", yMin: 0, yMax: 1 });
 for (const r of rows) console.log(`step ${r.step}\t${r.minutes.toFixed(1)} min\tscore ${r.score.toFixed(3)}\tsuccess ${r.success.toFixed(0)} %`);
