@@ -17,10 +17,8 @@ import { initBackend } from "../src/backend/index.ts";
 import "../src/policies/index.ts";
 import "../src/envs/index.ts";
 import { ScdError } from "../src/errors.ts";
-import { readDataset, writeDataset } from "../src/datasets/native.ts";
 import { loadDataset } from "../src/datasets/load.ts";
-import { firstEpisodes, getEpisode, concatEpisodes, type EpisodeBuffer, type Episode } from "../src/datasets/episodes.ts";
-import { renderPushTObservation } from "../src/envs/pusht/pixels.ts";
+import { writePushTImageDemos, assertLossFalls } from "./image-demos.ts";
 import { policyDef, parsePolicyConfig, type PolicyModel } from "../src/policies/registry.ts";
 import { frameLayout, type WindowTensors } from "../src/policies/frames.ts";
 import { prepareTrainData, TrainSession } from "../src/train/session.ts";
@@ -34,7 +32,6 @@ import { nodeRunner } from "../src/deploy/ort-node.ts";
 import { chunkParity } from "../src/deploy/parity.ts";
 import { makeEnv } from "../src/envs/registry.ts";
 import { Rng } from "../src/util/rng.ts";
-import { PUSHT_NATIVE } from "./helpers.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "entangled-image-"));
 const IMG = "observation.image", OBS = [IMG, "observation.agent_pos"];
@@ -44,20 +41,9 @@ const IMAGE = { channels: [8, 16], blocks: 1, groups: 4, keypoints: 8, dOut: 16 
 const SMALL = { dModel: 32, layers: 2, heads: 2, horizon: 8, history: 2, positionsPerWindow: 2, draws: 1, prevAction: false, image: IMAGE };
 const trainCfg = (extra: Record<string, unknown> = {}) => TrainConfig.parse({ policy: "entangled-diffusion", dataset: data, out: path.join(dir, "unused"), obsFeatures: OBS, batch: 8, lr: 3e-3, warmup: 1, steps: 40, emaPower: 0.5, ...extra });
 
-/** Three demonstrations with their camera frames rendered from observation.state (uint8 [96, 96, 3]), as scd-image.test.ts. */
-function withImages(buf: EpisodeBuffer, episodes: number): EpisodeBuffer {
-  const eps: Episode[] = Array.from({ length: episodes }, (_, k) => {
-    const ep = getEpisode(buf, k), st = ep["observation.state"] as Float32Array, n = st.length / 5;
-    const img = new Uint8Array(n * 96 * 96 * 3);
-    for (let t = 0; t < n; t++) img.set(renderPushTObservation(st.subarray(5 * t, 5 * t + 5)), t * 96 * 96 * 3);
-    return { "observation.state": st, action: ep.action, [IMG]: img };
-  });
-  return concatEpisodes({ "observation.state": buf.schema["observation.state"], action: buf.schema.action, [IMG]: { shape: [96, 96, 3], dtype: "uint8" } }, eps);
-}
-
 test("setup: a .scdd of 3 demonstrations with rendered 96 × 96 frames; the entangled policy takes them, its config completed", async () => {
   await initBackend("wasm");
-  writeDataset(data, withImages(firstEpisodes(readDataset(PUSHT_NATIVE).buffer, 3), 3), { env: "pusht-image-v1" });
+  writePushTImageDemos(data, 3);
   const def = policyDef("entangled-diffusion"), buf = (await loadDataset(data)).buffer;
   const cfg = parsePolicyConfig(def, { history: 2 }, "t"), d = prepareTrainData(buf, trainCfg(), def, cfg, data);
   assert.equal(d.layout.images, [{ name: IMG, shape: [96, 96, 3] }]);
@@ -76,15 +62,7 @@ test("training on frames: loss falls over 40 steps, the image encoder learns, no
   const d = prepareTrainData((await loadDataset(data)).buffer, trainCfg(), def, cfg, data);
   const s = new TrainSession(def, cfg, d, trainCfg());
   const w0 = s.model.parameters().get("image0.stem.conv.w")!.dataSync().slice();
-  const losses: number[] = [];
-  await s.trainStepAsync();
-  const base = tf.memory().numTensors;
-  for (let i = 0; i < 40; i++) losses.push(await s.trainStepAsync());
-  assert.is(tf.memory().numTensors, base, "tensors per step");
-  const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
-  const [first, last] = [mean(losses.slice(0, 8)), mean(losses.slice(-8))];
-  console.log(`  loss ${first.toFixed(3)} (steps 1–8) → ${last.toFixed(3)} (33–40)`);
-  assert.ok(last < 0.8 * first, `loss ${first} → ${last}`);
+  await assertLossFalls(s, 40);
   const w1 = s.model.parameters().get("image0.stem.conv.w")!.dataSync();
   assert.ok(w1.some((v, i) => Math.abs(v - w0[i]) > 1e-4), "the CNN's first layer is trained (the loss reaches it)");
   lossFell = true;

@@ -16,10 +16,8 @@ import { initBackend } from "../src/backend/index.ts";
 import "../src/policies/index.ts";
 import "../src/envs/index.ts";
 import { ScdError } from "../src/errors.ts";
-import { readDataset, writeDataset } from "../src/datasets/native.ts";
 import { loadDataset } from "../src/datasets/load.ts";
-import { firstEpisodes, getEpisode, concatEpisodes, type EpisodeBuffer, type Episode } from "../src/datasets/episodes.ts";
-import { renderPushTObservation } from "../src/envs/pusht/pixels.ts";
+import { writePushTImageDemos, assertLossFalls } from "./image-demos.ts";
 import { policyDef, parsePolicyConfig } from "../src/policies/registry.ts";
 import { prepareTrainData, TrainSession } from "../src/train/session.ts";
 import { TrainConfig } from "../src/train/config.ts";
@@ -35,7 +33,7 @@ import { evaluate } from "../src/eval/evaluate.ts";
 import { layoutFromBuffer } from "../src/policies/frames.ts";
 import { randomCrop, randomCropArray } from "../src/nn/image-encoder.ts";
 import { Rng } from "../src/util/rng.ts";
-import { ROOT, PUSHT_NATIVE, scd } from "./helpers.ts";
+import { ROOT, scd } from "./helpers.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scd-image-"));
 const IMG = "observation.image", OBS = [IMG, "observation.agent_pos"];
@@ -44,20 +42,9 @@ const data = path.join(dir, "pusht3-images.scdd");
 const SMALL = { dModel: 32, encLayers: 1, heads: 2, decDModel: 32, decLayers: 1, horizon: 8, image: { channels: [8, 16], blocks: 1, groups: 4, keypoints: 8, dOut: 16 } };
 const trainCfg = (extra: Record<string, unknown> = {}) => TrainConfig.parse({ dataset: data, out: path.join(dir, "unused"), obsFeatures: OBS, batch: 8, lr: 3e-3, warmup: 1, steps: 40, emaPower: 0.5, ...extra });
 
-/** Three demonstrations with their camera frames rendered from observation.state (uint8 [96, 96, 3]). */
-function withImages(buf: EpisodeBuffer, episodes: number): EpisodeBuffer {
-  const eps: Episode[] = Array.from({ length: episodes }, (_, k) => {
-    const ep = getEpisode(buf, k), st = ep["observation.state"] as Float32Array, n = st.length / 5;
-    const img = new Uint8Array(n * 96 * 96 * 3);
-    for (let t = 0; t < n; t++) img.set(renderPushTObservation(st.subarray(5 * t, 5 * t + 5)), t * 96 * 96 * 3);
-    return { "observation.state": st, action: ep.action, [IMG]: img };
-  });
-  return concatEpisodes({ "observation.state": buf.schema["observation.state"], action: buf.schema.action, [IMG]: { shape: [96, 96, 3], dtype: "uint8" } }, eps);
-}
-
 test("setup: a .scdd of 3 demonstrations with rendered 96 × 96 frames, the images lazy when loaded", async () => {
   await initBackend("wasm");
-  writeDataset(data, withImages(firstEpisodes(readDataset(PUSHT_NATIVE).buffer, 3), 3), { env: "pusht-image-v1" });
+  writePushTImageDemos(data, 3);
   const buf = (await loadDataset(data)).buffer;
   assert.ok(buf.frames?.[IMG], "image frames are read on demand");
   assert.is(buf.data[IMG], undefined);
@@ -102,15 +89,8 @@ test("training on frames: lazy windows, loss falls over 40 steps, no tensor leak
   const def = policyDef("scd"), cfg = parsePolicyConfig(def, SMALL, "t");
   const d = prepareTrainData((await loadDataset(data)).buffer, trainCfg(), def, cfg, data);
   const s = new TrainSession(def, cfg, d, trainCfg());
-  const losses: number[] = [];
-  await s.trainStepAsync();
+  await assertLossFalls(s, 40);
   const base = tf.memory().numTensors;
-  for (let i = 0; i < 40; i++) losses.push(await s.trainStepAsync());
-  assert.is(tf.memory().numTensors, base, "tensors per step");
-  const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
-  const [first, last] = [mean(losses.slice(0, 8)), mean(losses.slice(-8))];
-  console.log(`  loss ${first.toFixed(3)} (steps 1–8) → ${last.toFixed(3)} (33–40)`);
-  assert.ok(last < 0.8 * first, `loss ${first} → ${last}`);
   const v = await s.valLossAsync();
   assert.ok(v !== null && Number.isFinite(v) && v === (await s.valLossAsync()), "held-out loss is finite and repeatable");
   assert.is(tf.memory().numTensors, base, "tensors after validation");

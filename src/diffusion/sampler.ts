@@ -38,10 +38,11 @@ export interface SampleGuide {
    * of the predicted clean chunk; needs autodiff, so tfjs only (objective.ts), flow matching only.
    */
   method?: GuideMethod;
-  /** pigdm: the clip β on the guidance weight (default {@link PIGDM_BETA}). */
+  /** pigdm: the clip β on the guidance weight (default 5). */
   beta?: number;
 }
 
+/** How guided sampling follows the plan: gradient-free `inpaint` (every runtime) or `pigdm` (tfjs, flow matching). */
 export type GuideMethod = "inpaint" | "pigdm";
 /** Default clip on ΠGDM's guidance weight (Black et al. 2025 clip it at β; lerobot's RTCConfig.max_guidance_weight defaults to 10). */
 export const PIGDM_BETA = 5;

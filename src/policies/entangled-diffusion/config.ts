@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ScdImageConfig } from "../scd/config.ts";
+import { ScdImageConfig } from "../../nn/image-config.ts";
 
 /**
  * The ENTANGLED causal diffusion baseline (Causal DiT / Diffusion Forcing style): one causal transformer in which

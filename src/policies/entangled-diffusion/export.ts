@@ -10,7 +10,7 @@ import type { ArrayModel, Feed, GraphRunner, ExportFacts, OnnxSpec, ValueSpec } 
 import { emptyCache, kvSpecs, kvOf, kvNamed, type KVState } from "../../deploy/kv.ts";
 import { sampleChunksArray, type SampleGuide } from "../../diffusion/sampler.ts";
 import type { Rng } from "../../util/rng.ts";
-import { ScdImageConfig } from "../scd/config.ts";
+import { ScdImageConfig } from "../../nn/image-config.ts";
 import { EntangledDiffusionConfig } from "./config.ts";
 import type { EntangledDiffusionModel } from "./model.ts";
 

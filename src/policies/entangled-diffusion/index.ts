@@ -1,6 +1,6 @@
 import { registerPolicy } from "../registry.ts";
 import { EntangledDiffusionConfig } from "./config.ts";
-import { ScdImageConfig } from "../scd/config.ts";
+import { ScdImageConfig } from "../../nn/image-config.ts";
 import { EntangledDiffusionModel } from "./model.ts";
 import { ENTANGLED_DIFFUSION_ONNX } from "./export.ts";
 

@@ -22,7 +22,7 @@ import type { PolicyModel } from "../registry.ts";
 import type { FrameLayout, WindowTensors } from "../frames.ts";
 import { Rng } from "../../util/rng.ts";
 import type { EntangledDiffusionConfig } from "./config.ts";
-import { ScdImageConfig } from "../scd/config.ts";
+import { ScdImageConfig } from "../../nn/image-config.ts";
 
 const LEVEL_DIM = 64;
 
