@@ -5,8 +5,7 @@
  * (rendered by the env, src/envs/pusht/pixels.ts, not redrawn here), put 1:1 on a canvas of the frame's size that
  * the stylesheet scales up with nearest-neighbour (image-rendering: pixelated).
  */
-import type { Env, Obs } from "../../src/envs/types.ts";
-import { Wrapper } from "../../src/envs/wrappers.ts";
+import type { Obs } from "../../src/envs/types.ts";
 import { loadWebExport, type WebExport } from "../../src/checkpoints/fetch-export.ts";
 import { trackLoading, type LoadList } from "./loading.ts";
 
@@ -26,19 +25,6 @@ export async function loadExportOnDemand(envId: string, dir: string | undefined,
     loading.done();
   }
 }
-
-/** An env under the id it was made as: PushTEnv says "pusht-v1" also when made as pusht-image-v1. */
-class Registered extends Wrapper {
-  constructor(inner: Env, private readonly registeredId: string) {
-    super(inner);
-  }
-  override get id(): string {
-    return this.registeredId;
-  }
-}
-
-/** `env`, made by makeEnv(`id`), reporting `id` (the page keys its readouts, recordings and policies by it). */
-export const asRegistered = (env: Env, id: string): Env => (env.id === id ? env : new Registered(env, id));
 
 /** The camera panel: a canvas of the observation's own size (H × W) in a figure beside the arena. */
 export class CameraView {

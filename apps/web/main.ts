@@ -25,7 +25,7 @@ import { drawFrame, drawPaths, showReadouts } from "./view.ts";
 import { runtimeParity, simBench } from "./checks.ts";
 import { trackLoading, type LoadList } from "./loading.ts";
 import type { ArmView } from "./arm-view.ts";
-import { CameraView, CAMERA_FEATURE, asRegistered, loadExportOnDemand } from "./image-view.ts";
+import { CameraView, CAMERA_FEATURE, loadExportOnDemand } from "./image-view.ts";
 import { S, $, go, status, fail, guard, policyName } from "./state.ts";
 import { IDLE_END_MS, startRun, policyRun, finishRecording, showRecordings, takeOver, endEpisode, reset } from "./drive.ts";
 
@@ -111,7 +111,7 @@ async function switchEnv(id: string): Promise<void> {
   const view = id === "arm-push-v1" ? arm ?? (await loadArm()) : null;
   if (id === "pusht-image-v1") await loadExportOnDemand(id, modelDirs[id], loadList, exports, ortWeb!, "the SCD pixel policy (ONNX)");
   const old = S.env;
-  S.env = new LiveEnv(asRegistered(await makeEnv(id, {}, { timeLimit: false }), id));
+  S.env = new LiveEnv(await makeEnv(id, {}, { timeLimit: false }));
   old?.close(); // an arm-push env frees its MuJoCo model and data
   S.task = view?.task ?? TASKS[id];
   arm?.show(view ? S.env : null);

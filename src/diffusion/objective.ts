@@ -49,9 +49,11 @@ export function sampleChunks(objective: Objective, steps: number, shape: [number
   const N = shape[0], size = shape[0] * shape[1] * shape[2];
   const x = tf.tensor(rng.normals(size), shape);
   const g = tileGuide(guide, size);
-  if (g && guide!.method === "pigdm") {
+  const tg = g && { target: tf.tensor(g.target, shape), weights: tf.tensor(g.weights, shape) };
+  const den = (xx: tf.Tensor, level: number, i: number) => denoise(xx, new Float32Array(N).fill(level), i); // one level for the batch
+  if (tg && guide!.method === "pigdm") {
     if (objective !== "flow") throw new ScdError(`ΠGDM guidance (rtc guidance "pigdm") is implemented for flow-matching policies; this one samples with DDIM: use "inpaint"`, "bad-value");
-    return clipFinite(pigdmSample(steps, x, tf.tensor(g.target, shape), tf.tensor(g.weights, shape), guide!.beta ?? PIGDM_BETA, (xx, sigma, i) => denoise(xx, new Float32Array(N).fill(sigma), i)));
+    return clipFinite(pigdmSample(steps, x, tg.target, tg.weights, guide!.beta ?? PIGDM_BETA, den));
   }
-  return sampleLoop(objective, steps, x, TF_OPS, (xx, level, i) => denoise(xx, new Float32Array(N).fill(level), i), g && { target: tf.tensor(g.target, shape), weights: tf.tensor(g.weights, shape) });
+  return sampleLoop(objective, steps, x, TF_OPS, den, tg);
 }

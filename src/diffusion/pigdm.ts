@@ -35,7 +35,7 @@ export function pigdmSample(steps: number, noise: tf.Tensor, target: tf.Tensor, 
     let v: tf.Tensor | null = null;
     const grad = tf.grad((xx: tf.Tensor) => {
       const vv = denoise(xx, sigma, i);
-      v = tf.keep(vv.clone()); // the velocity itself, kept past the gradient's scope
+      v = tf.keep(vv); // the velocity itself, kept past the gradient's scope (disposed below)
       const x0 = xx.sub(vv.mul(sigma));
       return target.sub(x0).square().mul(weights).sum().mul(0.5);
     })(x);

@@ -19,6 +19,7 @@ import type { Ops } from "./ops.ts";
 import { tfOps } from "./tf-ops.ts";
 import { Rng } from "../util/rng.ts";
 import { ScdError } from "../errors.ts";
+import { ScdImageConfig } from "./image-config.ts";
 
 /** The encoder's shape. Every count is a positive integer. */
 export interface ImageEncoderConfig {
@@ -211,12 +212,6 @@ export interface FrameImageFeature {
   readonly shape: readonly number[];
 }
 
-/** The image path's config: the encoder's shape and the crop size (ScdImageConfig, src/policies/scd/config.ts). */
-export interface FrameImageConfig extends ImageEncoderConfig {
-  /** Crop side (pixels): random crops at training, the centre crop at inference; ≤ every image's height and width. */
-  readonly crop: number;
-}
-
 /**
  * The image path of a frame model: one ImageEncoder per layout image feature, run once per frame on that frame's
  * normalized image (a random crop at training, the centre crop at inference); its dOut features are appended to the
@@ -230,18 +225,22 @@ export class FrameImages {
   /** Values appended to each frame: images · dOut (0 without images). */
   readonly dim: number;
 
+  /** The image config in use: the model config's `image`, or its defaults; null without image features. */
+  readonly cfg: ScdImageConfig | null;
+
   /**
-   * `cfg`: the image config in use (null without image features); `register`: the owner's Module.child.
+   * `image`: the model config's `image` (src/nn/image-config.ts); `register`: the owner's Module.child.
    * @throws ScdError when an image feature is smaller than the crop, or the stages leave no 2 × 2 last map.
    */
-  constructor(readonly cfg: FrameImageConfig | null, readonly features: readonly FrameImageFeature[], seed: number, register: (name: string, e: ImageEncoder) => ImageEncoder) {
-    const ic = cfg;
+  constructor(image: ScdImageConfig | undefined, readonly features: readonly FrameImageFeature[], seed: number, register: (name: string, e: ImageEncoder) => ImageEncoder) {
+    this.cfg = features.length ? (image ?? ScdImageConfig.parse({})) : null;
+    const ic = this.cfg!; // used only when there are features
     for (const f of features) {
-      if (ic && ic.crop > Math.min(f.shape[0], f.shape[1])) throw new ScdError(`image feature "${f.name}" [${f.shape}] is smaller than the crop ${ic.crop} (config image.crop)`);
-      if (ic && ic.crop >> ic.channels.length < 2) throw new ScdError(`config image: a ${ic.crop}-pixel crop over ${ic.channels.length} stride-2 stages leaves less than a 2 × 2 map (fewer channels stages, or a larger crop)`);
+      if (ic.crop > Math.min(f.shape[0], f.shape[1])) throw new ScdError(`image feature "${f.name}" [${f.shape}] is smaller than the crop ${ic.crop} (config image.crop)`);
+      if (ic.crop >> ic.channels.length < 2) throw new ScdError(`config image: a ${ic.crop}-pixel crop over ${ic.channels.length} stride-2 stages leaves less than a 2 × 2 map (fewer channels stages, or a larger crop)`);
     }
-    this.encoders = features.map((_, i) => register(`image${i}`, new ImageEncoder(ic!, seed * 7919 + 101 + i)));
-    this.dim = features.length * (ic?.dOut ?? 0);
+    this.encoders = features.map((_, i) => register(`image${i}`, new ImageEncoder(ic, seed * 7919 + 101 + i)));
+    this.dim = features.length ? features.length * ic.dOut : 0;
   }
 
   /**

@@ -6,8 +6,9 @@
  *   denoise     noisy chunk x [B, H, A] + noise level [B] (float64) + the cache → prediction [B, H, A]; every layer
  *               runs on the H chunk tokens, attending to the cached frames and to each other (model.ts denoise)
  */
-import type { ArrayModel, Feed, GraphRunner, ExportFacts, OnnxSpec, ValueSpec } from "../registry.ts";
+import type { ArrayModel, GraphRunner, ExportFacts, OnnxSpec } from "../registry.ts";
 import { emptyCache, kvSpecs, kvOf, kvNamed, type KVState } from "../../deploy/kv.ts";
+import { imageInput, imageInputSpecs, imageInputShapes, imageFeeds } from "../../deploy/image-inputs.ts";
 import { sampleChunksArray, type SampleGuide } from "../../diffusion/sampler.ts";
 import type { Rng } from "../../util/rng.ts";
 import { ScdImageConfig } from "../../nn/image-config.ts";
@@ -21,7 +22,7 @@ class EntangledOnnxModel implements ArrayModel {
   /** [H, W, 3] of each image input, read from the loaded graph's declared inputs. */
   readonly images: number[][];
   constructor(readonly cfg: EntangledDiffusionConfig, readonly facts: ExportFacts, readonly F: number, readonly g: Record<string, GraphRunner>) {
-    this.images = g.trunk_step.inputs.filter((x) => /^image_\d+$/.test(x.name)).map((x) => x.shape.slice(1).map(Number));
+    this.images = imageInputShapes(g.trunk_step.inputs);
   }
 
   reset(batch: number): void {
@@ -31,9 +32,7 @@ class EntangledOnnxModel implements ArrayModel {
   }
 
   observe(frame: Float32Array, images: Float32Array[] = []): void {
-    const shapes = this.images;
-    if (images.length !== shapes.length) throw new Error(`entangled-diffusion (ONNX): the export takes ${shapes.length} image(s) per frame, got ${images.length}`);
-    const feeds: Record<string, Feed> = Object.fromEntries(images.map((im, i) => [imageInput(i), { data: im, dims: [this.B, ...shapes[i]] }]));
+    const feeds = imageFeeds(images, this.images, this.B, "entangled-diffusion");
     this.kv.update(this.g.trunk_step.run({ frame: { data: frame, dims: [this.B, this.F] }, ...feeds, ...this.kv.feeds("past") }), "present");
     this.seen = true;
   }
@@ -50,14 +49,11 @@ class EntangledOnnxModel implements ArrayModel {
   }
 }
 
-/** The trunk_step input of image feature i (SCD's encoder_step name). */
-const imageInput = (i: number) => `image_${i}`;
-
 export const ENTANGLED_DIFFUSION_ONNX: OnnxSpec<EntangledDiffusionConfig, EntangledDiffusionModel> = {
   graphs: (cfg, L) => {
     const dh = cfg.dModel / cfg.heads, H = cfg.horizon, A = L.actionDim;
     const crop = (cfg.image ?? ScdImageConfig.parse({})).crop;
-    const images: ValueSpec[] = (L.images ?? []).map((f, i) => ({ name: imageInput(i), dtype: "float32", shape: ["batch", ...f.shape], doc: `"${f.name}" normalized with normalizers["${f.name}"] (x/255 → [−1, 1]), full size; the graph takes the centre ${crop} × ${crop} crop` }));
+    const images = imageInputSpecs(L.images, crop);
     return {
       trunk_step: {
         doc: "once per control frame: the frame's pass through every layer, caching its keys/values",

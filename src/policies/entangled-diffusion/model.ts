@@ -22,7 +22,7 @@ import type { PolicyModel } from "../registry.ts";
 import type { FrameLayout, WindowTensors } from "../frames.ts";
 import { Rng } from "../../util/rng.ts";
 import type { EntangledDiffusionConfig } from "./config.ts";
-import { ScdImageConfig } from "../../nn/image-config.ts";
+import type { ScdImageConfig } from "../../nn/image-config.ts";
 
 const LEVEL_DIM = 64;
 
@@ -57,9 +57,9 @@ export class EntangledDiffusionModel extends Module implements PolicyModel {
     this.positionsPerWindow = cfg.positionsPerWindow;
     this.defaultSteps = cfg.defaultSteps;
     this.slopes = alibiSlopes(cfg.heads);
-    this.image = images.length ? (cfg.image ?? ScdImageConfig.parse({})) : null;
     // own seeds (as SCD's): the rest of the model initialises as without images
-    this.imagePath = new FrameImages(this.image, images, seed, (name, e) => this.child(name, e));
+    this.imagePath = new FrameImages(cfg.image, images, seed, (name, e) => this.child(name, e));
+    this.image = this.imagePath.cfg;
     // cache band keys: the chunk tokens at the current frame see the whole window
     this.trunk = this.child("trunk", new CausalEncoder(rng, layout.frameDim + this.imagePath.dim, d, cfg.layers, cfg.heads, cfg.mlpRatio, cfg.history, cfg.history));
     this.actIn = this.child("actIn", new Linear(rng, layout.actionDim, d));

@@ -16,6 +16,7 @@
  */
 import type { ArrayModel, Feed, GraphRunner, ExportFacts, OnnxSpec, ValueSpec } from "../registry.ts";
 import { emptyCache, kvSpecs, kvOf, kvNamed, type KVState } from "../../deploy/kv.ts";
+import { imageInput, imageInputSpecs, imageInputShapes, imageFeeds } from "../../deploy/image-inputs.ts";
 import { sampleChunksArray, samplerLevels, sampleLoop, opsChunkOps, tileGuide, requireGradientFree, type SampleGuide } from "../../diffusion/sampler.ts";
 import type { Rng } from "../../util/rng.ts";
 import { ScdConfig, ScdImageConfig } from "./config.ts";
@@ -35,8 +36,7 @@ class ScdOnnxModel implements ArrayModel {
   /** [H, W, 3] of each image input, read from the loaded graph's declared inputs. */
   readonly images: number[][];
   constructor(readonly cfg: ScdConfig, readonly facts: ExportFacts, readonly F: number, readonly g: Record<string, GraphRunner>) {
-    const ins = g.encoder_step.inputs;
-    this.images = ins.filter((x) => /^image_\d+$/.test(x.name)).map((x) => x.shape.slice(1).map(Number));
+    this.images = imageInputShapes(g.encoder_step.inputs);
   }
 
   reset(batch: number): void {
@@ -46,9 +46,7 @@ class ScdOnnxModel implements ArrayModel {
   }
 
   observe(frame: Float32Array, images: Float32Array[] = []): void {
-    const shapes = this.images;
-    if (images.length !== shapes.length) throw new Error(`scd (ONNX): the export takes ${shapes.length} image(s) per frame, got ${images.length}`);
-    const feeds: Record<string, Feed> = Object.fromEntries(images.map((im, i) => [imageInput(i), { data: im, dims: [this.B, ...shapes[i]] }]));
+    const feeds = imageFeeds(images, this.images, this.B, "scd");
     const r = this.g.encoder_step.run({ frame: { data: frame, dims: [this.B, this.F] }, ...feeds, ...this.kv.feeds("past") });
     this.kv.update(r, "present");
     this.ctx = r.context.data as Float32Array;
@@ -83,14 +81,11 @@ class ScdOnnxModel implements ArrayModel {
   }
 }
 
-/** The encoder_step input of image feature i. */
-const imageInput = (i: number) => `image_${i}`;
-
 export const SCD_ONNX: OnnxSpec<ScdConfig, ScdModel> = {
   graphs: (cfg, L) => {
     const d = cfg.dModel, dh = d / cfg.heads, H = cfg.horizon, A = L.actionDim;
     const crop = (cfg.image ?? ScdImageConfig.parse({})).crop;
-    const images: ValueSpec[] = (L.images ?? []).map((f, i) => ({ name: imageInput(i), dtype: "float32", shape: ["batch", ...f.shape], doc: `"${f.name}" normalized with normalizers["${f.name}"] (x/255 → [−1, 1]), full size; the graph takes the centre ${crop} × ${crop} crop` }));
+    const images = imageInputSpecs(L.images, crop);
     return {
       encoder_step: {
         doc: "once per control frame: the causal encoder's incremental step over its KV cache",

@@ -25,7 +25,7 @@ import { noisyTargets, sampleChunks, samplerLevels } from "../../diffusion/objec
 import type { PolicyModel } from "../registry.ts";
 import type { FrameLayout, WindowTensors } from "../frames.ts";
 import { Rng } from "../../util/rng.ts";
-import { ScdImageConfig, scdWindow, type ScdConfig } from "./config.ts";
+import { scdWindow, type ScdConfig, type ScdImageConfig } from "./config.ts";
 
 const LEVEL_DIM = 64;
 
@@ -107,7 +107,6 @@ export class ScdModel extends Module implements PolicyModel {
     super();
     const rng = new Rng(seed);
     const images = layout.images ?? [];
-    this.image = images.length ? (cfg.image ?? ScdImageConfig.parse({})) : null;
     this.horizon = cfg.horizon;
     this.actionDim = layout.actionDim;
     const w = scdWindow(cfg, images.length > 0);
@@ -115,7 +114,8 @@ export class ScdModel extends Module implements PolicyModel {
     this.positionsPerWindow = w.positions;
     this.defaultSteps = cfg.defaultSteps;
     // own seeds: the low-dimensional model's initialisation does not depend on whether images are present
-    this.imagePath = new FrameImages(this.image, images, seed, (name, e) => this.child(name, e));
+    this.imagePath = new FrameImages(cfg.image, images, seed, (name, e) => this.child(name, e));
+    this.image = this.imagePath.cfg;
     this.imageEncoders = this.imagePath.encoders;
     const inDim = layout.frameDim + this.imagePath.dim;
     this.encoder = this.child("encoder", new CausalEncoder(rng, inDim, cfg.dModel, cfg.encLayers, cfg.heads, cfg.mlpRatio, cfg.history));
