@@ -11,22 +11,19 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { plotSeries } from "../../src/util/chart.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : dflt;
-};
-const run = args[0];
-if (!run || run.startsWith("--")) {
-  process.stderr.write("usage: npx tsx experiments/pixels/curve.ts <run dir> [--every 1000] [--episodes 50] [--out dir]\n");
+const { values: opts, positionals } = parseArgs({ options: { every: { type: "string", default: "1000" }, episodes: { type: "string", default: "50" }, final: { type: "boolean", default: false }, out: { type: "string", default: path.join(ROOT, "experiments/pixels/results/curve") } }, allowPositionals: true });
+const run = positionals[0];
+if (!run) {
+  process.stderr.write("usage: npx tsx experiments/pixels/curve.ts <run dir> [--every 1000] [--episodes 50] [--final] [--out dir]\n");
   process.exit(2);
 }
-const every = Number(opt("every", "1000")), episodes = opt("episodes", "50");
-const out = path.resolve(opt("out", path.join(ROOT, "experiments/pixels/results/curve")));
+const every = Number(opts.every), episodes = opts.episodes;
+const out = path.resolve(opts.out);
 fs.mkdirSync(out, { recursive: true });
 const scd = (argv: string[]) => {
   process.stderr.write(`$ scd ${argv.join(" ")}\n`);
@@ -36,7 +33,7 @@ const scd = (argv: string[]) => {
 
 const root = path.join(run, "checkpoints");
 const steps = fs.readdirSync(root).filter((n) => /^\d{9}$/.test(n)).map(Number).sort((a, b) => a - b);
-const last = args.includes("--final") ? steps.at(-1) : undefined;
+const last = opts.final ? steps.at(-1) : undefined;
 const rows: { step: number; minutes: number; score: number; success: number }[] = [];
 for (const step of steps.filter((s) => s % every === 0 || s === last)) {
   const dir = path.join(root, String(step).padStart(9, "0"));

@@ -11,6 +11,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend/index.ts";
@@ -27,18 +28,14 @@ import { Rng } from "../../src/util/rng.ts";
 import type { ScdModel } from "../../src/policies/scd/model.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : dflt;
-};
-const run = args[0];
-if (!run || run.startsWith("--")) {
-  process.stderr.write("usage: npx tsx experiments/pixels/probe.ts <run dir> [--every 500] [--stride 8] [--out dir]\n");
+const { values: opts, positionals } = parseArgs({ options: { every: { type: "string", default: "500" }, stride: { type: "string", default: "8" }, replot: { type: "boolean", default: false }, out: { type: "string", default: path.join(ROOT, "experiments/pixels/results/probe") } }, allowPositionals: true });
+const run = positionals[0];
+if (!run) {
+  process.stderr.write("usage: npx tsx experiments/pixels/probe.ts <run dir> [--every 500] [--stride 8] [--out dir] [--replot]\n");
   process.exit(2);
 }
-const every = Number(opt("every", "500")), stride = Number(opt("stride", "8"));
-const out = path.resolve(opt("out", path.join(ROOT, "experiments/pixels/results/probe")));
+const every = Number(opts.every), stride = Number(opts.stride);
+const out = path.resolve(opts.out);
 const TRAIN_EPISODES = 180;
 
 /** Largest offset (px, or degrees) in one direction that keeps coverage above 0.95 at the goal, by bisection. */
@@ -68,7 +65,7 @@ function plot(r: { rows: Row[]; successTolerance: { translationPx: number; rotat
     { label: `success tolerance at the goal: ${T.translationPx.toFixed(1)} px alone / ${T.rotationDeg.toFixed(1)} deg alone`, points: [[0, T.translationPx], [end, T.translationPx]], line: true, color: "#999999" },
   ], { title: "Push-T from pixels: block pose read from the encoder's keypoints by an MLP probe (unseen episodes)", xLabel: "training minutes (0 = fresh encoder)", yLabel: "error (px of 512, or degrees)", yMin: 0 });
 }
-if (args.includes("--replot")) {
+if (opts.replot) {
   plot(JSON.parse(fs.readFileSync(path.join(out, "probe.json"), "utf8")));
   process.exit(0);
 }
