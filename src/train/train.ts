@@ -121,8 +121,10 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
   const byTime = cfg.schedule === "time" && cfg.maxSeconds !== undefined;
   const wall = () => wallBefore + (performance.now() - t0) / 1000;
   const timeLeft = () => (cfg.maxSeconds === undefined ? Infinity : Math.max(0, cfg.maxSeconds - (byTime ? wall() : (performance.now() - t0) / 1000)));
+  // a time schedule's progress: the share of --max-seconds gone (drives the rate and the progress bar)
+  const timeShare = () => (byTime ? Math.min(1, wall() / cfg.maxSeconds!) : undefined);
   while (session.step < cfg.steps && !outOfTime) {
-    if (byTime) session.timeFraction = Math.min(1, wall() / cfg.maxSeconds!);
+    if (byTime) session.timeFraction = timeShare()!;
     const tStep = performance.now();
     const loss = await session.trainStepAsync(); // image frames are loaded per batch (lazy sources)
     const step = session.step;
@@ -152,8 +154,7 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
     // a time budget ends the run first when the steps left would outlast it (with a time schedule, it always does
     // unless the --steps cap comes first): that ETA is the clock's, not an extrapolated speed
     const eta = Math.min((cfg.steps - step) / sps, timeLeft());
-    const timeShare = byTime ? (outOfTime ? 1 : Math.min(1, wall() / cfg.maxSeconds!)) : undefined;
-    bar.update(step, `loss ${loss.toFixed(4)}${lastVal !== null ? ` val ${lastVal.toFixed(4)}` : ""} ${sps.toFixed(2)} steps/s`, eta, timeShare);
+    bar.update(step, `loss ${loss.toFixed(4)}${lastVal !== null ? ` val ${lastVal.toFixed(4)}` : ""} ${sps.toFixed(2)} steps/s`, eta, byTime && outOfTime ? 1 : timeShare());
   }
   if (stepAt0 === cfg.steps) {
     // resumed at its final step, nothing trained: report the losses its metrics recorded last
