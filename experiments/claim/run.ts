@@ -1,7 +1,7 @@
 /**
  * The seed paper's claim on Push-T, like for like, in one command:
  *
- *   npx tsx experiments/claim/run.ts [--steps 2000] [--seeds 0,1,2] [--arms scd-t,entangled,…] [--out runs/claim]
+ *   npx tsx experiments/claim/run.ts [--steps 2000] [--seeds 0,1,2] [--arms scd-t,entangled,…] [--out runs/claim] [--latency FILE]
  *
  * For every training seed and arm (experiments/claim/arms.ts) it trains with `scd train` (same recipe, data, history,
  * window, batch; `--steps` steps, or for an equal-wall-clock arm as many steps as fit in its reference arm's training
@@ -96,10 +96,18 @@ for (const seed of seeds) {
     evalArm(arm, seedDir);
   }
 }
-// latency: one process, after the training (it loads no checkpoint: latency does not depend on the weights)
-const bench = spawnSync("npm", ["run", "-s", "bench", "--", "claim", "--json"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-if (bench.status !== 0) throw new Error(`npm run bench -- claim failed (exit ${bench.status})`);
-const lat = JSON.parse(bench.stdout).claim as Record<string, { params: number; tfjsMs: number; onnxMs: number }>;
+// latency: one process, after the training (it loads no checkpoint: latency does not depend on the weights), or a
+// saved `npm run bench -- claim --json` output (--latency FILE: re-tabulating kept results needs no new measurement)
+const savedLatency = opt("latency", "");
+let benchJson: string;
+if (savedLatency) benchJson = fs.readFileSync(savedLatency, "utf8");
+else {
+  const bench = spawnSync("npm", ["run", "-s", "bench", "--", "claim", "--json"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  if (bench.status !== 0) throw new Error(`npm run bench -- claim failed (exit ${bench.status})`);
+  benchJson = bench.stdout;
+}
+const lat = JSON.parse(benchJson).claim as Record<string, { params: number; tfjsMs: number; onnxMs: number }>;
+if (!lat) throw new Error(`${savedLatency || "npm run bench -- claim"}: no "claim" object (expected the bench's --json output)`);
 const results: ArmResult[] = arms.map((arm) => ({
   arm,
   seeds: seeds.map((seed) => {
