@@ -1,7 +1,7 @@
 /**
  * How precisely do the 96 × 96 camera frames themselves pin down the T? Analysis by synthesis on the recorded
  * frames near the goal (coverage > 0.5) of the demonstrations the pixel probe holds out (episodes 180–205, every
- * `--stride`-th frame, as experiments/pixels/probe.ts): starting from the recorded block pose moved by a random
+ * `--stride`-th frame, as experiments/pixels/probe.ts: held-out.ts): starting from the recorded block pose moved by a random
  * ±`--offset` px and degrees, a pattern search over (x, y, angle) minimises the absolute difference between the
  * recorded frame and our replica renderer's frame at the candidate pose (src/envs/pusht/pixels.ts, bit-exact on
  * 25,649 of the 25,650 recorded frames: results/match.md), with the agent where it was recorded. The recovered pose's
@@ -13,22 +13,16 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { readDpZarr } from "../../src/datasets/dp-zarr/zarr.ts";
 import { renderPushTObservation } from "../../src/envs/pusht/pixels.ts";
-import { coverage } from "../../src/envs/pusht/geometry.ts";
 import { Rng } from "../../src/util/rng.ts";
+import { loadPushTFrames, nearGoal, lowerQuantile as q } from "./held-out.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const { values: opts } = parseArgs({ options: { stride: { type: "string", default: "8" }, offset: { type: "string", default: "4" } } });
 const stride = Number(opts.stride), offset = Number(opts.offset);
-const TRAIN_EPISODES = 180; // the probe's split
 
-const buf = await readDpZarr(path.join(ROOT, "../shared/datasets/pusht_cchi_v7_replay.zarr"), { images: true });
-const frames = buf.frames!["observation.image"], state = buf.data["observation.state"] as Float32Array;
-const split = buf.episodeEnds[TRAIN_EPISODES - 1], end = buf.episodeEnds.at(-1)!;
-const steps: number[] = [];
-for (let s = 0; s < Math.floor(end / stride) * stride; s += stride) if (s >= split && coverage(state[s * 5 + 2], state[s * 5 + 3], state[s * 5 + 4]) > 0.5) steps.push(s);
-await frames.load(steps);
+const { frames, state, testSteps } = await loadPushTFrames(stride);
+const steps = testSteps.filter((s) => nearGoal(state, s));
 
 /** Sum of |rendered − recorded| over the frame's 96·96·3 values (0..255 each). */
 function misfit(s: number, pose: number[]): number {
@@ -68,7 +62,6 @@ for (const s of steps) {
   const d = ((r.pose[2] - truth[2] + 540) % 360) - 180;
   ang.push(Math.abs(d));
 }
-const q = (v: number[], p: number) => v.slice().sort((a, b) => a - b)[Math.floor(p * (v.length - 1))];
 const result = {
   frames: steps.length, stride, offset, renders,
   position: { median: q(pos, 0.5), p90: q(pos, 0.9), max: Math.max(...pos) },

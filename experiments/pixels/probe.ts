@@ -3,7 +3,7 @@
  * pixel run (and a freshly initialised encoder), the image encoder runs on recorded frames of Diffusion Policy's
  * Push-T store (centre crop, the policy's own image normalizer) and a probe regresses the block pose (x, y in arena
  * pixels of 512; angle in degrees) from its spatial-softmax keypoints [2·keypoints]. Probes: ridge regression
- * (closed form) and a 2-layer MLP (tfjs, Adam), fitted on episodes 0–179 and scored on 180–205 (unseen episodes).
+ * (closed form) and a 2-layer MLP (tfjs, Adam), fitted on episodes 0–179 and scored on 180–205 (unseen episodes; held-out.ts).
  * The scale to read them by: how far the block may sit from the goal and still count as a success (coverage > 0.95,
  * src/envs/pusht/geometry.ts), in translation alone and rotation alone.
  *
@@ -15,17 +15,17 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend/index.ts";
-import { readDpZarr } from "../../src/datasets/dp-zarr/zarr.ts";
 import { normalize } from "../../src/datasets/normalizer.ts";
 import "../../src/policies/index.ts"; // registers the policies loadPolicy reads
 import { loadPolicy } from "../../src/checkpoints/load-checkpoint.ts";
 import { readCheckpointMeta } from "../../src/checkpoints/checkpoint.ts";
-import { ImageEncoder } from "../../src/nn/image-encoder.ts";
+import { ImageEncoder, centerCrop } from "../../src/nn/image-encoder.ts";
 import { tfOps } from "../../src/nn/tf-ops.ts";
 import { coverage, GOAL_POSE } from "../../src/envs/pusht/geometry.ts";
 import { plotSeries } from "../../src/util/chart.ts";
 import { Rng } from "../../src/util/rng.ts";
 import type { ScdModel } from "../../src/policies/scd/model.ts";
+import { loadPushTFrames, nearGoal, lowerQuantile as q } from "./held-out.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const { values: opts, positionals } = parseArgs({ options: { every: { type: "string", default: "500" }, stride: { type: "string", default: "8" }, replot: { type: "boolean", default: false }, out: { type: "string", default: path.join(ROOT, "experiments/pixels/results/probe") } }, allowPositionals: true });
@@ -36,7 +36,6 @@ if (!run) {
 }
 const every = Number(opts.every), stride = Number(opts.stride);
 const out = path.resolve(opts.out);
-const TRAIN_EPISODES = 180;
 
 /** Largest offset (px, or degrees) in one direction that keeps coverage above 0.95 at the goal, by bisection. */
 function tolerance(move: (d: number) => [number, number, number], hi: number): number {
@@ -71,14 +70,9 @@ if (opts.replot) {
 }
 
 await initBackend();
-const buf = await readDpZarr(path.join(ROOT, "../shared/datasets/pusht_cchi_v7_replay.zarr"), { images: true });
-const frames = buf.frames!["observation.image"], state = buf.data["observation.state"] as Float32Array;
-const ends = Array.from(buf.episodeEnds), split = ends[TRAIN_EPISODES - 1];
-const steps = Array.from({ length: Math.floor(ends.at(-1)! / stride) }, (_, i) => i * stride);
-await frames.load(steps);
+const { frames, state, trainSteps: trainIdx, testSteps: testIdx } = await loadPushTFrames(stride);
 /** Targets [n, 4]: block x, y (px), cos, sin of its angle. */
 const target = (s: number) => [state[s * 5 + 2], state[s * 5 + 3], Math.cos(state[s * 5 + 4]), Math.sin(state[s * 5 + 4])];
-const trainIdx = steps.filter((s) => s < split), testIdx = steps.filter((s) => s >= split);
 
 /** The encoder's keypoints for the given steps, [n, 2·keypoints], batch by batch. */
 function keypoints(enc: ImageEncoder, norm: Parameters<typeof normalize>[0], crop: number, idx: number[]): Float32Array {
@@ -87,8 +81,7 @@ function keypoints(enc: ImageEncoder, norm: Parameters<typeof normalize>[0], cro
     const b = idx.slice(i, i + 64), x = new Float32Array(b.length * H * W * 3);
     b.forEach((s, j) => x.set(normalize(norm, Float32Array.from(frames.frame(s))), j * H * W * 3));
     parts.push(tf.tidy(() => {
-      const im = tf.tensor(x, [b.length, H, W, 3]).slice([0, (H - crop) >> 1, (W - crop) >> 1, 0], [-1, crop, crop, -1]);
-      return enc.keypoints(tfOps, im).dataSync() as Float32Array;
+      return enc.keypoints(tfOps, centerCrop(tf.tensor(x, [b.length, H, W, 3]), crop)).dataSync() as Float32Array;
     }));
   }
   const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
@@ -109,9 +102,8 @@ function errors(pred: Float32Array, idx: number[]) {
     dp.push(Math.hypot(pred[i * 4] - x, pred[i * 4 + 1] - y));
     const d = Math.atan2(pred[i * 4 + 3], pred[i * 4 + 2]) - Math.atan2(si, c);
     da.push((Math.abs(Math.atan2(Math.sin(d), Math.cos(d))) * 180) / Math.PI);
-    near.push(coverage(x, y, state[s * 5 + 4]) > 0.5);
+    near.push(nearGoal(state, s));
   });
-  const q = (v: number[], p: number) => v.slice().sort((a, b) => a - b)[Math.floor(p * (v.length - 1))];
   const nearOnly = (v: number[]) => v.filter((_, i) => near[i]);
   return { posMedian: q(dp, 0.5), posP90: q(dp, 0.9), angMedian: q(da, 0.5), angP90: q(da, 0.9), nearFrames: nearOnly(dp).length, nearPosMedian: q(nearOnly(dp), 0.5), nearAngMedian: q(nearOnly(da), 0.5) };
 }
@@ -140,6 +132,10 @@ function probe(kind: "ridge" | "mlp", Xtr: Float32Array, Xte: Float32Array, d: n
       b.dispose();
     }
     pred = m.predict(z(xte)) as tf.Tensor;
+    const y = pred.mul(ysd).add(ymu).dataSync() as Float32Array;
+    m.dispose(); // its weights are variables, which the caller's tidy keeps
+    opt.dispose();
+    return y;
   }
   return pred.mul(ysd).add(ymu).dataSync() as Float32Array;
 }
