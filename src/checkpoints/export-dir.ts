@@ -53,7 +53,7 @@ export function buildExport(meta: CheckpointMeta, weights: Record<string, Float3
     entries[name] = { file: `${name}.onnx`, sha256: createHash("sha256").update(bytes).digest("hex"), doc: def.doc, inputs: [...builder.declaredInputs], outputs: [...builder.declaredOutputs] };
   }
   // a parameter no graph reads would be a model the export does not run: refuse, never drop it
-  const unread = [...model.parameters().keys()].filter((k) => !read.has(k));
+  const unread = [...model.parameters().keys()].filter((k) => !read.has(k) && !model.trainingOnly?.(k));
   if (unread.length) throw new ScdError(`${where}/weights.msgpack: the ONNX graphs of ${meta.policy} do not read parameter(s) ${unread.slice(0, 3).join(", ")}${unread.length > 3 ? ` (+${unread.length - 3} more)` : ""}`);
   const facts = spec.facts(config, meta.layout);
   const manifest: Manifest = {

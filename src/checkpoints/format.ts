@@ -20,7 +20,7 @@ export const CheckpointMeta = z.object({
   version: z.number().int(),
   policy: z.string(),
   config: z.record(z.string(), z.unknown()),
-  layout: z.object({ obsFeatures: z.array(z.object({ name: z.string(), dim: z.number().int().positive() })), actionDim: z.number().int().positive(), frameDim: z.number().int().positive(), prevAction: z.boolean().optional(), images: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().positive()).length(3) })).optional() }),
+  layout: z.object({ obsFeatures: z.array(z.object({ name: z.string(), dim: z.number().int().positive() })), actionDim: z.number().int().positive(), frameDim: z.number().int().positive(), prevAction: z.boolean().optional(), images: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().positive()).length(3) })).optional(), aux: z.array(z.object({ name: z.string(), dim: z.number().int().positive() })).optional() }),
   normalizers: NormSetSchema,
   step: z.number().int().nonnegative(),
   numParams: z.number().int().nonnegative(),

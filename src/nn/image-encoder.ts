@@ -250,11 +250,15 @@ export class FrameImages {
    */
   append<T>(o: Ops<T>, frame: T, images: T[], leading: number[]): T {
     if (!this.encoders.length) return frame;
-    const feats = this.encoders.map((e, i) => {
+    return o.concat([frame, ...this.encode(o, images, leading)], leading.length);
+  }
+
+  /** Each image's features, [..., dOut] with the leading dims `leading` (images as in {@link append}); [] without images. */
+  encode<T>(o: Ops<T>, images: T[], leading: number[]): T[] {
+    return this.encoders.map((e, i) => {
       const f = e.apply(o, images[i]); // [N, dOut]
       return leading.length === 1 ? f : o.reshape(f, [...leading, -1]); // [..., dOut]
     });
-    return o.concat([frame, ...feats], leading.length);
   }
 
   /** The inference crop on any Ops: image i's centre crop × crop window, normalized [N, H, W, 3] → [N, c, c, 3] (robomimic's offsets). */

@@ -31,16 +31,19 @@ export interface FrameLayout {
   prevAction?: boolean;
   /** Image features, carried beside the frame vector (absent: none). */
   images?: ImageFeature[];
+  /** Training-only targets (e.g. SCD's `auxTarget`): low-dimensional features sampled at every window frame for an
+   * auxiliary loss, never read at run time (absent: none). */
+  aux?: { name: string; dim: number }[];
 }
 
 /**
  * The frame layout of low-dimensional `obsFeatures` (in frame order), actions of `actionDim`, and `opts.imageFeatures`
  * beside the frame. `opts` may be a PolicyDef's frameOptions (its `images` flag is for layoutFromBuffer).
  */
-export function frameLayout(obsFeatures: { name: string; dim: number }[], actionDim: number, opts: { prevAction?: boolean; images?: boolean; imageFeatures?: ImageFeature[] } = {}): FrameLayout {
+export function frameLayout(obsFeatures: { name: string; dim: number }[], actionDim: number, opts: { prevAction?: boolean; images?: boolean; imageFeatures?: ImageFeature[]; auxFeatures?: { name: string; dim: number }[] } = {}): FrameLayout {
   const prevAction = opts.prevAction ?? true;
   const obsDim = obsFeatures.reduce((a, f) => a + f.dim, 0);
-  return { obsFeatures, actionDim, frameDim: obsDim + (prevAction ? actionDim + 1 : 0), ...(prevAction ? {} : { prevAction: false }), ...(opts.imageFeatures?.length ? { images: opts.imageFeatures } : {}) };
+  return { obsFeatures, actionDim, frameDim: obsDim + (prevAction ? actionDim + 1 : 0), ...(prevAction ? {} : { prevAction: false }), ...(opts.imageFeatures?.length ? { images: opts.imageFeatures } : {}), ...(opts.auxFeatures?.length ? { aux: opts.auxFeatures } : {}) };
 }
 
 /**
@@ -56,15 +59,21 @@ export function checkImageSpec(name: string, spec: FeatureSpec): ImageFeature {
 
 /**
  * The layout of `obsNames` in a buffer: uint8 features of rank 3 are images (when `opts.images`; refused otherwise),
- * the rest flat frame features.
- * @throws ScdError for an image feature a policy without an image path is given, or one that is not uint8 [H, W, 3].
+ * the rest flat frame features; `opts.aux` names training-only target features (low-dimensional, float).
+ * @throws ScdError for an image feature a policy without an image path is given, or one that is not uint8 [H, W, 3];
+ * for an aux feature the dataset lacks or that is an image.
  */
-export function layoutFromBuffer(buf: EpisodeBuffer, obsNames: readonly string[], opts: { prevAction?: boolean; images?: boolean } = {}): FrameLayout {
+export function layoutFromBuffer(buf: EpisodeBuffer, obsNames: readonly string[], opts: { prevAction?: boolean; images?: boolean; aux?: readonly string[] } = {}): FrameLayout {
   const isImage = (n: string) => buf.schema[n].dtype === "uint8" || buf.schema[n].shape.length === 3;
   const images = obsNames.filter(isImage).map((n) => checkImageSpec(n, buf.schema[n]));
   if (images.length && !opts.images) throw new ScdError(`observation feature "${images[0].name}" is an image [${images[0].shape}]: this policy has no image encoder (scd and entangled-diffusion have one; or train on low-dimensional features)`);
   const flat = obsNames.filter((n) => !isImage(n)).map((name) => ({ name, dim: featureDim(buf.schema[name]) }));
-  return frameLayout(flat, featureDim(buf.schema.action), { prevAction: opts.prevAction, imageFeatures: images });
+  const aux = (opts.aux ?? []).map((name) => {
+    if (!buf.schema[name]) throw new ScdError(`auxiliary target feature "${name}" is not in the dataset (it has ${Object.keys(buf.schema).join(", ")})`);
+    if (isImage(name)) throw new ScdError(`auxiliary target feature "${name}" is an image [${buf.schema[name].shape}]: a target must be low-dimensional`);
+    return { name, dim: featureDim(buf.schema[name]) };
+  });
+  return frameLayout(flat, featureDim(buf.schema.action), { prevAction: opts.prevAction, imageFeatures: images, auxFeatures: aux });
 }
 
 type Aff = { scale: Float32Array; shift: Float32Array };
@@ -115,11 +124,13 @@ export interface WindowTensors {
   targets: Float32Array;
   /** One per layout image feature: normalized frames [B, L, H, W, 3] (a padded position holds the episode's edge frame). */
   images?: Float32Array[];
+  /** The layout's aux targets, normalized, concatenated per frame: [B, L, Σ dim] (padded positions: the edge frame's). */
+  aux?: Float32Array;
 }
 
 export function windowSpec(L: FrameLayout, win: number, H: number): WindowSpec {
   const spec: WindowSpec = {};
-  for (const f of [...L.obsFeatures, ...(L.images ?? [])]) spec[f.name] = Array.from({ length: win }, (_, j) => j - win + 1);
+  for (const f of [...L.obsFeatures, ...(L.images ?? []), ...(L.aux ?? [])]) spec[f.name] = Array.from({ length: win }, (_, j) => j - win + 1);
   spec.action = Array.from({ length: win + H }, (_, j) => j - win);
   return spec;
 }
@@ -136,7 +147,7 @@ export async function buildWindowsAsync(buf: EpisodeBuffer, L: FrameLayout, norm
 
 function windowTensors(w: WindowBatch, L: FrameLayout, norms: NormSet, win: number, H: number, P: number, rng: Rng): WindowTensors {
   const B = w.n, A = L.actionDim, F = L.frameDim;
-  const aff = affines(norms, [...L.obsFeatures.map((f) => f.name), "action"]);
+  const aff = affines(norms, [...L.obsFeatures.map((f) => f.name), ...(L.aux ?? []).map((f) => f.name), "action"]);
   const frames = new Float32Array(B * win * F), keyPad = new Float32Array(B * win);
   const act = w.values.action, actPad = w.pad.action;
   const nA = win + H;
@@ -175,5 +186,17 @@ function windowTensors(w: WindowBatch, L: FrameLayout, norms: NormSet, win: numb
     for (let i = 0; i < v.length; i++) v[i] = v[i] * scale[i % n] + shift[i % n];
     return v;
   });
-  return { B, L: win, frames, keyPad, posIdx, targets, ...(images?.length ? { images } : {}) };
+  // aux targets: every position (a padded one holds the edge frame's value, as its image does)
+  let aux: Float32Array | undefined;
+  if (L.aux?.length) {
+    const D = L.aux.reduce((a, f) => a + f.dim, 0);
+    aux = new Float32Array(B * win * D);
+    let o = 0;
+    for (const f of L.aux) {
+      const src = w.values[f.name], a = aff[f.name];
+      for (let r = 0; r < B * win; r++) for (let d = 0; d < f.dim; d++) aux[r * D + o + d] = src[r * f.dim + d] * a.scale[d] + a.shift[d];
+      o += f.dim;
+    }
+  }
+  return { B, L: win, frames, keyPad, posIdx, targets, ...(images?.length ? { images } : {}), ...(aux ? { aux } : {}) };
 }

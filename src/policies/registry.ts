@@ -41,6 +41,8 @@ export interface PolicyModel {
   numParams(): number;
   /** The learning-rate multiplier of a parameter (e.g. 2 for SCD's decoder). */
   lrMult(paramName: string): number;
+  /** Whether a parameter is read by the training loss only (e.g. an auxiliary head): the ONNX export skips it. */
+  trainingOnly?(paramName: string): boolean;
   /** Release the variables and the inference state. */
   dispose(): void;
 }
@@ -64,8 +66,8 @@ export interface PolicyDef<C extends z.ZodTypeAny = z.ZodTypeAny> {
   /** The policy's own training-recipe defaults (TrainConfig keys, e.g. `{ lr: 1e-3 }`), under whatever is given. */
   trainDefaults?: Record<string, unknown>;
   /** What a frame holds for this config (default: observations + previous action + first-frame flag; `images`: the
-   * policy takes image features beside the frame, else they are refused). */
-  frameOptions?(config: z.infer<C>): { prevAction?: boolean; images?: boolean };
+   * policy takes image features beside the frame, else they are refused; `aux`: training-only target features). */
+  frameOptions?(config: z.infer<C>): { prevAction?: boolean; images?: boolean; aux?: string[] };
   /** The config to record for a training run on `layout` (e.g. the image encoder's defaults made explicit); default: as is. */
   configForLayout?(config: z.infer<C>, layout: FrameLayout): z.infer<C>;
 }

@@ -63,7 +63,8 @@ export function prepareTrainData(buffer: EpisodeBuffer, cfg: Pick<TrainConfig, "
   buffer = withFeatures(buffer, obsFeatures);
   if (!buffer.schema.action) throw new ScdError(`${where}: the dataset has no "action" feature`);
   // a NaN would otherwise surface as a normalizer error with a flat index, or as a diverged loss
-  for (const n of [...obsFeatures, "action"]) {
+  const auxNames = def.frameOptions?.(policyConfig).aux ?? [];
+  for (const n of [...obsFeatures, ...auxNames.filter((n) => buffer.schema[n]), "action"]) {
     const bad = firstNonFinite(buffer, n);
     if (bad) throw new ScdError(`${where}: feature "${n}" is not finite at episode ${bad.episode}, frame ${bad.frame}, dimension ${bad.dim}: ${bad.value} (fill or drop that episode, or train on other features: obsFeatures, --obs-features)`);
   }
@@ -76,7 +77,7 @@ export function prepareTrainData(buffer: EpisodeBuffer, cfg: Pick<TrainConfig, "
   const episodeOf = episodeIndexOfSteps(buffer.episodeEnds);
   const layout = resumed?.layout ?? layoutFromBuffer(buffer, obsFeatures, def.frameOptions?.(policyConfig));
   const images = new Set((layout.images ?? []).map((f) => f.name));
-  const flat = [...obsFeatures.filter((n) => !images.has(n)), "action"];
+  const flat = [...obsFeatures.filter((n) => !images.has(n)), ...(layout.aux ?? []).map((f) => f.name).filter((n) => !obsFeatures.includes(n)), "action"];
   // the low-dimensional features of the training episodes (image features left out: never copied)
   const flatSchema = Object.fromEntries(flat.map((n) => [n, buffer.schema[n]]));
   const lowDim: EpisodeBuffer = { schema: flatSchema, data: Object.fromEntries(flat.map((n) => [n, buffer.data[n]])), episodeEnds: buffer.episodeEnds };

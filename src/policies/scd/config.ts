@@ -30,6 +30,10 @@ export const ScdConfig = z
     // the image encoder for image observation features (uint8 [H, W, 3]); absent: its defaults when the dataset's
     // observation features include an image (recorded in the checkpoint), unused otherwise
     image: ScdImageConfig.optional(),
+    // a training-only auxiliary loss with images: an MLP head regresses this dataset feature (e.g. the object's
+    // keypoints) from each frame's image features, weight × MSE in normalized units beside the chunk loss. The
+    // policy still observes only its observation features; the head is not exported.
+    auxTarget: z.object({ feature: z.string().min(1), weight: z.number().positive().default(1), hidden: z.number().int().min(1).default(128) }).optional(),
   })
   .superRefine((c, ctx) => {
     if (c.dModel % c.heads) ctx.addIssue({ code: "custom", path: ["dModel"], message: `dModel ${c.dModel} must be divisible by heads ${c.heads}` });

@@ -11,6 +11,10 @@
  *   IMAGES (layout.images, config `image`): one ImageEncoder per image feature runs once per frame on that frame's
  *            normalized image (random crop at training, centre crop at inference); its dOut features are appended
  *            to the frame vector before the encoder's input projection (inProj: frameDim + images·dOut → d).
+ *   AUX (config `auxTarget`, training only): an MLP head [images·dOut → hidden → D] regresses a dataset feature
+ *            (layout.aux, e.g. Push-T's block keypoints) from each frame's image features, weight × MSE added to the
+ *            chunk loss: a direct gradient for what the camera must locate (cf. auxiliary state prediction in
+ *            visuomotor learning, Levine et al. 2016's pose pretraining). Not read at run time, not exported.
  */
 import type { SampleGuide } from "../../diffusion/sampler.ts";
 import * as tf from "@tensorflow/tfjs";
@@ -25,6 +29,7 @@ import { noisyTargets, sampleChunks, samplerLevels } from "../../diffusion/objec
 import type { PolicyModel } from "../registry.ts";
 import type { FrameLayout, WindowTensors } from "../frames.ts";
 import { Rng } from "../../util/rng.ts";
+import { ScdError } from "../../errors.ts";
 import { scdWindow, type ScdConfig, type ScdImageConfig } from "./config.ts";
 
 const LEVEL_DIM = 64;
@@ -98,10 +103,13 @@ export class ScdModel extends Module implements PolicyModel {
   readonly defaultSteps: number;
   /** The image path (src/nn/image-encoder.ts FrameImages): encoders, crops, features appended to the frame. */
   readonly imagePath: FrameImages;
+  /** The training-only aux head (config `auxTarget` with images and layout.aux), else null. */
+  readonly auxHead: { l1: Linear; l2: Linear } | null;
   private ctx: tf.Tensor | null = null;
 
   /**
-   * @throws ScdError when an image feature is smaller than the crop, or a stage count leaves no 2 × 2 last map.
+   * @throws ScdError when an image feature is smaller than the crop, or a stage count leaves no 2 × 2 last map; when
+   * config `auxTarget` is set without image features.
    */
   constructor(readonly cfg: ScdConfig, readonly layout: FrameLayout, seed: number) {
     super();
@@ -122,6 +130,19 @@ export class ScdModel extends Module implements PolicyModel {
     this.decoder = this.child("decoder", cfg.decoder === "mlp"
       ? new MlpDecoder(rng, cfg.dModel, cfg.decDModel, cfg.decLayers, cfg.horizon, layout.actionDim)
       : new ChunkDecoder(rng, cfg.dModel, cfg.decDModel, cfg.decLayers, cfg.decHeads, cfg.mlpRatio, cfg.horizon, layout.actionDim));
+    if (cfg.auxTarget && !images.length) throw new ScdError(`config auxTarget (${cfg.auxTarget.feature}) regresses from image features, and the observation features include none`);
+    const auxDim = (layout.aux ?? []).reduce((a, f) => a + f.dim, 0);
+    // own seed, created last: the rest of the model initialises as without the head
+    const ar = new Rng(seed * 7919 + 57);
+    this.auxHead = cfg.auxTarget && auxDim ? {
+      l1: this.child("aux.l1", new Linear(ar, this.imagePath.dim, cfg.auxTarget.hidden)),
+      l2: this.child("aux.l2", new Linear(ar, cfg.auxTarget.hidden, auxDim)),
+    } : null;
+  }
+
+  /** Parameters only the training loss reads (the aux head): the export leaves them out. */
+  trainingOnly(name: string): boolean {
+    return name.startsWith("aux.");
   }
 
   /**
@@ -150,13 +171,20 @@ export class ScdModel extends Module implements PolicyModel {
       const frames = tf.tensor(b.frames, [b.B, b.L, b.frames.length / (b.B * b.L)]);
       // images [B·L, H, W, 3] → a random crop each (Diffusion Policy's augmentation) → features beside the frame
       const crops = this.imagePath.trainCrops(b.images, b.B * b.L, rng);
-      const enc = this.encoder.forward(this.encoderInput(tfOps, frames, crops, [b.B, b.L]), tf.tensor(b.keyPad, [b.B, b.L])); // [B, L, d]
+      const feats = this.imagePath.encode(tfOps, crops, [b.B * b.L]); // [B·L, dOut] per image
+      const input = feats.length ? tf.concat([frames, ...feats.map((f) => f.reshape([b.B, b.L, -1]))], 2) : frames; // = encoderInput
+      const enc = this.encoder.forward(input, tf.tensor(b.keyPad, [b.B, b.L])); // [B, L, d]
       let ctx = tf.gather(enc.reshape([b.B * b.L, -1]), tf.tensor(b.posIdx, undefined, "int32")); // [B·P, d]
       ctx = tf.tile(ctx, [M, 1]); // [N, d]: M noise draws per encoder pass
       if (this.cfg.contextNoise > 0) ctx = ctx.add(tf.tensor(rng.normals(ctx.size, this.cfg.contextNoise), ctx.shape));
       const x0 = tf.tile(tf.tensor(b.targets, [b.B * P, H, A]), [M, 1, 1]); // [N, H, A]
       const { xt, target, levels } = noisyTargets(x0, rng, this.cfg.objective);
-      return this.decoder.denoise(tfOps, this.decoder.condition(tfOps, ctx, levels), xt).sub(target).square().mean() as tf.Scalar;
+      const chunk = this.decoder.denoise(tfOps, this.decoder.condition(tfOps, ctx, levels), xt).sub(target).square().mean() as tf.Scalar;
+      if (!this.auxHead) return chunk;
+      if (!b.aux) throw new ScdError("ScdModel.loss: config auxTarget is set and the batch has no aux targets (layout.aux)");
+      const h = this.auxHead.l1.apply(tfOps, tf.concat(feats, 1), "relu"); // [B·L, hidden]
+      const aux = this.auxHead.l2.apply(tfOps, h).sub(tf.tensor(b.aux, [b.B * b.L, b.aux.length / (b.B * b.L)])).square().mean(); // [B·L, D] → MSE
+      return chunk.add(aux.mul(this.cfg.auxTarget!.weight)) as tf.Scalar;
     });
   }
 

@@ -11,7 +11,7 @@ export const SCD: PolicySpec<typeof ScdConfig> = {
   description: "Separable Causal Diffusion: causal encoder (KV cache) + light chunk decoder",
   configSchema: ScdConfig,
   onnx: SCD_ONNX,
-  frameOptions: (c) => ({ prevAction: c.prevAction, images: true }),
+  frameOptions: (c) => ({ prevAction: c.prevAction, images: true, ...(c.auxTarget ? { aux: [c.auxTarget.feature] } : {}) }),
   // a run on camera frames records the image encoder it built (its defaults may change; the checkpoint must not)
   configForLayout: (c, layout) => (layout.images?.length && !c.image ? { ...c, image: ScdImageConfig.parse({}) } : c),
   savedDefaults: { decoder: "transformer", prevAction: true },
