@@ -14,22 +14,24 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { ARMS, RECIPE, SEED_RANGES, EPISODES, inferenceKey, type Arm } from "./arms.ts";
 import { armTable, type ArmResult } from "./table.ts";
 import { hardSeedTable } from "./hard-seeds.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : dflt;
-};
-const steps = Number(opt("steps", "2000"));
-const seeds = opt("seeds", "0").split(",").map(Number);
-const armIds = opt("arms", ARMS.map((a) => a.id).join(",")).split(",");
-const out = path.resolve(opt("out", path.join(ROOT, "runs/claim")));
+const { values: opts } = parseArgs({
+  options: { steps: { type: "string", default: "2000" }, seeds: { type: "string", default: "0" }, arms: { type: "string", default: ARMS.map((a) => a.id).join(",") }, out: { type: "string", default: path.join(ROOT, "runs/claim") }, latency: { type: "string", default: "" } },
+});
+const steps = Number(opts.steps);
+const seeds = opts.seeds.split(",").map(Number);
+const armIds = opts.arms.split(",");
+const out = path.resolve(opts.out);
 for (const id of armIds) if (!ARMS.some((a) => a.id === id)) throw new Error(`unknown arm "${id}"; arms: ${ARMS.map((a) => a.id).join(", ")}`);
 if (!(Number.isInteger(steps) && steps > 0) || seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error(`--steps must be a positive integer and --seeds non-negative integers`);
+
+// paths handed to scd are relative to the project (its cwd), so the reports it writes name runs as in a checkout
+const rel = (p: string) => path.relative(ROOT, p) || ".";
 
 function scd(argv: string[]): void {
   process.stderr.write(`$ scd ${argv.join(" ")}\n`);
@@ -70,7 +72,7 @@ function trainArm(arm: Arm, seed: number, seedDir: string): void {
   const n = arm.equalTimeTo ? equalTimeSteps(arm, seedDir) : steps;
   if (stepOf(dir) >= n) return;
   const recipe = Object.entries({ ...RECIPE }).flatMap(([k, v]) => [`--${k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`, String(v)]);
-  scd(["train", "--policy", arm.policy, "--policy-config", JSON.stringify(arm.policyConfig), "--steps", String(n), "--seed", String(seed), ...recipe, "--ckpt-every", "100", "--out", dir, ...(fs.existsSync(path.join(dir, "checkpoints")) ? ["--resume"] : [])]);
+  scd(["train", "--policy", arm.policy, "--policy-config", JSON.stringify(arm.policyConfig), "--steps", String(n), "--seed", String(seed), ...recipe, "--ckpt-every", "100", "--out", rel(dir), ...(fs.existsSync(path.join(dir, "checkpoints")) ? ["--resume"] : [])]);
 }
 
 /**
@@ -83,8 +85,8 @@ function evalArm(arm: Arm, seedDir: string): void {
   for (const start of SEED_RANGES) {
     const json = path.join(dir, `eval-${start}.json`);
     if (fs.existsSync(json)) continue;
-    if (!fs.existsSync(path.join(onnx, "manifest.json"))) scd(["export", path.join(dir, "checkpoint"), "--format", "onnx", "--out", onnx, "--force"]);
-    scd(["eval", "--policy", onnx, "--env", "pusht-v1", "--episodes", String(EPISODES), "--seed-start", String(start), "--latency", "0", "--json", json]);
+    if (!fs.existsSync(path.join(onnx, "manifest.json"))) scd(["export", rel(path.join(dir, "checkpoint")), "--format", "onnx", "--out", rel(onnx), "--force"]);
+    scd(["eval", "--policy", rel(onnx), "--env", "pusht-v1", "--episodes", String(EPISODES), "--seed-start", String(start), "--latency", "0", "--json", rel(json)]);
   }
 }
 
@@ -98,7 +100,7 @@ for (const seed of seeds) {
 }
 // latency: one process, after the training (it loads no checkpoint: latency does not depend on the weights), or a
 // saved `npm run bench -- claim --json` output (--latency FILE: re-tabulating kept results needs no new measurement)
-const savedLatency = opt("latency", "");
+const savedLatency = opts.latency;
 let benchJson: string;
 if (savedLatency) benchJson = fs.readFileSync(savedLatency, "utf8");
 else {
