@@ -13,21 +13,23 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { SEED_RANGES, EPISODES } from "./arms.ts";
 import { hardSeedTable } from "./hard-seeds.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : dflt;
-};
-const policyConfig = opt("policy-config", "{}");
-const minutes = Number(opt("budget-minutes", "20"));
-const seeds = opt("seeds", "0,1,2").split(",").map(Number);
-const out = path.resolve(opt("out", path.join(ROOT, "runs/seeds")));
+const { values: opts } = parseArgs({
+  options: { "policy-config": { type: "string", default: "{}" }, "budget-minutes": { type: "string", default: "20" }, seeds: { type: "string", default: "0,1,2" }, out: { type: "string", default: path.join(ROOT, "runs/seeds") } },
+});
+const policyConfig = opts["policy-config"];
+const minutes = Number(opts["budget-minutes"]);
+const seeds = opts.seeds.split(",").map(Number);
+const out = path.resolve(opts.out);
 JSON.parse(policyConfig); // one clear error for bad JSON before anything runs
 if (!(minutes > 0) || seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error("--budget-minutes must be > 0 and --seeds non-negative integers");
+
+// paths handed to scd are relative to the project (its cwd), so the reports it writes name runs as in a checkout
+const rel = (p: string) => path.relative(ROOT, p) || ".";
 
 function scd(argv: string[]): void {
   process.stderr.write(`$ scd ${argv.join(" ")}\n`);
@@ -44,7 +46,7 @@ function trainRun(dir: string, seed: number): void {
   const last = metrics(dir).at(-1);
   if (last && last.wallSeconds >= minutes * 60 - 5 && fs.existsSync(path.join(dir, "checkpoint/checkpoint.json"))) return;
   const resume = fs.existsSync(path.join(dir, "checkpoints")) ? ["--resume"] : [];
-  scd(["train", "--policy", "scd", "--policy-config", policyConfig, "--schedule", "time", "--max-seconds", String(minutes * 60), "--steps", "1000000", "--seed", String(seed), "--ckpt-every", "100", "--out", dir, ...resume]);
+  scd(["train", "--policy", "scd", "--policy-config", policyConfig, "--schedule", "time", "--max-seconds", String(minutes * 60), "--steps", "1000000", "--seed", String(seed), "--ckpt-every", "100", "--out", rel(dir), ...resume]);
 }
 
 /** The final checkpoint's score on each seed range (its ONNX export, latency 0). */
@@ -53,8 +55,8 @@ function evalRun(dir: string): { avg_max_reward: number; pc_success: number }[] 
   return SEED_RANGES.map((start) => {
     const json = path.join(dir, `eval-${start}.json`);
     if (!fs.existsSync(json)) {
-      if (!fs.existsSync(path.join(onnx, "manifest.json"))) scd(["export", path.join(dir, "checkpoint"), "--format", "onnx", "--out", onnx, "--force"]);
-      scd(["eval", "--policy", onnx, "--env", "pusht-v1", "--episodes", String(EPISODES), "--seed-start", String(start), "--latency", "0", "--json", json]);
+      if (!fs.existsSync(path.join(onnx, "manifest.json"))) scd(["export", rel(path.join(dir, "checkpoint")), "--format", "onnx", "--out", rel(onnx), "--force"]);
+      scd(["eval", "--policy", rel(onnx), "--env", "pusht-v1", "--episodes", String(EPISODES), "--seed-start", String(start), "--latency", "0", "--json", rel(json)]);
     }
     return JSON.parse(fs.readFileSync(json, "utf8")).aggregated;
   });

@@ -16,21 +16,24 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { plotSeries } from "../../src/util/chart.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : dflt;
-};
-const policy = opt("policy", "assets/checkpoints/scd-pusht");
-const latencies = opt("latencies", "0,100,200,300").split(",");
-const steps = opt("steps", "");
-const strategies = opt("strategies", "receding,ensemble,async,rtc").split(",");
-const episodes = opt("episodes", "50");
-const seedStart = opt("seed-start", "100000");
-const out = path.resolve(opt("out", path.join(ROOT, "experiments/realtime/results")));
+const { values: opts } = parseArgs({
+  options: {
+    policy: { type: "string", default: "assets/checkpoints/scd-pusht" }, latencies: { type: "string", default: "0,100,200,300" }, steps: { type: "string", default: "" },
+    strategies: { type: "string", default: "receding,ensemble,async,rtc" }, episodes: { type: "string", default: "50" }, "seed-start": { type: "string", default: "100000" },
+    out: { type: "string", default: path.join(ROOT, "experiments/realtime/results") },
+  },
+});
+const policy = opts.policy;
+const latencies = opts.latencies.split(",");
+const steps = opts.steps;
+const strategies = opts.strategies.split(",");
+const episodes = opts.episodes;
+const seedStart = opts["seed-start"];
+const out = path.resolve(opts.out);
 fs.mkdirSync(out, { recursive: true });
 
 interface Row { strategy: string; latency: string; inferenceMsP50: number; score: number; success: number; jerk: number | null; json: string }
@@ -39,7 +42,7 @@ for (const strategy of strategies)
   for (const lat of latencies) {
     const json = path.join(out, lat === "measured" ? `${strategy}-measured.json` : `${strategy}-${lat}ms.json`);
     if (!fs.existsSync(json)) {
-      const argv = ["eval", "--policy", policy, "--env", "pusht-v1", "--episodes", episodes, "--seed-start", seedStart, "--latency", lat, "--strategy", strategy, "--json", json, ...(steps ? ["--steps", steps] : [])];
+      const argv = ["eval", "--policy", policy, "--env", "pusht-v1", "--episodes", episodes, "--seed-start", seedStart, "--latency", lat, "--strategy", strategy, "--json", path.relative(ROOT, json), ...(steps ? ["--steps", steps] : [])];
       process.stderr.write(`$ scd ${argv.join(" ")}\n`);
       const r = spawnSync(process.execPath, [path.join(ROOT, "bin/scd.js"), ...argv], { cwd: ROOT, stdio: "inherit" });
       if (r.status !== 0) throw new Error(`scd eval failed (exit ${r.status}) for ${strategy} at ${lat} ms`);
