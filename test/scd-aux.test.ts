@@ -71,15 +71,21 @@ test("the loss is the chunk loss + weight × the aux head's MSE (same batch, sam
   const d = aux.data, m = aux.model as ScdModel;
   const b = await buildWindowsAsync(d.buffer, d.layout, d.norms, Array.from(d.trainAnchors.slice(0, 6)), 2, 8, 2, new Rng(4), d.episodeOf);
   const lp = tf.tidy(() => plain.model.loss(b, new Rng(9)).dataSync()[0]), la = tf.tidy(() => m.loss(b, new Rng(9)).dataSync()[0]);
-  // the head on the same random crops (trainCrops draws first from the loss's rng)
+  // the head on the same random crops (trainCrops draws first from the loss's rng), frames inside the episode only
   const mse = tf.tidy(() => {
-    const feats = m.imagePath.encode(tfOps, m.imagePath.trainCrops(b.images, b.B * b.L, new Rng(9)), [b.B * b.L]);
-    const y = m.auxHead!.l2.forward(m.auxHead!.l1.forward(tf.concat(feats, 1), "relu"));
-    return y.sub(tf.tensor(b.aux!, [b.B * b.L, 5])).square().mean().dataSync()[0];
+    const feats = m.imagePath.encode(tfOps, m.imagePath.trainCrops(b.images, b.B * b.L, new Rng(9)), [b.B, b.L]);
+    const y = m.auxHead!.l2.forward(m.auxHead!.l1.forward(tf.concat(feats, 2).reshape([b.B * b.L, -1]), "relu"));
+    const err = y.sub(tf.tensor(b.aux!, [b.B * b.L, 5])).square().sum(1).arraySync() as number[];
+    const rows = err.filter((_, r) => b.keyPad[r] === 0);
+    return rows.reduce((x, v) => x + v, 0) / (rows.length * 5);
   });
+  assert.ok(b.keyPad.some((v) => v === 1), "the batch has a padded position (an anchor at an episode's start)");
   console.log(`  chunk ${lp.toFixed(4)}, with aux ${la.toFixed(4)}, aux MSE ${mse.toFixed(4)}`);
   assert.ok(mse > 0.01, "a fresh head does not already predict the state");
   assert.ok(Math.abs(la - (lp + 3 * mse)) < 1e-4 * Math.max(1, la), `${la} vs ${lp} + 3 × ${mse}`);
+  const parts = m.lossParts()!;
+  assert.ok(Math.abs(parts.chunk - lp) < 1e-5 && Math.abs(parts.aux - mse) < 1e-5, JSON.stringify(parts));
+  assert.is(plain.model.lossParts?.() ?? null, null, "one term without auxTarget");
   plain.dispose();
   aux.dispose();
 });
@@ -91,15 +97,23 @@ test("training with auxTarget: loss falls, no tensor leaks per step", async () =
 });
 
 const run = path.join(dir, "run"), ckpt = path.join(run, "checkpoint");
-test("train() saves layout.aux and the head, --resume keeps training it, the export leaves it out and matches tfjs", async () => {
-  await train(trainCfg({ out: run, steps: 4, ckptEvery: 2, policyConfig: AUX }), { quiet: true });
-  await train(trainCfg({ out: run, steps: 6, ckptEvery: 2, policyConfig: AUX }), { quiet: true, resume: true });
+test("train() saves layout.aux and the head, --resume keeps training it, metrics log the aux MSE, the export leaves it out and matches tfjs", async () => {
+  await train(trainCfg({ out: run, steps: 4, ckptEvery: 2, valEvery: 2, policyConfig: AUX }), { quiet: true });
+  await train(trainCfg({ out: run, steps: 6, ckptEvery: 2, valEvery: 2, policyConfig: AUX }), { quiet: true, resume: true });
   const meta = readCheckpointMeta(ckpt), w = readWeights(ckpt);
   assert.is(meta.step, 6);
   assert.equal(meta.layout.aux, [{ name: STATE, dim: 5 }]);
   assert.ok(w["aux.l1.w"] && w["aux.l2.w"], "the head's weights are saved");
+  const rows = fs.readFileSync(path.join(run, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  assert.ok(rows.every((r) => r.auxLoss > 0 && r.loss > 0), "every step logs its chunk loss and aux MSE");
+  assert.ok(rows.filter((r) => r.valLoss !== undefined).every((r) => r.valAuxLoss > 0), "held-out aux MSE beside the held-out loss");
   const ex = path.join(dir, "export"), m = exportCheckpoint(ckpt, ex);
   assert.not.ok(JSON.stringify(m.graphs).includes("aux."), "no graph names the head");
+  // the deployment holds nothing training-only: config, layout, normalizers, parameter count
+  assert.is(m.config.auxTarget, undefined);
+  assert.is(m.layout.aux, undefined);
+  assert.is(m.normalizers[STATE], undefined);
+  assert.is(m.source.numParams, meta.numParams - w["aux.l1.w"].length - w["aux.l1.b"].length - w["aux.l2.w"].length - w["aux.l2.b"].length);
   const loaded = loadExport(ex, (b) => nodeRunner(b)), tfp = loadPolicy(ckpt), ox = loaded.policy();
   const env = await makeEnv("pusht-image-v1");
   const worst = chunkParity(tfp, ox, 6, 10, (t, executed) => (t === 0 || !executed ? env.reset({ seed: 100002 }).obs : env.step(executed).obs));
@@ -115,6 +129,10 @@ test("bad auxTarget: a feature the dataset lacks, or no image features → one S
   const lowDim = parsePolicyConfig(def, { ...SMALL, auxTarget: { feature: STATE } }, "t");
   const d = prepareTrainData(buf, trainCfg({ obsFeatures: ["observation.agent_pos"] }), def, lowDim, data);
   assert.throws(() => def.create(lowDim, d.layout, 0), (e: Error) => e instanceof ScdError && /auxTarget \(observation\.state\) regresses from image features/.test(e.message));
+  // a misspelt key is refused, not dropped; a layout without the config's target is refused, not trained without it
+  assert.throws(() => parsePolicyConfig(def, { ...SMALL, auxTarget: { feature: STATE, wieght: 5 } }, "t"), /wieght/);
+  const withImages = prepareTrainData(buf, trainCfg(), def, parsePolicyConfig(def, SMALL, "t"), data);
+  assert.throws(() => def.create(parsePolicyConfig(def, AUX, "t"), withImages.layout, 0), (e: Error) => e instanceof ScdError && /layout\.aux \[\] does not match config auxTarget \(observation\.state\)/.test(e.message));
 });
 
 test.run();

@@ -56,17 +56,24 @@ export function buildExport(meta: CheckpointMeta, weights: Record<string, Float3
   const unread = [...model.parameters().keys()].filter((k) => !read.has(k) && !model.trainingOnly?.(k));
   if (unread.length) throw new ScdError(`${where}/weights.msgpack: the ONNX graphs of ${meta.policy} do not read parameter(s) ${unread.slice(0, 3).join(", ")}${unread.length > 3 ? ` (+${unread.length - 3} more)` : ""}`);
   const facts = spec.facts(config, meta.layout);
+  // what only training reads stays out of the deployment: config keys (e.g. SCD's auxTarget), the layout's aux
+  // targets and their normalizers, the training-only parameters in the count
+  const trainingOnlyKeys = new Set(pdef.trainingOnlyConfig ?? []);
+  const { aux, ...layout } = meta.layout;
+  const used = new Set([...layout.obsFeatures.map((f) => f.name), ...(layout.images ?? []).map((f) => f.name), "action"]);
+  const normalizers = Object.fromEntries(Object.entries(meta.normalizers).filter(([k]) => used.has(k) || !aux?.some((f) => f.name === k)));
+  const numParams = meta.numParams - [...model.parameters().keys()].filter((k) => model.trainingOnly?.(k)).reduce((a, k) => a + weights[k].length, 0);
   const manifest: Manifest = {
     format: EXPORT_FORMAT,
     version: EXPORT_VERSION,
     policy: meta.policy,
-    config: meta.config,
-    layout: meta.layout,
-    normalizers: meta.normalizers,
+    config: Object.fromEntries(Object.entries(meta.config as Record<string, unknown>).filter(([k]) => !trainingOnlyKeys.has(k))),
+    layout,
+    normalizers,
     ...facts,
     opset: OPSET,
     irVersion: IR_VERSION,
-    source: { checkpoint: source, step: meta.step, numParams: meta.numParams },
+    source: { checkpoint: source, step: meta.step, numParams },
     graphs: entries,
   };
   return { manifest, files };

@@ -69,6 +69,11 @@ export function checkMetaParts(meta: Pick<CheckpointMeta, "layout" | "normalizer
     if (s.mode === "minmax" && s.max.length !== d) throw new ScdError(`${where}: normalizers["${f.name}"] has ${s.min.length} min and ${s.max.length} max values`, "incompatible");
     if (s.mode === "meanstd" && s.std.length !== d) throw new ScdError(`${where}: normalizers["${f.name}"] has ${s.mean.length} mean and ${s.std.length} std values`, "incompatible");
   }
+  // training-only aux targets: low-dimensional, each with a normalizer of its size
+  for (const f of L.aux ?? []) {
+    const s = meta.normalizers[f.name];
+    if (!s || s.mode === "image" || normDim(s) !== f.dim) throw new ScdError(`${where}: layout.aux "${f.name}" [${f.dim}] needs a normalizer of that dimension, normalizers has ${s ? `${s.mode} of dimension ${normDim(s)}` : "none"}`, "incompatible");
+  }
   // image features travel beside the frame: each needs an image normalizer of its shape
   for (const f of L.images ?? []) {
     if (names.has(f.name)) throw new ScdError(`${where}: layout lists "${f.name}" twice (obsFeatures, images)`, "incompatible");

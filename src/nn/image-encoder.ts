@@ -249,8 +249,12 @@ export class FrameImages {
    * the frame's order; [0] for a symbolic batch).
    */
   append<T>(o: Ops<T>, frame: T, images: T[], leading: number[]): T {
-    if (!this.encoders.length) return frame;
-    return o.concat([frame, ...this.encode(o, images, leading)], leading.length);
+    return this.join(o, frame, this.encode(o, images, leading), leading.length);
+  }
+
+  /** The frame [..., F] with features from {@link encode} (same leading dims) appended on `axis` (= the frame's last) → [..., F + images·dOut]. */
+  join<T>(o: Ops<T>, frame: T, feats: T[], axis: number): T {
+    return feats.length ? o.concat([frame, ...feats], axis) : frame;
   }
 
   /** Each image's features, [..., dOut] with the leading dims `leading` (images as in {@link append}); [] without images. */

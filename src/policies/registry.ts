@@ -41,6 +41,8 @@ export interface PolicyModel {
   numParams(): number;
   /** The learning-rate multiplier of a parameter (e.g. 2 for SCD's decoder). */
   lrMult(paramName: string): number;
+  /** The named terms of the last loss() call when it has several (e.g. SCD's `{ chunk, aux }`), else null. */
+  lossParts?(): Record<string, number> | null;
   /** Whether a parameter is read by the training loss only (e.g. an auxiliary head): the ONNX export skips it. */
   trainingOnly?(paramName: string): boolean;
   /** Release the variables and the inference state. */
@@ -68,6 +70,8 @@ export interface PolicyDef<C extends z.ZodTypeAny = z.ZodTypeAny> {
   /** What a frame holds for this config (default: observations + previous action + first-frame flag; `images`: the
    * policy takes image features beside the frame, else they are refused; `aux`: training-only target features). */
   frameOptions?(config: z.infer<C>): { prevAction?: boolean; images?: boolean; aux?: string[] };
+  /** Config keys only training reads (e.g. SCD's `auxTarget`): an ONNX export's manifest leaves them out. */
+  trainingOnlyConfig?: string[];
   /** The config to record for a training run on `layout` (e.g. the image encoder's defaults made explicit); default: as is. */
   configForLayout?(config: z.infer<C>, layout: FrameLayout): z.infer<C>;
 }

@@ -54,17 +54,27 @@ export interface TrainData {
  * on the training episodes. `resumed`: a checkpoint's layout and normalizers replace those. `where` names the data in errors.
  * Image features (uint8 [H, W, 3], for a policy that takes them) stay where they are (a file, Zarr chunks): no frame
  * is read here; their normalizer is the "image" mode's x/255 → [−1, 1] per channel, not a min–max over pixels.
- * @throws ScdError when the dataset has no "action" or no usable observation features, or an image feature is not uint8 [H, W, 3].
+ * @throws ScdError when the dataset has no "action" or no usable observation features, or an image feature is not uint8 [H, W, 3];
+ * when an auxiliary target (SCD's auxTarget) is not in the dataset, is an image, or (resumed) changed size.
  */
 export function prepareTrainData(buffer: EpisodeBuffer, cfg: Pick<TrainConfig, "episodes" | "obsFeatures" | "valFraction" | "seed" | "maxPadAfterEnd">, def: PolicyDef, policyConfig: Record<string, unknown>, where: string, resumed?: { layout: FrameLayout; norms: NormSet }): TrainData {
   // lazy image frames are cut as views, never read (copying the episodes would read every frame)
   if (cfg.episodes) buffer = buffer.frames ? firstEpisodes(buffer, cfg.episodes) : concatEpisodes(buffer.schema, Array.from({ length: Math.min(cfg.episodes, buffer.episodeEnds.length) }, (_, k) => getEpisode(buffer, k)));
   const obsFeatures = cfg.obsFeatures ?? defaultObsFeatures(buffer);
-  buffer = withFeatures(buffer, obsFeatures);
-  if (!buffer.schema.action) throw new ScdError(`${where}: the dataset has no "action" feature`);
-  // a NaN would otherwise surface as a normalizer error with a flat index, or as a diverged loss
   const auxNames = def.frameOptions?.(policyConfig).aux ?? [];
-  for (const n of [...obsFeatures, ...auxNames.filter((n) => buffer.schema[n]), "action"]) {
+  withFeatures(buffer, obsFeatures); // an observation feature's own error first
+  try {
+    buffer = withFeatures(buffer, [...obsFeatures, ...auxNames]); // aux targets may be derived features too
+  } catch (e) {
+    const name = auxNames.find((n) => !buffer.schema[n]);
+    throw name ? new ScdError(`${where}: auxiliary target feature "${name}" is not in the dataset (it has ${Object.keys(buffer.schema).join(", ")})`) : e;
+  }
+  if (!buffer.schema.action) throw new ScdError(`${where}: the dataset has no "action" feature`);
+  // a resumed run's targets must still be the dataset's (same name and size)
+  for (const f of resumed?.layout.aux ?? [])
+    if (!buffer.schema[f.name] || buffer.schema[f.name].shape.reduce((a, b) => a * b, 1) !== f.dim) throw new ScdError(`${where}: the checkpoint's auxiliary target "${f.name}" [${f.dim}] is not in the dataset with that size`);
+  // a NaN would otherwise surface as a normalizer error with a flat index, or as a diverged loss
+  for (const n of [...obsFeatures, ...auxNames.filter((n) => buffer.schema[n] && !buffer.frames?.[n]), "action"]) {
     const bad = firstNonFinite(buffer, n);
     if (bad) throw new ScdError(`${where}: feature "${n}" is not finite at episode ${bad.episode}, frame ${bad.frame}, dimension ${bad.dim}: ${bad.value} (fill or drop that episode, or train on other features: obsFeatures, --obs-features)`);
   }
@@ -132,7 +142,8 @@ export class TrainSession {
 
   /**
    * One optimizer step on `cfg.batch` windows drawn from the training anchors; returns the policy's training loss on
-   * them (its objective in normalized action units, e.g. the flow-matching MSE), before the update.
+   * them (its objective in normalized action units, e.g. the flow-matching MSE), before the update. A loss with
+   * several terms (SCD's auxTarget) is minimized whole; the chunk term is returned, all terms are in `lastParts`.
    * @throws ScdError when the loss is not finite (divergence).
    */
   trainStep(): number {
@@ -156,12 +167,32 @@ export class TrainSession {
     return Array.from({ length: cfg.batch }, () => d.trainAnchors[rng.int(d.trainAnchors.length)]);
   }
 
+  /** The last training step's loss terms when the model's loss has several (e.g. SCD with auxTarget: { chunk, aux }), else null. */
+  lastParts: Record<string, number> | null = null;
+  /** The same for the last held-out loss (means over its batches). */
+  lastValParts: Record<string, number> | null = null;
+
   private stepOn(batch: WindowTensors): number {
     const { model, rng } = this;
     const { loss } = this.opt.minimize(() => model.loss(batch, rng), this.lrAt(this.step));
     if (!Number.isFinite(loss)) throw new ScdError(`training diverged at step ${this.step}: loss is ${loss} (try a lower --lr)`);
     this.step++;
-    return loss;
+    this.lastParts = model.lossParts?.() ?? null;
+    // the policy's own objective is what `loss` means across runs; an auxiliary term is reported beside it
+    return this.lastParts?.chunk ?? loss;
+  }
+
+  /** One held-out batch's loss (its chunk term when the loss has parts), adding its parts into `sums`. */
+  private valOn(b: WindowTensors, r: Rng, sums: Record<string, number>): number {
+    const total = tf.tidy(() => this.model.loss(b, r).dataSync()[0]);
+    const parts = this.model.lossParts?.() ?? null;
+    for (const [k, v] of Object.entries(parts ?? {})) sums[k] = (sums[k] ?? 0) + v;
+    return parts?.chunk ?? total;
+  }
+
+  private valParts(sums: Record<string, number>, n: number): Record<string, number> | null {
+    const keys = Object.keys(sums);
+    return keys.length ? Object.fromEntries(keys.map((k) => [k, sums[k] / n])) : null;
   }
 
   /** Loss on held-out episodes: fixed anchors and a fixed noise seed, so values are comparable across steps (null: no held-out episodes). */
@@ -172,9 +203,10 @@ export class TrainSession {
       this.valBatches = d.valAnchors.length ? Array.from({ length: n }, () => buildWindows(d.buffer, d.layout, d.norms, Array.from({ length: cfg.batch }, () => d.valAnchors[r.int(d.valAnchors.length)]), model.window, model.horizon, model.positionsPerWindow, r, d.episodeOf)) : [];
     }
     if (!this.valBatches.length) return null;
-    const r = new Rng(999);
+    const r = new Rng(999), sums: Record<string, number> = {};
     let s = 0;
-    for (const b of this.valBatches) s += tf.tidy(() => model.loss(b, r).dataSync()[0]);
+    for (const b of this.valBatches) s += this.valOn(b, r, sums);
+    this.lastValParts = this.valParts(sums, this.valBatches.length);
     return s / this.valBatches.length;
   }
 
@@ -186,12 +218,13 @@ export class TrainSession {
     const { data: d, model, cfg } = this;
     if (!d.buffer.frames) return this.valLoss();
     if (!d.valAnchors.length) return null;
-    const r = new Rng(12345), n = Math.min(4, Math.ceil(d.valAnchors.length / cfg.batch)), rl = new Rng(999);
+    const r = new Rng(12345), n = Math.min(4, Math.ceil(d.valAnchors.length / cfg.batch)), rl = new Rng(999), sums: Record<string, number> = {};
     let s = 0;
     for (let i = 0; i < n; i++) {
       const b = await buildWindowsAsync(d.buffer, d.layout, d.norms, Array.from({ length: cfg.batch }, () => d.valAnchors[r.int(d.valAnchors.length)]), model.window, model.horizon, model.positionsPerWindow, r, d.episodeOf);
-      s += tf.tidy(() => model.loss(b, rl).dataSync()[0]);
+      s += this.valOn(b, rl, sums);
     }
+    this.lastValParts = this.valParts(sums, n);
     return s / n;
   }
 

@@ -133,10 +133,12 @@ export async function train(cfg: TrainConfig, opts: { resume?: boolean; quiet?: 
     curve.push([step, loss]);
     trainSeconds += (performance.now() - tStep) / 1000;
     const rec: Record<string, unknown> = { step, loss, lr: cfg.lr * session.lrAt(step - 1), trainSeconds: Math.round(trainSeconds * 100) / 100, wallSeconds: Math.round(wall() * 100) / 100 };
+    if (session.lastParts?.aux !== undefined) rec.auxLoss = session.lastParts.aux; // SCD's auxTarget: its head's MSE
     if (cfg.valEvery && (step % cfg.valEvery === 0 || step === cfg.steps)) {
       lastVal = await session.valLossAsync();
       if (lastVal !== null) {
         rec.valLoss = lastVal;
+        if (session.lastValParts?.aux !== undefined) rec.valAuxLoss = session.lastValParts.aux;
         valCurve.push([step, lastVal]);
       }
     }

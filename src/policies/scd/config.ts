@@ -33,7 +33,7 @@ export const ScdConfig = z
     // a training-only auxiliary loss with images: an MLP head regresses this dataset feature (e.g. the object's
     // keypoints) from each frame's image features, weight × MSE in normalized units beside the chunk loss. The
     // policy still observes only its observation features; the head is not exported.
-    auxTarget: z.object({ feature: z.string().min(1), weight: z.number().positive().default(1), hidden: z.number().int().min(1).default(128) }).optional(),
+    auxTarget: z.strictObject({ feature: z.string().min(1), weight: z.number().positive().default(1), hidden: z.number().int().min(1).default(128) }).optional(),
   })
   .superRefine((c, ctx) => {
     if (c.dModel % c.heads) ctx.addIssue({ code: "custom", path: ["dModel"], message: `dModel ${c.dModel} must be divisible by heads ${c.heads}` });

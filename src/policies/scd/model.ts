@@ -106,6 +106,7 @@ export class ScdModel extends Module implements PolicyModel {
   /** The training-only aux head (config `auxTarget` with images and layout.aux), else null. */
   readonly auxHead: { l1: Linear; l2: Linear } | null;
   private ctx: tf.Tensor | null = null;
+  private parts: { chunk: number; aux: number } | null = null;
 
   /**
    * @throws ScdError when an image feature is smaller than the crop, or a stage count leaves no 2 × 2 last map; when
@@ -131,6 +132,9 @@ export class ScdModel extends Module implements PolicyModel {
       ? new MlpDecoder(rng, cfg.dModel, cfg.decDModel, cfg.decLayers, cfg.horizon, layout.actionDim)
       : new ChunkDecoder(rng, cfg.dModel, cfg.decDModel, cfg.decLayers, cfg.decHeads, cfg.mlpRatio, cfg.horizon, layout.actionDim));
     if (cfg.auxTarget && !images.length) throw new ScdError(`config auxTarget (${cfg.auxTarget.feature}) regresses from image features, and the observation features include none`);
+    const want = cfg.auxTarget && images.length ? [cfg.auxTarget.feature] : [];
+    const got = (layout.aux ?? []).map((f) => f.name);
+    if (want.join() !== got.join()) throw new ScdError(`layout.aux [${got.join(", ")}] does not match config auxTarget (${want.join(", ") || "none"}): build the layout with the policy's frameOptions`);
     const auxDim = (layout.aux ?? []).reduce((a, f) => a + f.dim, 0);
     // own seed, created last: the rest of the model initialises as without the head
     const ar = new Rng(seed * 7919 + 57);
@@ -171,21 +175,31 @@ export class ScdModel extends Module implements PolicyModel {
       const frames = tf.tensor(b.frames, [b.B, b.L, b.frames.length / (b.B * b.L)]);
       // images [B·L, H, W, 3] → a random crop each (Diffusion Policy's augmentation) → features beside the frame
       const crops = this.imagePath.trainCrops(b.images, b.B * b.L, rng);
-      const feats = this.imagePath.encode(tfOps, crops, [b.B * b.L]); // [B·L, dOut] per image
-      const input = feats.length ? tf.concat([frames, ...feats.map((f) => f.reshape([b.B, b.L, -1]))], 2) : frames; // = encoderInput
-      const enc = this.encoder.forward(input, tf.tensor(b.keyPad, [b.B, b.L])); // [B, L, d]
+      const feats = this.imagePath.encode(tfOps, crops, [b.B, b.L]); // [B, L, dOut] per image
+      const enc = this.encoder.forward(this.imagePath.join(tfOps, frames, feats, 2), tf.tensor(b.keyPad, [b.B, b.L])); // [B, L, d]
       let ctx = tf.gather(enc.reshape([b.B * b.L, -1]), tf.tensor(b.posIdx, undefined, "int32")); // [B·P, d]
       ctx = tf.tile(ctx, [M, 1]); // [N, d]: M noise draws per encoder pass
       if (this.cfg.contextNoise > 0) ctx = ctx.add(tf.tensor(rng.normals(ctx.size, this.cfg.contextNoise), ctx.shape));
       const x0 = tf.tile(tf.tensor(b.targets, [b.B * P, H, A]), [M, 1, 1]); // [N, H, A]
       const { xt, target, levels } = noisyTargets(x0, rng, this.cfg.objective);
       const chunk = this.decoder.denoise(tfOps, this.decoder.condition(tfOps, ctx, levels), xt).sub(target).square().mean() as tf.Scalar;
+      this.parts = null;
       if (!this.auxHead) return chunk;
       if (!b.aux) throw new ScdError("ScdModel.loss: config auxTarget is set and the batch has no aux targets (layout.aux)");
-      const h = this.auxHead.l1.apply(tfOps, tf.concat(feats, 1), "relu"); // [B·L, hidden]
-      const aux = this.auxHead.l2.apply(tfOps, h).sub(tf.tensor(b.aux, [b.B * b.L, b.aux.length / (b.B * b.L)])).square().mean(); // [B·L, D] → MSE
+      const D = b.aux.length / (b.B * b.L);
+      const h = this.auxHead.l1.apply(tfOps, tf.concat(feats, 2).reshape([b.B * b.L, -1]), "relu"); // [B·L, hidden]
+      const err = this.auxHead.l2.apply(tfOps, h).sub(tf.tensor(b.aux, [b.B * b.L, D])).square(); // [B·L, D]
+      // MSE over the frames inside the episode (a padded position repeats the edge frame: not counted twice)
+      const valid = tf.sub(1, tf.tensor(b.keyPad, [b.B * b.L, 1]));
+      const aux = err.mul(valid).sum().div(valid.sum().mul(D).maximum(1)) as tf.Scalar;
+      this.parts = { chunk: chunk.dataSync()[0], aux: aux.dataSync()[0] };
       return chunk.add(aux.mul(this.cfg.auxTarget!.weight)) as tf.Scalar;
     });
+  }
+
+  /** The terms of the last loss() (chunk: the flow/ε MSE; aux: the aux head's MSE, before its weight), or null without auxTarget. */
+  lossParts(): { chunk: number; aux: number } | null {
+    return this.parts;
   }
 
   reset(batch: number): void {

@@ -14,6 +14,7 @@ export const SCD: PolicySpec<typeof ScdConfig> = {
   frameOptions: (c) => ({ prevAction: c.prevAction, images: true, ...(c.auxTarget ? { aux: [c.auxTarget.feature] } : {}) }),
   // a run on camera frames records the image encoder it built (its defaults may change; the checkpoint must not)
   configForLayout: (c, layout) => (layout.images?.length && !c.image ? { ...c, image: ScdImageConfig.parse({}) } : c),
+  trainingOnlyConfig: ["auxTarget"],
   savedDefaults: { decoder: "transformer", prevAction: true },
   // measured: recipe search (6-min budgets: 0.483 vs 0.399 at 3e-4) and the shipped checkpoint's run (docs/benchmarks.md)
   trainDefaults: { lr: 1e-3 },
