@@ -132,15 +132,14 @@ export class ScdModel extends Module implements PolicyModel {
       ? new MlpDecoder(rng, cfg.dModel, cfg.decDModel, cfg.decLayers, cfg.horizon, layout.actionDim)
       : new ChunkDecoder(rng, cfg.dModel, cfg.decDModel, cfg.decLayers, cfg.decHeads, cfg.mlpRatio, cfg.horizon, layout.actionDim));
     if (cfg.auxTarget && !images.length) throw new ScdError(`config auxTarget (${cfg.auxTarget.feature}) regresses from image features, and the observation features include none`);
-    const want = cfg.auxTarget && images.length ? [cfg.auxTarget.feature] : [];
+    const want = cfg.auxTarget ? [cfg.auxTarget.feature] : [];
     const got = (layout.aux ?? []).map((f) => f.name);
     if (want.join() !== got.join()) throw new ScdError(`layout.aux [${got.join(", ")}] does not match config auxTarget (${want.join(", ") || "none"}): build the layout with the policy's frameOptions`);
-    const auxDim = (layout.aux ?? []).reduce((a, f) => a + f.dim, 0);
     // own seed, created last: the rest of the model initialises as without the head
     const ar = new Rng(seed * 7919 + 57);
-    this.auxHead = cfg.auxTarget && auxDim ? {
+    this.auxHead = cfg.auxTarget ? {
       l1: this.child("aux.l1", new Linear(ar, this.imagePath.dim, cfg.auxTarget.hidden)),
-      l2: this.child("aux.l2", new Linear(ar, cfg.auxTarget.hidden, auxDim)),
+      l2: this.child("aux.l2", new Linear(ar, cfg.auxTarget.hidden, layout.aux!.reduce((a, f) => a + f.dim, 0))),
     } : null;
   }
 
@@ -192,7 +191,8 @@ export class ScdModel extends Module implements PolicyModel {
       // MSE over the frames inside the episode (a padded position repeats the edge frame: not counted twice)
       const valid = tf.sub(1, tf.tensor(b.keyPad, [b.B * b.L, 1]));
       const aux = err.mul(valid).sum().div(valid.sum().mul(D).maximum(1)) as tf.Scalar;
-      this.parts = { chunk: chunk.dataSync()[0], aux: aux.dataSync()[0] };
+      const [c, a] = tf.stack([chunk, aux]).dataSync(); // one read for both terms
+      this.parts = { chunk: c, aux: a };
       return chunk.add(aux.mul(this.cfg.auxTarget!.weight)) as tf.Scalar;
     });
   }
