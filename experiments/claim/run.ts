@@ -13,13 +13,12 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { ROOT, rel, scd } from "../scd-cli.ts";
 import { ARMS, RECIPE, SEED_RANGES, EPISODES, inferenceKey, type Arm } from "./arms.ts";
 import { armTable, type ArmResult } from "./table.ts";
 import { hardSeedTable } from "./hard-seeds.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const { values: opts } = parseArgs({
   options: { steps: { type: "string", default: "2000" }, seeds: { type: "string", default: "0" }, arms: { type: "string", default: ARMS.map((a) => a.id).join(",") }, out: { type: "string", default: path.join(ROOT, "runs/claim") }, latency: { type: "string", default: "" } },
 });
@@ -29,15 +28,6 @@ const armIds = opts.arms.split(",");
 const out = path.resolve(opts.out);
 for (const id of armIds) if (!ARMS.some((a) => a.id === id)) throw new Error(`unknown arm "${id}"; arms: ${ARMS.map((a) => a.id).join(", ")}`);
 if (!(Number.isInteger(steps) && steps > 0) || seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error(`--steps must be a positive integer and --seeds non-negative integers`);
-
-// paths handed to scd are relative to the project (its cwd), so the reports it writes name runs as in a checkout
-const rel = (p: string) => path.relative(ROOT, p) || ".";
-
-function scd(argv: string[]): void {
-  process.stderr.write(`$ scd ${argv.join(" ")}\n`);
-  const r = spawnSync(process.execPath, [path.join(ROOT, "bin/scd.js"), ...argv], { cwd: ROOT, stdio: "inherit" });
-  if (r.status !== 0) throw new Error(`scd ${argv[0]} failed (exit ${r.status})`);
-}
 
 /** The last metrics line of a run directory, or null. */
 function lastMetrics(dir: string): { step: number; trainSeconds: number } | null {

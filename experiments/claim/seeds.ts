@@ -9,15 +9,13 @@
  * standard deviation over seeds. Resumable: finished runs and evaluations are kept, an interrupted run continues with
  * --resume. Writes `<out>/seeds.json` and `<out>/seeds.md`.
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { ROOT, rel, scd } from "../scd-cli.ts";
 import { SEED_RANGES, EPISODES } from "./arms.ts";
 import { hardSeedTable } from "./hard-seeds.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const { values: opts } = parseArgs({
   options: { "policy-config": { type: "string", default: "{}" }, "budget-minutes": { type: "string", default: "20" }, seeds: { type: "string", default: "0,1,2" }, out: { type: "string", default: path.join(ROOT, "runs/seeds") } },
 });
@@ -27,15 +25,6 @@ const seeds = opts.seeds.split(",").map(Number);
 const out = path.resolve(opts.out);
 JSON.parse(policyConfig); // one clear error for bad JSON before anything runs
 if (!(minutes > 0) || seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error("--budget-minutes must be > 0 and --seeds non-negative integers");
-
-// paths handed to scd are relative to the project (its cwd), so the reports it writes name runs as in a checkout
-const rel = (p: string) => path.relative(ROOT, p) || ".";
-
-function scd(argv: string[]): void {
-  process.stderr.write(`$ scd ${argv.join(" ")}\n`);
-  const r = spawnSync(process.execPath, [path.join(ROOT, "bin/scd.js"), ...argv], { cwd: ROOT, stdio: "inherit" });
-  if (r.status !== 0) throw new Error(`scd ${argv[0]} failed (exit ${r.status})`);
-}
 
 const metrics = (dir: string): Record<string, number>[] => {
   const f = path.join(dir, "metrics.jsonl");

@@ -9,14 +9,12 @@
  * (--final: the run has ended, so its newest checkpoint is scored too; while it runs, that one is soon pruned;
  * --compare: another run's curve.json drawn on the same axes)
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { fileURLToPath } from "node:url";
+import { ROOT, rel, scd } from "../scd-cli.ts";
 import { plotSeries } from "../../src/util/chart.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const { values: opts, positionals } = parseArgs({ options: { every: { type: "string", default: "1000" }, episodes: { type: "string", default: "50" }, final: { type: "boolean", default: false }, out: { type: "string", default: path.join(ROOT, "experiments/pixels/results/curve") }, label: { type: "string", default: "SCD from pixels" }, compare: { type: "string" }, x: { type: "string", default: "minutes" }, "compare-label": { type: "string", default: "other run" } }, allowPositionals: true });
 const run = positionals[0];
 if (!run) {
@@ -27,14 +25,6 @@ const every = Number(opts.every), episodes = opts.episodes;
 if (opts.x !== "minutes" && opts.x !== "steps") throw new Error(`--x must be minutes or steps, got ${opts.x}`);
 const out = path.resolve(opts.out);
 fs.mkdirSync(out, { recursive: true });
-const scd = (argv: string[]) => {
-  process.stderr.write(`$ scd ${argv.join(" ")}\n`);
-  const r = spawnSync(process.execPath, [path.join(ROOT, "bin/scd.js"), ...argv], { cwd: ROOT, stdio: "inherit" });
-  if (r.status !== 0) throw new Error(`scd ${argv[0]} failed (exit ${r.status})`);
-};
-
-// paths handed to scd are relative to the project (its cwd)
-const rel = (p: string) => path.relative(ROOT, path.resolve(p)) || ".";
 const root = path.join(run, "checkpoints");
 const steps = fs.readdirSync(root).filter((n) => /^\d{9}$/.test(n)).map(Number).sort((a, b) => a - b);
 const last = opts.final ? steps.at(-1) : undefined;
